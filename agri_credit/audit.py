@@ -1,0 +1,43 @@
+"""The audit journal: who changed or looked at what, when, with before/after values."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from models import AuditEvent, User, db
+
+
+def diff_snapshots(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list]:
+    """{"field": [before, after]} for each key whose value changed (missing counts as None)."""
+    changed = {}
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            changed[key] = [old, new]
+    return changed
+
+
+def record_event(
+    action: str,
+    subject_type: str,
+    subject_id: int | None,
+    summary: str = "",
+    changes: Mapping[str, Any] | None = None,
+    user: User | None = None,
+) -> AuditEvent:
+    """Add an audit row to the current transaction; the caller commits with its change."""
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user._get_current_object()
+    event = AuditEvent(
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        summary=summary[:200],
+        changes=dict(changes or {}),
+        user_id=user.id if user else None,
+        remote_addr=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(event)
+    return event

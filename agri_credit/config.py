@@ -1,0 +1,31 @@
+"""Configuration defaults. Secrets never live here: they come from the instance folder
+(`instance/settings.py`, written by `flask init-instance`) or from AGRI_CREDIT_* variables."""
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DefaultConfig:
+    SECRET_KEY: str | None = None
+    ID_ENCRYPTION_KEY: str | None = None
+    # None means the embedded SQLite database under the instance folder.
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh_CN": "简体中文", "en": "English"}
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # bytes; larger uploads get a clear 413 page
+    XLSX_MAX_ROWS = 20_000
+    PAGE_SIZE = 20
+    ASSET_ROOT = PROJECT_ROOT / "node_modules"
+    REDIS_URL: str | None = None
+    DEMO_SEED = 20261123
+
+
+class TestConfig(DefaultConfig):
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    # A fixed key keeps test data decryptable across app instances in one run.
+    ID_ENCRYPTION_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+    WTF_CSRF_ENABLED = False

@@ -1,0 +1,9 @@
+from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
+
+from . import bp
+
+
+@bp.route("/")
+@roles_required(*FILE_KEEPERS)
+def index():
+    return "TODO"

@@ -1,0 +1,46 @@
+"""Central error pages: a Chinese page for browsers, JSON for API clients, rollback on 500."""
+
+from flask import Flask, jsonify, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from models import db
+
+from .auth.routes import wants_json
+
+MESSAGES = {
+    400: "请求有误",
+    403: "您无权访问此页面",
+    404: "页面不存在，或不在您的管辖范围内",
+    413: "上传的文件太大",
+    500: "服务器内部错误，已记录，请稍后再试",
+}
+
+
+def render_error(code: int, message: str | None = None):
+    message = message or _(MESSAGES.get(code, "请求有误"))
+    if wants_json():
+        return jsonify(error=code, message=message), code
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_error(400, _("表单已过期，请刷新页面后重新提交"))
+
+    @app.errorhandler(413)
+    def too_large(error: HTTPException):
+        limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        return render_error(413, _("上传的文件太大（上限 %(mb)s MB）", mb=limit_mb))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return render_error(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error")
+        return render_error(500)

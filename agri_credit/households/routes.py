@@ -1,0 +1,152 @@
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+from agri_credit.auth.permissions import FILE_KEEPERS, permission_required, roles_required
+from agri_credit.auth.scopes import (
+    household_or_404,
+    households_in_scope,
+    region_in_scope,
+    villages_in_scope,
+)
+from agri_credit.extensions import id_cipher
+from models import Household, Permission, db
+from village_forms import household_fields as hf
+from village_forms.household_forms import HouseholdForm, row_templates
+
+from . import bp
+from .services import (
+    HouseholdFilters,
+    filter_households,
+    find_household_by_id_number,
+    form_data_for,
+    history,
+    member_counts,
+    reveal_id_numbers,
+    save_household,
+)
+
+GRADES = ("AAA", "AA", "A")
+
+
+@bp.route("/")
+@roles_required(*FILE_KEEPERS)
+def index():
+    filters = HouseholdFilters(
+        q=request.args.get("q", ""),
+        village=request.args.get("village", ""),
+        group=request.args.get("group", ""),
+        grade=request.args.get("grade", ""),
+        completeness=request.args.get("completeness", ""),
+        sort=request.args.get("sort", "name"),
+    )
+    query = filter_households(households_in_scope(current_user), filters)
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=100)
+    counts = member_counts([h.id for h in page.items])
+    villages = villages_in_scope(current_user) if current_user.scope.level != "village" else []
+    return render_template(
+        "households/index.html",
+        page=page,
+        filters=filters,
+        counts=counts,
+        villages=villages,
+        groups=hf.GROUPS,
+        grades=GRADES,
+    )
+
+
+def _build_form(household: Household | None) -> HouseholdForm:
+    form = HouseholdForm(
+        data=form_data_for(household) if household and request.method == "GET" else None,
+        require_head_id=household is None,
+    )
+    form.village_code.choices = [(v.code, v.name) for v in villages_in_scope(current_user)]
+    if household is None and len(form.village_code.choices) == 1 and not form.village_code.data:
+        form.village_code.data = form.village_code.choices[0][0]
+    return form
+
+
+def _duplicate_error(form: HouseholdForm, household: Household | None) -> bool:
+    id_number = (form.head_id_number.data or "").strip()
+    if not id_number:
+        return False
+    duplicate = find_household_by_id_number(
+        id_cipher(), form.village_code.data[:6], id_number, household.id if household else None
+    )
+    if duplicate is None:
+        return False
+    link = url_for("households.show", household_id=duplicate.id)
+    form.head_id_number.errors.append(
+        Markup(
+            _("本县已有该身份证号的农户档案：")
+            + f'<a href="{escape(link)}">{escape(duplicate.head_name)}（{escape(duplicate.village.name)}）</a>'
+        )
+    )
+    return True
+
+
+def _save(form: HouseholdForm, household: Household | None):
+    if not region_in_scope(form.village_code.data, current_user):
+        return None
+    target = household or Household()
+    save_household(target, form.data, id_cipher(), current_user)
+    db.session.commit()
+    return target
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FILES)
+def create():
+    form = _build_form(None)
+    if form.validate_on_submit() and not _duplicate_error(form, None):
+        household = _save(form, None)
+        if household:
+            flash(_("已建立 %(name)s 的信用档案", name=household.head_name), "success")
+            return redirect(url_for("households.show", household_id=household.id))
+    elif request.method == "POST":
+        flash(_("表单有误，请按红色提示修改后再保存"), "danger")
+    return render_template(
+        "households/form.html", form=form, household=None, templates=row_templates()
+    )
+
+
+@bp.route("/<int:household_id>")
+@roles_required(*FILE_KEEPERS)
+def show(household_id: int):
+    household = household_or_404(household_id, current_user)
+    return render_template("households/show.html", household=household, revealed={})
+
+
+@bp.route("/<int:household_id>/reveal", methods=["POST"])
+@permission_required(Permission.REVEAL_ID)
+def reveal(household_id: int):
+    household = household_or_404(household_id, current_user)
+    revealed = reveal_id_numbers(household, id_cipher(), current_user)
+    db.session.commit()
+    return render_template("households/show.html", household=household, revealed=revealed)
+
+
+@bp.route("/<int:household_id>/edit", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FILES)
+def edit(household_id: int):
+    household = household_or_404(household_id, current_user)
+    form = _build_form(household)
+    if form.validate_on_submit() and not _duplicate_error(form, household):
+        if _save(form, household):
+            flash(_("档案已保存"), "success")
+            return redirect(url_for("households.show", household_id=household.id))
+    elif request.method == "POST":
+        flash(_("表单有误，请按红色提示修改后再保存"), "danger")
+    return render_template(
+        "households/form.html", form=form, household=household, templates=row_templates()
+    )
+
+
+@bp.route("/<int:household_id>/history")
+@roles_required(*FILE_KEEPERS)
+def file_history(household_id: int):
+    household = household_or_404(household_id, current_user)
+    return render_template(
+        "households/history.html", household=household, events=history("household", household.id)
+    )

@@ -1,0 +1,347 @@
+"""Household file operations: list queries, saving a form, snapshots for the audit journal."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Select, func, or_, select
+
+from agri_credit.audit import diff_snapshots, record_event
+from models import (
+    AuditEvent,
+    CreditRecord,
+    Household,
+    HouseholdAsset,
+    HouseholdLiability,
+    HouseholdMember,
+    IdCipher,
+    InsurancePolicy,
+    ProductionItem,
+    User,
+    VillageEvaluation,
+    db,
+)
+from village_forms.identifiers import id_birth_date, id_gender
+
+from .completeness import assess_households
+
+HEAD_FIELDS = (
+    "village_code",
+    "group_name",
+    "head_name",
+    "head_education",
+    "head_health",
+    "phone",
+    "address",
+    "registration_type",
+    "housing",
+    "house_area_m2",
+    "land_contracted_mu",
+    "land_transferred_mu",
+    "income_crops",
+    "income_livestock",
+    "income_business",
+    "income_wages",
+    "income_other",
+    "annual_spending",
+    "notes",
+)
+INCOME_FIELDS = (
+    "income_crops",
+    "income_livestock",
+    "income_business",
+    "income_wages",
+    "income_other",
+)
+LABOUR_VALUES = {"全劳动力": 1, "半劳动力": 1}
+
+CHILD_MODELS: dict[str, tuple[type, tuple[str, ...]]] = {
+    "assets": (HouseholdAsset, ("kind", "description", "value")),
+    "liabilities": (
+        HouseholdLiability,
+        ("kind", "creditor", "balance", "start_date", "due_date", "overdue_days"),
+    ),
+    "production": (ProductionItem, ("kind", "name", "quantity", "unit")),
+    "insurance": (InsurancePolicy, ("kind", "insurer", "insured_amount", "year")),
+    "evaluations": (
+        VillageEvaluation,
+        ("year", "law_abiding", "neighbourliness", "elder_care", "diligence", "overall", "remarks"),
+    ),
+    "records": (
+        CreditRecord,
+        ("polarity", "category", "description", "occurred_on", "ended_on", "source"),
+    ),
+}
+MEMBER_FIELDS = ("name", "relation", "health", "labour_ability", "occupation")
+
+
+# ---- listing -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HouseholdFilters:
+    q: str = ""
+    village: str = ""
+    group: str = ""
+    grade: str = ""
+    completeness: str = ""  # "complete", "incomplete", "low"
+    sort: str = "name"
+
+    SORTS = {
+        "name": (Household.head_name, Household.id),
+        "-updated": (Household.updated_at.desc(), Household.id.desc()),
+        "completeness": (Household.completeness, Household.id),
+        "-completeness": (Household.completeness.desc(), Household.id),
+        "grade": (Household.credit_grade, Household.id),
+    }
+
+
+def filter_households(query: Select, filters: HouseholdFilters) -> Select:
+    q = filters.q.strip()
+    if q:
+        if q.isdigit() and len(q) <= 4:
+            query = query.where(Household.head_id_tail.endswith(q))
+        elif q.isdigit() or q.upper().endswith("X"):
+            query = query.where(
+                or_(Household.phone.startswith(q), Household.head_id_tail == q[-4:].upper())
+            )
+        else:
+            query = query.where(Household.head_name.contains(q, autoescape=True))
+    if filters.village:
+        query = query.where(Household.village_code == filters.village)
+    if filters.group:
+        query = query.where(Household.group_name == filters.group)
+    if filters.grade == "none":
+        query = query.where(Household.credit_grade.is_(None))
+    elif filters.grade:
+        query = query.where(Household.credit_grade == filters.grade)
+    if filters.completeness == "complete":
+        query = query.where(Household.completeness == 100)
+    elif filters.completeness == "incomplete":
+        query = query.where(Household.completeness < 100)
+    elif filters.completeness == "low":
+        query = query.where(Household.completeness < 60)
+    order = HouseholdFilters.SORTS.get(filters.sort, HouseholdFilters.SORTS["name"])
+    return query.order_by(*order)
+
+
+def member_counts(household_ids: list[int]) -> dict[int, int]:
+    rows = db.session.execute(
+        select(HouseholdMember.household_id, func.count())
+        .where(HouseholdMember.household_id.in_(household_ids))
+        .group_by(HouseholdMember.household_id)
+    )
+    return dict(rows.all())
+
+
+# ---- duplicates --------------------------------------------------------------------------
+
+
+def find_household_by_id_number(
+    cipher: IdCipher, county_code: str, id_number: str, exclude_id: int | None = None
+) -> Household | None:
+    query = select(Household).where(
+        Household.county_code == county_code,
+        Household.head_id_hash == cipher.blind_index(id_number),
+    )
+    if exclude_id is not None:
+        query = query.where(Household.id != exclude_id)
+    return db.session.scalar(query)
+
+
+# ---- snapshots and saving -------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value == value.to_integral() else str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(household: Household) -> dict[str, Any]:
+    """A JSON-safe picture of the whole file; ID numbers only ever appear masked."""
+    data: dict[str, Any] = {f: _plain(getattr(household, f)) for f in HEAD_FIELDS}
+    data["head_id_number"] = household.head_id_masked
+    data["members"] = [
+        {
+            "name": m.name,
+            "id_number": m.id_masked,
+            **{f: _plain(getattr(m, f)) for f in MEMBER_FIELDS[1:]},
+        }
+        for m in household.members
+    ]
+    for name, (_, fields) in CHILD_MODELS.items():
+        data[name] = [
+            {f: _plain(getattr(row, f)) for f in fields} for row in getattr(household, name)
+        ]
+    return data
+
+
+def form_data_for(household: Household) -> dict[str, Any]:
+    """Initial form values; ID numbers stay blank (the form says blank keeps them)."""
+    data = {f: getattr(household, f) for f in HEAD_FIELDS}
+    data["members"] = [
+        {"key": str(m.id), **{f: getattr(m, f) for f in MEMBER_FIELDS}} for m in household.members
+    ]
+    for name, (_, fields) in CHILD_MODELS.items():
+        data[name] = [{f: getattr(row, f) for f in fields} for row in getattr(household, name)]
+    return data
+
+
+def _set_head_id(household: Household, cipher: IdCipher, id_number: str) -> None:
+    protected = cipher.protect(id_number)
+    household.head_id_cipher = protected["cipher"]
+    household.head_id_hash = protected["hash"]
+    household.head_id_masked = protected["masked"]
+    household.head_id_tail = protected["tail"]
+    household.head_gender = id_gender(id_number)
+    household.head_birth_date = id_birth_date(id_number)
+
+
+def _apply_members(household: Household, rows: list[dict], cipher: IdCipher) -> None:
+    existing = {str(m.id): m for m in household.members}
+    members = []
+    for row in rows:
+        member = existing.get(row.get("key") or "") or HouseholdMember()
+        for f in MEMBER_FIELDS:
+            setattr(member, f, row.get(f) or "")
+        if row.get("id_number"):
+            protected = cipher.protect(row["id_number"])
+            member.id_cipher = protected["cipher"]
+            member.id_hash = protected["hash"]
+            member.id_masked = protected["masked"]
+            member.gender = id_gender(row["id_number"].strip().upper())
+            member.birth_date = id_birth_date(row["id_number"].strip().upper())
+        members.append(member)
+    household.members = members
+
+
+def _apply_children(household: Household, name: str, rows: list[dict]) -> None:
+    model, fields = CHILD_MODELS[name]
+    values = [{f: row.get(f) for f in fields} for row in rows]
+    current = [{f: getattr(r, f) for f in fields} for r in getattr(household, name)]
+    if values == current:  # unchanged rows keep their ids, and the journal stays quiet
+        return
+    built = []
+    for v in values:
+        if name == "liabilities":
+            v["overdue_days"] = v["overdue_days"] or 0
+        if name == "records":
+            v["ended_on"] = v["ended_on"] or None
+        built.append(
+            model(
+                **{k: ("" if val is None and k in _TEXT_DEFAULTS else val) for k, val in v.items()}
+            )
+        )
+    setattr(household, name, built)
+
+
+_TEXT_DEFAULTS = {"description", "creditor", "insurer", "remarks", "source"}
+
+
+def derive_totals(household: Household, as_of_year: int | None = None) -> None:
+    """Recompute the denormalised figures lists, dashboards and ratings read."""
+    as_of_year = as_of_year or date.today().year
+    household.household_size = 1 + len(household.members)
+    head_labour = 1 if household.head_health not in ("重病", "残疾") else 0
+    household.labour_count = head_labour + sum(
+        LABOUR_VALUES.get(m.labour_ability, 0) for m in household.members
+    )
+    household.total_assets = sum((a.value for a in household.assets), Decimal("0"))
+    household.coop_shares = sum(
+        (a.value for a in household.assets if a.kind == "合作社股金"), Decimal("0")
+    )
+    household.total_liabilities = sum((x.balance for x in household.liabilities), Decimal("0"))
+    incomes = [getattr(household, f) for f in INCOME_FIELDS]
+    frame = pd.DataFrame(
+        [
+            {
+                "phone": household.phone,
+                "address": household.address,
+                "registration_type": household.registration_type,
+                "housing": household.housing,
+                "land_contracted_mu": household.land_contracted_mu,
+                "income_total": None if all(i is None for i in incomes) else 1,
+                "annual_spending": household.annual_spending,
+                "member_count": len(household.members),
+                "asset_count": len(household.assets),
+                "production_count": len(household.production),
+                "recent_evaluation": any(e.year >= as_of_year - 1 for e in household.evaluations),
+            }
+        ]
+    )
+    assessed = assess_households(frame).iloc[0]
+    household.completeness = int(assessed["completeness"])
+    household.missing_fields = assessed["missing_fields"]
+
+
+def save_household(
+    household: Household, data: dict[str, Any], cipher: IdCipher, user: User
+) -> dict[str, list]:
+    """Apply validated form data, journal the difference, and return it. Caller commits."""
+    is_new = household.id is None
+    before = {} if is_new else snapshot(household)
+    for f in HEAD_FIELDS:
+        value = data.get(f)
+        setattr(household, f, value if value is not None or f not in _HEAD_TEXT else "")
+    household.county_code = household.village_code[:6]
+    if data.get("head_id_number"):
+        _set_head_id(household, cipher, data["head_id_number"].strip().upper())
+    _apply_members(household, data.get("members", []), cipher)
+    for name in CHILD_MODELS:
+        _apply_children(household, name, data.get(name, []))
+    derive_totals(household)
+    household.updated_by_id = user.id
+    if is_new:
+        db.session.add(household)
+    db.session.flush()
+    after = snapshot(household)
+    changes = diff_snapshots(before, after)
+    if changes:
+        action = "household.create" if is_new else "household.update"
+        summary = ("新建农户档案：" if is_new else "修改农户档案：") + household.head_name
+        record_event(action, "household", household.id, summary, changes, user)
+    return changes
+
+
+_HEAD_TEXT = {
+    "group_name",
+    "head_education",
+    "head_health",
+    "phone",
+    "address",
+    "registration_type",
+    "housing",
+    "notes",
+}
+
+
+def reveal_id_numbers(household: Household, cipher: IdCipher, user: User) -> dict[str, str]:
+    """Decrypt the head's and members' ID numbers for one look, journalled as sensitive."""
+    revealed = {"head": cipher.decrypt(household.head_id_cipher)}
+    for member in household.members:
+        if member.id_cipher:
+            revealed[str(member.id)] = cipher.decrypt(member.id_cipher)
+    record_event(
+        "id.reveal",
+        "household",
+        household.id,
+        "查看完整身份证号：" + household.head_name,
+        {"fields": sorted(revealed)},
+        user,
+    )
+    return revealed
+
+
+def history(subject_type: str, subject_id: int) -> list:
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.subject_type == subject_type, AuditEvent.subject_id == subject_id)
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        )
+    )

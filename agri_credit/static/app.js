@@ -1,0 +1,23 @@
+// Repeatable form rows (household members, assets, …): add clones the row template with a
+// fresh index; remove deletes the row (WTForms FieldList accepts gaps in indices).
+document.querySelectorAll("fieldset.repeatable").forEach((fieldset) => {
+  const rows = fieldset.querySelector(".rows");
+  const template = fieldset.querySelector("template");
+  const nextIndex = () => {
+    let max = -1;
+    rows.querySelectorAll("[name]").forEach((el) => {
+      const m = el.name.match(/-(\d+)-/);
+      if (m) max = Math.max(max, Number(m[1]));
+    });
+    return max + 1;
+  };
+  fieldset.querySelector(".add-row").addEventListener("click", () => {
+    const html = template.innerHTML.replaceAll("__prefix__", String(nextIndex()));
+    rows.insertAdjacentHTML("beforeend", html);
+  });
+  fieldset.addEventListener("click", (event) => {
+    if (event.target.classList.contains("remove-row")) {
+      event.target.closest(".repeat-row").remove();
+    }
+  });
+});

@@ -1,0 +1,55 @@
+"""Jinja filters and globals shared by every template."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask, request, url_for
+from flask_babel import get_locale
+
+from models import ENTITY_TYPE_LABELS, ROLE_LABELS, Permission, Role
+
+
+def money(value: Decimal | float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.2f}"
+
+
+def amount(value: Decimal | float | int | None) -> str:
+    if value is None or value == "":
+        return "—"
+    return f"{Decimal(str(value)).normalize():f}"
+
+
+def isodate(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
+
+
+def url_with(**changes: Any) -> str:
+    """The current URL with some query arguments replaced (sorting, paging, filters)."""
+    args = request.args.to_dict()
+    args.update({k: v for k, v in changes.items() if v is not None})
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters.update(money=money, amount=amount, isodate=isodate)
+    app.jinja_env.globals.update(
+        url_with=url_with,
+        Role=Role,
+        Permission=Permission,
+        ROLE_LABELS=ROLE_LABELS,
+        ENTITY_TYPE_LABELS=ENTITY_TYPE_LABELS,
+    )
+
+    @app.context_processor
+    def inject_locale() -> dict[str, Any]:
+        return {"current_locale": str(get_locale()), "languages": app.config["LANGUAGES"]}

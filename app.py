@@ -1,0 +1,71 @@
+"""Composition root: `create_app` wires configuration, extensions, blueprints and commands.
+
+Importing this module has no side effects; `flask --app app ...` calls the factory.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from agri_credit import assets, auth, cli, dashboard, entities, errors, household_import, households
+from agri_credit.config import PROJECT_ROOT, DefaultConfig
+from agri_credit.extensions import (
+    babel,
+    csrf,
+    init_id_cipher,
+    login_manager,
+    migrate,
+    select_locale,
+)
+from agri_credit.templating import register_template_helpers
+from models import db
+
+
+def create_app(config: Mapping[str, Any] | type | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "agri_credit" / "templates"),
+        static_folder=str(PROJECT_ROOT / "agri_credit" / "static"),
+    )
+    configure(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    errors.register_error_handlers(app)
+    register_template_helpers(app)
+    cli.register_commands(app)
+    return app
+
+
+def configure(app: Flask, config: Mapping[str, Any] | type | None) -> None:
+    app.config.from_object(DefaultConfig)
+    if isinstance(config, type):
+        app.config.from_object(config)
+    else:
+        app.config.from_pyfile("settings.py", silent=True)
+        app.config.from_prefixed_env("AGRI_CREDIT")
+        app.config.update(config or {})
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{app.instance_path}/agri_credit.db"
+    app.config.setdefault(
+        "BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "agri_credit" / "translations")
+    )
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    init_id_cipher(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    app.register_blueprint(assets.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(households.bp)
+    app.register_blueprint(entities.bp)
+    app.register_blueprint(household_import.bp)

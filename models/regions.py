@@ -1,0 +1,62 @@
+"""The administrative region tree: 省 > 市 > 县 > 乡镇 > 村, keyed by 12-digit division codes."""
+
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import db
+
+
+class RegionLevel(StrEnum):
+    PROVINCE = "province"
+    CITY = "city"
+    COUNTY = "county"
+    TOWNSHIP = "township"
+    VILLAGE = "village"
+
+
+# Significant leading digits of a code at each level (2+2+2+3+3).
+PREFIX_LENGTH = {
+    RegionLevel.PROVINCE: 2,
+    RegionLevel.CITY: 4,
+    RegionLevel.COUNTY: 6,
+    RegionLevel.TOWNSHIP: 9,
+    RegionLevel.VILLAGE: 12,
+}
+
+LEVEL_LABELS = {
+    RegionLevel.PROVINCE: "省",
+    RegionLevel.CITY: "市",
+    RegionLevel.COUNTY: "县(区)",
+    RegionLevel.TOWNSHIP: "乡镇(街道)",
+    RegionLevel.VILLAGE: "村(社区)",
+}
+
+
+def code_range(code: str, level: str) -> tuple[str, str]:
+    """Inclusive bounds of every 12-digit code under `code`, for index-friendly range filters."""
+    prefix = code[: PREFIX_LENGTH[RegionLevel(level)]]
+    return prefix.ljust(12, "0"), prefix.ljust(12, "9")
+
+
+class Region(db.Model):
+    __tablename__ = "regions"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    level: Mapped[str] = mapped_column(String(10), index=True)
+    parent_code: Mapped[str | None] = mapped_column(
+        ForeignKey("regions.code"), index=True, default=None
+    )
+
+    @property
+    def county_code(self) -> str:
+        return self.code[:6]
+
+    def contains(self, code: str) -> bool:
+        low, high = code_range(self.code, self.level)
+        return low <= code <= high
+
+    def __repr__(self) -> str:
+        return f"<Region {self.code} {self.name}>"

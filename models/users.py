@@ -1,0 +1,78 @@
+"""Platform users, their role and the region node that bounds what they see."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .base import db, utcnow
+from .regions import Region
+
+
+class Role(StrEnum):
+    CADRE = "cadre"  # 村干部
+    OFFICE = "office"  # 乡镇 / 县信用办
+    APPLICANT = "applicant"  # 企业 / 农户
+    OFFICER = "officer"  # 银行信贷员
+
+
+ROLE_LABELS = {
+    Role.CADRE: "村干部",
+    Role.OFFICE: "信用办",
+    Role.APPLICANT: "企业/农户",
+    Role.OFFICER: "银行信贷员",
+}
+
+
+class Permission(StrEnum):
+    EDIT_FILES = "files.edit"
+    REVEAL_ID = "id.reveal"
+    MANAGE_USERS = "users.manage"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.CADRE: frozenset({Permission.EDIT_FILES}),
+    Role.OFFICE: frozenset({Permission.EDIT_FILES, Permission.REVEAL_ID, Permission.MANAGE_USERS}),
+    Role.APPLICANT: frozenset(),
+    Role.OFFICER: frozenset(),
+}
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(60))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    scope_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    organisation: Mapped[str | None] = mapped_column(String(100), default=None)
+    phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    scope: Mapped[Region] = relationship(lazy="joined")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[Role(self.role)]
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[Role(self.role)]
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
