@@ -147,6 +147,10 @@ def edit(household_id: int):
 @roles_required(*FILE_KEEPERS)
 def file_history(household_id: int):
     household = household_or_404(household_id, current_user)
+    labels = {field.name: field.label.text for field in HouseholdForm(meta={"csrf": False})}
     return render_template(
-        "households/history.html", household=household, events=history("household", household.id)
+        "households/history.html",
+        household=household,
+        events=history("household", household.id),
+        field_labels=labels,
     )
