@@ -39,6 +39,7 @@ def index():
         group=request.args.get("group", ""),
         grade=request.args.get("grade", ""),
         completeness=request.args.get("completeness", ""),
+        missing=request.args.get("missing", ""),
         sort=request.args.get("sort", "name"),
     )
     query = filter_households(households_in_scope(current_user), filters)
@@ -62,6 +63,15 @@ def _build_form(household: Household | None) -> HouseholdForm:
         require_head_id=household is None,
     )
     form.village_code.choices = [(v.code, v.name) for v in villages_in_scope(current_user)]
+    if household is not None:
+        # Stored member IDs are never sent back in full; show which one a blank keeps.
+        masked = {str(m.id): m.id_masked for m in household.members if m.id_masked}
+        for entry in form.members:
+            if entry.form.key.data in masked:
+                entry.form.id_number.render_kw = {
+                    "autocomplete": "off",
+                    "placeholder": masked[entry.form.key.data] + _("（留空不变）"),
+                }
     if household is None and len(form.village_code.choices) == 1 and not form.village_code.data:
         form.village_code.data = form.village_code.choices[0][0]
     return form

@@ -87,6 +87,7 @@ class HouseholdFilters:
     group: str = ""
     grade: str = ""
     completeness: str = ""  # "complete", "incomplete", "low"
+    missing: str = ""  # a label from completeness.HOUSEHOLD_CHECKS
     sort: str = "name"
 
     SORTS = {
@@ -123,6 +124,8 @@ def filter_households(query: Select, filters: HouseholdFilters) -> Select:
         query = query.where(Household.completeness < 100)
     elif filters.completeness == "low":
         query = query.where(Household.completeness < 60)
+    if filters.missing:
+        query = query.where(Household.missing_fields.contains(filters.missing, autoescape=True))
     order = HouseholdFilters.SORTS.get(filters.sort, HouseholdFilters.SORTS["name"])
     return query.order_by(*order)
 
