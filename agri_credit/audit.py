@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
+from sqlalchemy import select
 
 from models import AuditEvent, User, db
 
@@ -41,3 +42,19 @@ def record_event(
     )
     db.session.add(event)
     return event
+
+
+def journal_of(subject_type: str, subject_id: int) -> list[AuditEvent]:
+    """The story of one file: changes and ID reveals, newest first. Plain views are kept in
+    the journal for auditors but left out here."""
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.subject_type == subject_type,
+                AuditEvent.subject_id == subject_id,
+                AuditEvent.action.not_like("%.view"),
+            )
+            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        )
+    )

@@ -197,3 +197,11 @@ def test_bank_officer_and_applicant_cannot_open_household_files(client, users, c
 def test_anonymous_users_are_sent_to_login(client, users):
     response = client.get("/households/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_every_look_at_a_file_is_logged_with_who_looked(as_cadre, users, cipher):
+    household = f.make_household(cipher, users["cadre"])
+    db.session.commit()
+    as_cadre.get(f"/households/{household.id}")
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "household.view"))
+    assert event.user_id == users["cadre"].id and event.subject_id == household.id

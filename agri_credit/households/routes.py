@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 
+from agri_credit.audit import journal_of, record_event
 from agri_credit.auth.permissions import FILE_KEEPERS, permission_required, roles_required
 from agri_credit.auth.scopes import (
     household_or_404,
@@ -21,7 +22,6 @@ from .services import (
     filter_households,
     find_household_by_id_number,
     form_data_for,
-    history,
     member_counts,
     reveal_id_numbers,
     save_household,
@@ -125,6 +125,11 @@ def create():
 @roles_required(*FILE_KEEPERS)
 def show(household_id: int):
     household = household_or_404(household_id, current_user)
+    # The file holds income, deposits and debts: sensitive data whose every viewing is logged.
+    record_event(
+        "household.view", "household", household.id, "查看农户档案：" + household.head_name
+    )
+    db.session.commit()
     return render_template("households/show.html", household=household, revealed={})
 
 
@@ -161,6 +166,6 @@ def file_history(household_id: int):
     return render_template(
         "households/history.html",
         household=household,
-        events=history("household", household.id),
+        events=journal_of("household", household.id),
         field_labels=labels,
     )

@@ -10,7 +10,6 @@ from sqlalchemy import Select, func, or_, select
 
 from agri_credit.audit import diff_snapshots, record_event
 from models import (
-    AuditEvent,
     CreditRecord,
     Household,
     HouseholdAsset,
@@ -338,13 +337,3 @@ def reveal_id_numbers(household: Household, cipher: IdCipher, user: User) -> dic
         user,
     )
     return revealed
-
-
-def history(subject_type: str, subject_id: int) -> list:
-    return list(
-        db.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.subject_type == subject_type, AuditEvent.subject_id == subject_id)
-            .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        )
-    )
