@@ -30,6 +30,9 @@ class Household(db.Model):
         UniqueConstraint("county_code", "head_id_hash"),
         Index("ix_households_village_name", "village_code", "head_name"),
         Index("ix_households_village_updated", "village_code", "updated_at"),
+        # County-wide lists: the covering index lets name search and counts skip the table.
+        Index("ix_households_county_name", "county_code", "head_name", "completeness"),
+        Index("ix_households_county_updated", "county_code", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

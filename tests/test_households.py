@@ -205,3 +205,16 @@ def test_every_look_at_a_file_is_logged_with_who_looked(as_cadre, users, cipher)
     as_cadre.get(f"/households/{household.id}")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "household.view"))
     assert event.user_id == users["cadre"].id and event.subject_id == household.id
+
+
+def test_township_office_sees_its_villages_and_not_the_next_township(client, users, cipher):
+    from tests.conftest import login
+
+    f.make_household(cipher, users["cadre"], head_name="杨甲")
+    f.make_household(cipher, users["cadre_b"], village_code=f.VILLAGE_B, head_name="李乙")
+    other = f.make_household(cipher, users["cadre_b"], village_code=f.VILLAGE_C, head_name="张丙")
+    db.session.commit()
+    login(client, "office_town")
+    page = client.get("/households/").get_data(as_text=True)
+    assert "杨甲" in page and "李乙" in page and "张丙" not in page
+    assert client.get(f"/households/{other.id}").status_code == 404

@@ -13,12 +13,33 @@ def in_scope(column: InstrumentedAttribute[str], user: User) -> ColumnElement[bo
     return column.between(low, high)
 
 
+def file_scope(
+    village_column: InstrumentedAttribute[str],
+    county_column: InstrumentedAttribute[str],
+    user: User,
+) -> ColumnElement[bool]:
+    """The scope predicate for tables that carry both codes. Village and township users match
+    on the village code; county and wider users on the 6-digit county code, so county-wide
+    lists can walk the (county_code, …) indexes in sort order instead of sorting the county."""
+    level = RegionLevel(user.scope.level)
+    if level == RegionLevel.VILLAGE:
+        return village_column == user.scope_code
+    if level == RegionLevel.TOWNSHIP:
+        return in_scope(village_column, user)
+    if level == RegionLevel.COUNTY:
+        return county_column == user.scope_code[:6]
+    low, high = code_range(user.scope_code, user.scope.level)
+    return county_column.between(low[:6], high[:6])
+
+
 def households_in_scope(user: User) -> Select[tuple[Household]]:
-    return select(Household).where(in_scope(Household.village_code, user))
+    return select(Household).where(file_scope(Household.village_code, Household.county_code, user))
 
 
 def entities_in_scope(user: User) -> Select[tuple[AgriEntity]]:
-    return select(AgriEntity).where(in_scope(AgriEntity.village_code, user))
+    return select(AgriEntity).where(
+        file_scope(AgriEntity.village_code, AgriEntity.county_code, user)
+    )
 
 
 def household_or_404(household_id: int, user: User) -> Household:

@@ -168,6 +168,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_households_phone'), ['phone'], unique=False)
         batch_op.create_index('ix_households_village_name', ['village_code', 'head_name'], unique=False)
         batch_op.create_index('ix_households_village_updated', ['village_code', 'updated_at'], unique=False)
+        batch_op.create_index('ix_households_county_name', ['county_code', 'head_name', 'completeness'], unique=False)
+        batch_op.create_index('ix_households_county_updated', ['county_code', 'updated_at'], unique=False)
 
     op.create_table('upload_batches',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -347,6 +349,8 @@ def downgrade():
 
     op.drop_table('upload_batches')
     with op.batch_alter_table('households', schema=None) as batch_op:
+        batch_op.drop_index('ix_households_county_updated')
+        batch_op.drop_index('ix_households_county_name')
         batch_op.drop_index('ix_households_village_updated')
         batch_op.drop_index('ix_households_village_name')
         batch_op.drop_index(batch_op.f('ix_households_phone'))
