@@ -52,6 +52,8 @@ def test_search_by_name_id_tail_and_phone(as_cadre, users, cipher):
     assert "杨建国" in by_tail and "王小明" not in by_tail
     by_phone = as_cadre.get("/households/?q=1390000").get_data(as_text=True)
     assert "王小明" in by_phone and "杨建国" not in by_phone
+    by_whole_id = as_cadre.get(f"/households/?q={id_number}").get_data(as_text=True)
+    assert "杨建国" in by_whole_id and "王小明" not in by_whole_id
 
 
 def test_filter_by_group_grade_and_completeness(as_cadre, users, cipher):

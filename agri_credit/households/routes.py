@@ -15,6 +15,7 @@ from agri_credit.extensions import id_cipher
 from models import Household, Permission, db
 from village_forms import household_fields as hf
 from village_forms.household_forms import HouseholdForm, row_templates
+from village_forms.identifiers import id_number_error
 
 from . import bp
 from .services import (
@@ -33,8 +34,10 @@ GRADES = ("AAA", "AA", "A")
 @bp.route("/")
 @roles_required(*FILE_KEEPERS)
 def index():
+    q = request.args.get("q", "").strip()
     filters = HouseholdFilters(
-        q=request.args.get("q", ""),
+        q=q,
+        id_hash=id_cipher().blind_index(q) if id_number_error(q) is None else "",
         village=request.args.get("village", ""),
         group=request.args.get("group", ""),
         grade=request.args.get("grade", ""),

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 
 from agri_credit.audit import diff_snapshots, record_event
 from models import (
@@ -87,6 +87,7 @@ class HouseholdFilters:
     grade: str = ""
     completeness: str = ""  # "complete", "incomplete", "low"
     missing: str = ""  # a label from completeness.HOUSEHOLD_CHECKS
+    id_hash: str = ""  # set by the caller when q is a whole ID number
     sort: str = "name"
 
     SORTS = {
@@ -99,16 +100,15 @@ class HouseholdFilters:
 
 
 def filter_households(query: Select, filters: HouseholdFilters) -> Select:
-    q = filters.q.strip()
-    if q:
-        if q.isdigit() and len(q) <= 4:
-            query = query.where(Household.head_id_tail.endswith(q))
-        elif q.isdigit() or q.upper().endswith("X"):
-            query = query.where(
-                or_(Household.phone.startswith(q), Household.head_id_tail == q[-4:].upper())
-            )
-        else:
-            query = query.where(Household.head_name.contains(q, autoescape=True))
+    q = filters.q.strip().upper()
+    if filters.id_hash:  # a whole ID number, found through its blind index
+        query = query.where(Household.head_id_hash == filters.id_hash)
+    elif q.isdigit() and len(q) <= 4:
+        query = query.where(Household.head_id_tail.endswith(q))
+    elif q.isdigit():
+        query = query.where(Household.phone.startswith(q))
+    elif q:
+        query = query.where(Household.head_name.contains(q, autoescape=True))
     if filters.village:
         query = query.where(Household.village_code == filters.village)
     if filters.group:
