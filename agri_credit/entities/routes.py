@@ -1,9 +1,186 @@
-from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy.exc import IntegrityError
+
+from agri_credit.audit import journal_of, record_event
+from agri_credit.auth.permissions import FILE_KEEPERS, permission_required, roles_required
+from agri_credit.auth.scopes import (
+    entities_in_scope,
+    entity_or_404,
+    region_in_scope,
+    villages_in_scope,
+)
+from agri_credit.extensions import id_cipher
+from models import AgriEntity, Permission, db
+from village_forms.entity_fields import ENTITY_TYPES
+from village_forms.entity_forms import EntityForm, field_labels, record_row_template
+from village_forms.household_fields import RECORD_POLARITIES
+from village_forms.identifiers import id_number_error
 
 from . import bp
+from .services import (
+    EntityFilters,
+    filter_entities,
+    find_entity_by_uscc,
+    find_unregistered_by_operator_id,
+    form_data_for,
+    reveal_operator_id,
+    save_entity,
+)
 
 
 @bp.route("/")
 @roles_required(*FILE_KEEPERS)
 def index():
-    return "TODO"
+    q = request.args.get("q", "").strip()
+    filters = EntityFilters(
+        q=q,
+        operator_id_hash=id_cipher().blind_index(q) if id_number_error(q) is None else "",
+        entity_type=request.args.get("type", ""),
+        village=request.args.get("village", ""),
+        completeness=request.args.get("completeness", ""),
+        missing=request.args.get("missing", ""),
+        sort=request.args.get("sort", "name"),
+    )
+    query = filter_entities(entities_in_scope(current_user), filters)
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=100)
+    villages = villages_in_scope(current_user) if current_user.scope.level != "village" else []
+    return render_template(
+        "entities/index.html", page=page, filters=filters, villages=villages, types=ENTITY_TYPES
+    )
+
+
+def _build_form(entity: AgriEntity | None) -> EntityForm:
+    form = EntityForm(
+        data=form_data_for(entity) if entity and request.method == "GET" else None,
+        has_stored_operator_id=bool(entity and entity.operator_id_hash),
+    )
+    form.village_code.choices = [(v.code, v.name) for v in villages_in_scope(current_user)]
+    if entity is None and len(form.village_code.choices) == 1 and not form.village_code.data:
+        form.village_code.data = form.village_code.choices[0][0]
+    return form
+
+
+def _link_error(field, message: str, duplicate: AgriEntity) -> None:
+    link = url_for("entities.show", entity_id=duplicate.id)
+    field.errors.append(
+        Markup(
+            escape(message)
+            + Markup('<a href="{}">{}（{}）</a>').format(
+                link, duplicate.name, duplicate.village.name
+            )
+        )
+    )
+
+
+def _duplicate_error(form: EntityForm, entity: AgriEntity | None) -> bool:
+    exclude = entity.id if entity else None
+    if form.uscc.data:
+        duplicate = find_entity_by_uscc(form.uscc.data, exclude)
+        if duplicate is not None:
+            _link_error(form.uscc, _("该统一社会信用代码已有档案："), duplicate)
+            return True
+        return False
+    if form.operator_id_number.data:
+        duplicate = find_unregistered_by_operator_id(
+            id_cipher(), form.village_code.data[:6], form.operator_id_number.data, exclude
+        )
+        if duplicate is not None:
+            _link_error(
+                form.operator_id_number,
+                _("本县已有该经营者的无代码主体档案："),
+                duplicate,
+            )
+            return True
+    return False
+
+
+def _save(form: EntityForm, entity: AgriEntity | None) -> AgriEntity | None:
+    """Save and commit, or None when the village is outside the user's scope or another
+    request registered the same USCC in the meantime (the unique constraint catches it)."""
+    if not region_in_scope(form.village_code.data, current_user):
+        form.village_code.errors.append(_("只能在您负责的村建立档案"))
+        return None
+    target = entity or AgriEntity()
+    try:
+        save_entity(target, form.data, id_cipher(), current_user)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        form.uscc.errors.append(_("该统一社会信用代码已有档案，请刷新后核对"))
+        return None
+    return target
+
+
+def _render_form(form: EntityForm, entity: AgriEntity | None):
+    if request.method == "POST":
+        flash(_("表单有误，请按红色提示修改后再保存"), "danger")
+    return render_template(
+        "entities/form.html",
+        form=form,
+        entity=entity,
+        record_template=record_row_template(),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FILES)
+def create():
+    form = _build_form(None)
+    if form.validate_on_submit() and not _duplicate_error(form, None):
+        entity = _save(form, None)
+        if entity:
+            flash(_("已建立 %(name)s 的信用档案", name=entity.name), "success")
+            return redirect(url_for("entities.show", entity_id=entity.id))
+    return _render_form(form, None)
+
+
+@bp.route("/<int:entity_id>")
+@roles_required(*FILE_KEEPERS)
+def show(entity_id: int):
+    entity = entity_or_404(entity_id, current_user)
+    # The file holds revenue, assets and debts: sensitive data whose every viewing is logged.
+    record_event("entity.view", "entity", entity.id, "查看经营主体档案：" + entity.name)
+    db.session.commit()
+    return render_template("entities/show.html", entity=entity, revealed={})
+
+
+@bp.route("/<int:entity_id>/reveal", methods=["POST"])
+@permission_required(Permission.REVEAL_ID)
+def reveal(entity_id: int):
+    entity = entity_or_404(entity_id, current_user)
+    revealed = reveal_operator_id(entity, id_cipher(), current_user)
+    db.session.commit()
+    return render_template("entities/show.html", entity=entity, revealed=revealed)
+
+
+@bp.route("/<int:entity_id>/edit", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FILES)
+def edit(entity_id: int):
+    entity = entity_or_404(entity_id, current_user)
+    form = _build_form(entity)
+    if form.validate_on_submit() and not _duplicate_error(form, entity) and _save(form, entity):
+        flash(_("档案已保存"), "success")
+        return redirect(url_for("entities.show", entity_id=entity.id))
+    return _render_form(form, entity)
+
+
+@bp.route("/<int:entity_id>/history")
+@roles_required(*FILE_KEEPERS)
+def file_history(entity_id: int):
+    entity = entity_or_404(entity_id, current_user)
+    # The journal stores codes (type, polarity, village) so it stays exact; show their names.
+    value_labels = {
+        **dict(ENTITY_TYPES),
+        **dict(RECORD_POLARITIES),
+        **{v.code: v.name for v in villages_in_scope(current_user)},
+    }
+    return render_template(
+        "entities/history.html",
+        entity=entity,
+        events=journal_of("entity", entity.id),
+        field_labels=field_labels(),
+        value_labels=value_labels,
+    )
