@@ -1,6 +1,8 @@
 """The audit journal: who changed or looked at what, when, with before/after values."""
 
 from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask import has_request_context, request
@@ -8,6 +10,16 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from models import AuditEvent, User, db
+
+
+def journal_value(value: Any) -> Any:
+    """A JSON-safe value for a snapshot. Decimals read "12.5" whether typed as 12.5 or read
+    back from a Numeric column as 12.50, and "100" rather than normalize()'s "1E+2"."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def diff_snapshots(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list]:

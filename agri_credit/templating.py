@@ -30,17 +30,6 @@ def isodate(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
-def change_value(value: Any) -> str:
-    """A journalled value as a cadre reads it: rows of a list become "a, b; c, d"."""
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, list):
-        return "；".join(
-            "，".join(str(v) for v in row.values() if v not in (None, "")) for row in value
-        )
-    return str(value)
-
-
 def url_with(**changes: Any) -> str:
     """The current URL with some query arguments replaced (sorting, paging, filters)."""
     args = request.args.to_dict()
@@ -52,9 +41,7 @@ def url_with(**changes: Any) -> str:
 
 
 def register_template_helpers(app: Flask) -> None:
-    app.jinja_env.filters.update(
-        money=money, amount=amount, isodate=isodate, change_value=change_value
-    )
+    app.jinja_env.filters.update(money=money, amount=amount, isodate=isodate)
     app.jinja_env.globals.update(
         url_with=url_with,
         Role=Role,

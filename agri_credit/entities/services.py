@@ -2,14 +2,13 @@
 audit journal, and the journalled look at an operator's full ID number."""
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Select, or_, select
 
-from agri_credit.audit import diff_snapshots, record_event
+from agri_credit.audit import diff_snapshots, journal_value, record_event
 from models import AgriEntity, CreditRecord, IdCipher, User, db
 from village_forms.entity_fields import join_certifications, split_certifications
 
@@ -134,22 +133,15 @@ def find_unregistered_by_operator_id(
 # ---- snapshots and saving -------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        # "12.5" whether typed or read back as 12.50; "100", not normalize()'s "1E+2".
-        return format(value.normalize(), "f")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def snapshot(entity: AgriEntity) -> dict[str, Any]:
     """A JSON-safe picture of the whole file; the operator's ID only ever appears masked."""
-    data: dict[str, Any] = {f: _plain(getattr(entity, f)) for f in ENTITY_FIELDS}
+    data: dict[str, Any] = {f: journal_value(getattr(entity, f)) for f in ENTITY_FIELDS}
     data["uscc"] = entity.uscc
     data["operator_id_number"] = entity.operator_id_masked
     data["certifications"] = entity.certifications
-    data["records"] = [{f: _plain(getattr(r, f)) for f in RECORD_FIELDS} for r in entity.records]
+    data["records"] = [
+        {f: journal_value(getattr(r, f)) for f in RECORD_FIELDS} for r in entity.records
+    ]
     return data
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Select, func, select
 
-from agri_credit.audit import diff_snapshots, record_event
+from agri_credit.audit import diff_snapshots, journal_value, record_event
 from models import (
     CreditRecord,
     Household,
@@ -156,29 +156,21 @@ def find_household_by_id_number(
 # ---- snapshots and saving -------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def snapshot(household: Household) -> dict[str, Any]:
     """A JSON-safe picture of the whole file; ID numbers only ever appear masked."""
-    data: dict[str, Any] = {f: _plain(getattr(household, f)) for f in HEAD_FIELDS}
+    data: dict[str, Any] = {f: journal_value(getattr(household, f)) for f in HEAD_FIELDS}
     data["head_id_number"] = household.head_id_masked
     data["members"] = [
         {
             "name": m.name,
             "id_number": m.id_masked,
-            **{f: _plain(getattr(m, f)) for f in MEMBER_FIELDS[1:]},
+            **{f: journal_value(getattr(m, f)) for f in MEMBER_FIELDS[1:]},
         }
         for m in household.members
     ]
     for name, (_, fields) in CHILD_MODELS.items():
         data[name] = [
-            {f: _plain(getattr(row, f)) for f in fields} for row in getattr(household, name)
+            {f: journal_value(getattr(row, f)) for f in fields} for row in getattr(household, name)
         ]
     return data
 
