@@ -8,12 +8,16 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from agri_credit.demo import DEMO_PASSWORD
+from agri_credit.demo.accounts import demo_logins as demo_accounts
+from agri_credit.demo.loader import DemoSeedError, load_demo_county
 from models import Household, db, generate_master_key
 
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(init_instance)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(demo_logins)
 
 
 @click.command("init-instance")
@@ -41,14 +45,34 @@ def init_instance() -> None:
 @click.option("--seed", default=None, type=int, help="Random seed (default: DEMO_SEED).")
 def seed_demo(if_empty: bool, households: int, seed: int | None) -> None:
     """Build a believable demo county: regions, users, households, entities."""
-    from agri_credit.demo.loader import load_demo_county
-
     if if_empty and db.session.scalar(select(func.count()).select_from(Household)):
         click.echo("Database already has data; demo seed skipped.")
         return
     started = time.perf_counter()
-    summary = load_demo_county(
-        seed=seed if seed is not None else current_app.config["DEMO_SEED"],
-        households=households,
-    )
+    try:
+        summary = load_demo_county(
+            seed=seed if seed is not None else current_app.config["DEMO_SEED"],
+            households=households,
+        )
+    except DemoSeedError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"Demo county loaded in {time.perf_counter() - started:.1f}s: {summary}")
+
+
+@click.command("demo-logins")
+def demo_logins() -> None:
+    """Print the demo accounts and their shared password."""
+    logins = demo_accounts()
+    if not logins.shown:
+        click.echo("No demo accounts found: run `flask seed-demo` first.")
+        return
+    click.echo(f"Demo accounts, all with password: {DEMO_PASSWORD}")
+    width = max(len(login.username) for login in logins.shown) + 2
+    for login in logins.shown:
+        org = f"  {login.organisation}" if login.organisation else ""
+        click.echo(f"  {login.username:<{width}}{login.role}  {login.scope}{org}")
+    if logins.more_cadres:
+        click.echo(
+            f"  ... and {logins.more_cadres} more village cadres, named cadre_ + the last six "
+            f"digits of the village code (e.g. {logins.more_cadre_example})"
+        )

@@ -1,9 +1,178 @@
-from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
+"""Thin views: template download, upload and check, the batch page, the marked copy, and
+"import the valid rows". The work is in services.py and village_forms.household_sheet."""
+
+from io import BytesIO
+from pathlib import PurePath
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from agri_credit.auth.permissions import permission_required
+from agri_credit.auth.scopes import region_in_scope, villages_in_scope
+from agri_credit.extensions import id_cipher
+from models import Permission, Region, RegionLevel, UploadBatch, db
+from village_forms.household_sheet import build_template, mark_errors, parse_workbook
 
 from . import bp
+from .forms import HouseholdUploadForm
+from .services import process_batch, store_upload, unseal, upload_key
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ERRORS_SHOWN = 500  # the page stays light on a phone; the marked workbook has them all
 
 
-@bp.route("/households")
-@roles_required(*FILE_KEEPERS)
+def _is_cadre_scope() -> bool:
+    return current_user.scope.level == RegionLevel.VILLAGE
+
+
+def _upload_form() -> HouseholdUploadForm:
+    form = HouseholdUploadForm()
+    if _is_cadre_scope():
+        del form.village_code  # a cadre imports into her own village, whatever is posted
+    else:
+        villages = villages_in_scope(current_user)
+        form.village_code.choices = [("", _("请选择"))] + [(v.code, v.name) for v in villages]
+    return form
+
+
+def _target_village(form: HouseholdUploadForm) -> str:
+    code = current_user.scope_code if _is_cadre_scope() else form.village_code.data
+    if not code or not region_in_scope(code, current_user):
+        abort(403)
+    return code
+
+
+def _batch_or_404(batch_id: int) -> UploadBatch:
+    """Uploads are personal: another user's batch is not disclosed."""
+    batch = db.session.get(UploadBatch, batch_id)
+    if batch is None or batch.kind != "households" or batch.user_id != current_user.id:
+        abort(404)
+    return batch
+
+
+def _key() -> bytes:
+    id_cipher()  # a clear message when the instance has no key yet
+    return upload_key(current_app.config["ID_ENCRYPTION_KEY"])
+
+
+def _process(batch: UploadBatch, content: bytes, import_valid_rows: bool, parsed=None) -> bool:
+    """Check and maybe import; on any failure roll the import back and say so."""
+    try:
+        process_batch(
+            db.session,
+            batch,
+            content,
+            id_cipher(),
+            current_user.id,
+            current_app.config["XLSX_MAX_ROWS"],
+            import_valid_rows,
+            remote_addr=request.remote_addr,
+            parsed=parsed,
+        )
+        db.session.commit()
+        return True
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("household import failed, batch %s", batch.id)
+        batch.status = "failed"
+        db.session.commit()
+        flash(_("导入过程中出错，已全部撤销，没有写入任何档案。请稍后重试或联系管理员。"), "danger")
+        return False
+
+
+@bp.route("/households", methods=["GET", "POST"])
+@permission_required(Permission.EDIT_FILES)
 def upload():
-    return "TODO"
+    form = _upload_form()
+    if not form.validate_on_submit():
+        if request.method == "POST":
+            flash(_("请按红色提示修改后重新上传"), "danger")
+        return render_template("household_import/upload.html", form=form, file_error=None)
+    village = _target_village(form)
+    content = form.file.data.read()
+    parsed = parse_workbook(content, current_app.config["XLSX_MAX_ROWS"])
+    if parsed.fatal:
+        # Nothing worth keeping: say what is wrong with the file and offer the form again.
+        message = parsed.errors[0]["message"]
+        return render_template("household_import/upload.html", form=form, file_error=message), 400
+    batch = store_upload(
+        db.session, content, form.file.data.filename, current_user.id, village, _key()
+    )
+    # Committed on its own so the upload and its errors survive a failed import.
+    db.session.commit()
+    _process(batch, content, form.import_valid_rows.data, parsed)
+    return redirect(url_for("household_import.batch", batch_id=batch.id))
+
+
+@bp.route("/households/template")
+@permission_required(Permission.EDIT_FILES)
+def template():
+    code = request.args.get("village") or current_user.scope_code
+    region = db.session.get(Region, code) if region_in_scope(code, current_user) else None
+    name = region.name if region else current_user.scope.name
+    content = build_template(name, current_app.config["XLSX_MAX_ROWS"])
+    return send_file(
+        BytesIO(content),
+        mimetype=XLSX_MIME,
+        as_attachment=True,
+        download_name=f"农户批量导入模板-{name}.xlsx",
+    )
+
+
+@bp.route("/households/<int:batch_id>")
+@permission_required(Permission.EDIT_FILES)
+def batch(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    form = _upload_form()
+    if "village_code" in form:
+        form.village_code.data = batch.scope_code
+    errors = batch.errors or []
+    return render_template(
+        "household_import/batch.html",
+        batch=batch,
+        village=db.session.get(Region, batch.scope_code),
+        errors=errors[:ERRORS_SHOWN],
+        error_count=len(errors),
+        rejected=max(batch.rows_read - batch.rows_valid, 0),
+        form=form,
+    )
+
+
+@bp.route("/households/<int:batch_id>/marked.xlsx")
+@permission_required(Permission.EDIT_FILES)
+def marked(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    marked_copy = mark_errors(unseal(batch.content, _key()), batch.errors or [])
+    stem = PurePath(batch.filename).stem or "upload"
+    return send_file(
+        BytesIO(marked_copy),
+        mimetype=XLSX_MIME,
+        as_attachment=True,
+        download_name=f"{stem}-错误标记.xlsx",
+    )
+
+
+@bp.route("/households/<int:batch_id>/import", methods=["POST"])
+@permission_required(Permission.EDIT_FILES)
+def import_valid(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    if not region_in_scope(batch.scope_code, current_user):
+        abort(403)
+    if batch.status != "checked":
+        flash(_("这个文件已经处理过了"), "info")
+    elif (
+        _process(batch, unseal(batch.content, _key()), import_valid_rows=True)
+        and batch.status != "imported"
+    ):
+        flash(_("没有可导入的有效行"), "warning")
+    return redirect(url_for("household_import.batch", batch_id=batch.id))

@@ -171,4 +171,5 @@ def file_history(household_id: int):
         household=household,
         events=journal_of("household", household.id),
         field_labels=labels,
+        value_labels={v.code: v.name for v in villages_in_scope(current_user)},
     )
