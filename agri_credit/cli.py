@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from agri_credit.demo import DEMO_PASSWORD
 from agri_credit.demo.accounts import demo_logins as demo_accounts
+from agri_credit.demo.accounts import display_width, pad
 from agri_credit.demo.loader import DemoSeedError, load_demo_county
 from models import Household, db, generate_master_key
 
@@ -67,10 +68,11 @@ def demo_logins() -> None:
         click.echo("No demo accounts found: run `flask seed-demo` first.")
         return
     click.echo(f"Demo accounts, all with password: {DEMO_PASSWORD}")
-    width = max(len(login.username) for login in logins.shown) + 2
-    for login in logins.shown:
-        org = f"  {login.organisation}" if login.organisation else ""
-        click.echo(f"  {login.username:<{width}}{login.role}  {login.scope}{org}")
+    columns = [(login.username, login.role, login.scope) for login in logins.shown]
+    widths = [max(display_width(row[i]) for row in columns) + 2 for i in range(3)]
+    for login, row in zip(logins.shown, columns, strict=True):
+        line = "".join(pad(cell, width) for cell, width in zip(row, widths, strict=True))
+        click.echo(f"  {line}{login.organisation}".rstrip())
     if logins.more_cadres:
         click.echo(
             f"  ... and {logins.more_cadres} more village cadres, named cadre_ + the last six "
