@@ -45,6 +45,8 @@ def summarise_files(frame: pd.DataFrame) -> FileCoverage:
         .reset_index()
     )
     by_village["average"] = by_village["average"].round(1)
+    # Villages that need the most work come first: that is what a township or county acts on.
+    by_village = by_village.sort_values(["average", "village_name"], kind="stable")
     return FileCoverage(
         households=total,
         complete=int((completeness == 100).sum()),
