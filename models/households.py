@@ -33,12 +33,15 @@ class Household(db.Model):
         # County-wide lists: the covering index lets name search and counts skip the table.
         Index("ix_households_county_name", "county_code", "head_name", "completeness"),
         Index("ix_households_county_updated", "county_code", "updated_at"),
+        Index("ix_households_county_completeness", "county_code", "completeness", "id"),
+        # No single-column indexes on group, grade or completeness: they select a twelfth of
+        # a county at best, and SQLite would pick them over the ordered scans above.
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
     county_code: Mapped[str] = mapped_column(String(6))
-    group_name: Mapped[str] = mapped_column(String(20), default="", index=True)  # 村民小组
+    group_name: Mapped[str] = mapped_column(String(20), default="")  # 村民小组
 
     head_name: Mapped[str] = mapped_column(String(30), index=True)
     head_id_cipher: Mapped[bytes] = mapped_column(LargeBinary)
@@ -71,11 +74,11 @@ class Household(db.Model):
     total_assets: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     total_liabilities: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     coop_shares: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
-    completeness: Mapped[int] = mapped_column(SmallInteger, default=0, index=True)
+    completeness: Mapped[int] = mapped_column(SmallInteger, default=0)
     missing_fields: Mapped[str] = mapped_column(String(300), default="")
 
     # Written by the rating cycle; the list filters on it.
-    credit_grade: Mapped[str | None] = mapped_column(String(4), default=None, index=True)
+    credit_grade: Mapped[str | None] = mapped_column(String(4), default=None)
     credit_grade_year: Mapped[int | None] = mapped_column(default=None)
 
     notes: Mapped[str] = mapped_column(Text, default="")

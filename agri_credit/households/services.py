@@ -103,8 +103,9 @@ def filter_households(query: Select, filters: HouseholdFilters) -> Select:
     q = filters.q.strip().upper()
     if filters.id_hash:  # a whole ID number, found through its blind index
         query = query.where(Household.head_id_hash == filters.id_hash)
-    elif q.isdigit() and len(q) <= 4:
-        query = query.where(Household.head_id_tail.endswith(q))
+    elif len(q) <= 4 and q.rstrip("X").isdigit():
+        tail = Household.head_id_tail  # four characters hit the index; fewer must scan
+        query = query.where(tail == q if len(q) == 4 else tail.endswith(q))
     elif q.isdigit():
         query = query.where(Household.phone.startswith(q))
     elif q:

@@ -160,9 +160,6 @@ def upgrade():
     sa.UniqueConstraint('county_code', 'head_id_hash', name=op.f('uq_households_county_code_head_id_hash'))
     )
     with op.batch_alter_table('households', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_households_completeness'), ['completeness'], unique=False)
-        batch_op.create_index(batch_op.f('ix_households_credit_grade'), ['credit_grade'], unique=False)
-        batch_op.create_index(batch_op.f('ix_households_group_name'), ['group_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_households_head_id_tail'), ['head_id_tail'], unique=False)
         batch_op.create_index(batch_op.f('ix_households_head_name'), ['head_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_households_phone'), ['phone'], unique=False)
@@ -170,6 +167,7 @@ def upgrade():
         batch_op.create_index('ix_households_village_updated', ['village_code', 'updated_at'], unique=False)
         batch_op.create_index('ix_households_county_name', ['county_code', 'head_name', 'completeness'], unique=False)
         batch_op.create_index('ix_households_county_updated', ['county_code', 'updated_at'], unique=False)
+        batch_op.create_index('ix_households_county_completeness', ['county_code', 'completeness', 'id'], unique=False)
 
     op.create_table('upload_batches',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -349,6 +347,7 @@ def downgrade():
 
     op.drop_table('upload_batches')
     with op.batch_alter_table('households', schema=None) as batch_op:
+        batch_op.drop_index('ix_households_county_completeness')
         batch_op.drop_index('ix_households_county_updated')
         batch_op.drop_index('ix_households_county_name')
         batch_op.drop_index('ix_households_village_updated')
@@ -356,9 +355,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_households_phone'))
         batch_op.drop_index(batch_op.f('ix_households_head_name'))
         batch_op.drop_index(batch_op.f('ix_households_head_id_tail'))
-        batch_op.drop_index(batch_op.f('ix_households_group_name'))
-        batch_op.drop_index(batch_op.f('ix_households_credit_grade'))
-        batch_op.drop_index(batch_op.f('ix_households_completeness'))
 
     op.drop_table('households')
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
