@@ -1,6 +1,6 @@
 """Extensions, created unbound and bound to an app in `app.create_app`."""
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -15,6 +15,8 @@ migrate = Migrate(render_as_batch=True)
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI, jobs and benchmarks speak the default locale
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     chosen = request.args.get("lang") or session.get("lang")
     if chosen in languages:

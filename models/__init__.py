@@ -1,7 +1,7 @@
 """The data layer. Import models from here; this package imports nothing else of ours."""
 
 from .audit import AuditEvent
-from .base import NAMING_CONVENTION, Base, db, utcnow
+from .base import NAMING_CONVENTION, Base, db, refresh_planner_statistics, utcnow
 from .credit_records import NEGATIVE, POSITIVE, CreditRecord
 from .entities import ENTITY_TYPE_LABELS, AgriEntity, EntityType
 from .households import (
@@ -49,6 +49,7 @@ __all__ = [
     "code_range",
     "db",
     "generate_master_key",
+    "refresh_planner_statistics",
     "mask_id",
     "utcnow",
 ]

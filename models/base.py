@@ -4,7 +4,7 @@ import sqlite3
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -38,3 +38,11 @@ def _enforce_sqlite_foreign_keys(dbapi_connection, _record) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def refresh_planner_statistics() -> None:
+    """Run ANALYZE after a bulk load. Without statistics SQLite's planner picks a filter's
+    index and sorts the county, instead of walking the name index in order (measured on
+    200,000 households: 190 ms vs 26 ms for page 500 of incomplete files)."""
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()

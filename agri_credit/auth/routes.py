@@ -2,6 +2,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
@@ -70,4 +71,5 @@ def logout():
 def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
+        refresh()  # Flask-Babel caches the locale per app context; drop the old choice
     return redirect(safe_next(request.form.get("next")) or url_for("dashboard.index"))

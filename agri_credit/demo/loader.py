@@ -31,6 +31,7 @@ from models import (
     User,
     VillageEvaluation,
     db,
+    refresh_planner_statistics,
 )
 
 from . import DEMO_PASSWORD
@@ -83,6 +84,7 @@ def load_demo_county(
     except BaseException:
         db.session.rollback()
         raise
+    refresh_planner_statistics()
     return summary
 
 
