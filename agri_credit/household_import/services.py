@@ -32,7 +32,12 @@ from sqlalchemy.orm import Session
 
 from agri_credit.audit import journal_value
 from agri_credit.households.completeness import assess_households
-from agri_credit.households.services import LABOUR_VALUES
+from agri_credit.households.services import (
+    HEAD_NOT_LABOUR,
+    INCOME_FIELDS,
+    LABOUR_VALUES,
+    MEMBER_FIELDS,
+)
 from models import (
     AuditEvent,
     Household,
@@ -60,17 +65,6 @@ BATCH_ACTION = "household.import_batch"
 # Columns the sheet carries besides the key; blank cells keep what the file already holds.
 SHEET_FIELDS = tuple(c.key for c in HOUSEHOLD_COLUMNS if c.key != "head_id_number")
 TEXT_FIELDS = frozenset(c.key for c in HOUSEHOLD_COLUMNS if c.kind != "decimal")
-MEMBER_FIELDS = ("name", "relation", "health", "labour_ability", "occupation")
-INCOME_FIELDS = (
-    "income_crops",
-    "income_livestock",
-    "income_business",
-    "income_wages",
-    "income_other",
-)
-# Same rule as households.services.derive_totals: a seriously ill or disabled head does not
-# count as labour.
-HEAD_NOT_LABOUR = ("重病", "残疾")
 HEADER_OF = {c.key: c.header for c in HOUSEHOLD_COLUMNS}
 
 

@@ -55,6 +55,8 @@ INCOME_FIELDS = (
     "income_other",
 )
 LABOUR_VALUES = {"全劳动力": 1, "半劳动力": 1}
+# A seriously ill or disabled head of household does not count as labour.
+HEAD_NOT_LABOUR = ("重病", "残疾")
 
 CHILD_MODELS: dict[str, tuple[type, tuple[str, ...]]] = {
     "assets": (HouseholdAsset, ("kind", "description", "value")),
@@ -242,7 +244,7 @@ def derive_totals(household: Household, as_of_year: int | None = None) -> None:
     """Recompute the denormalised figures lists, dashboards and ratings read."""
     as_of_year = as_of_year or date.today().year
     household.household_size = 1 + len(household.members)
-    head_labour = 1 if household.head_health not in ("重病", "残疾") else 0
+    head_labour = 1 if household.head_health not in HEAD_NOT_LABOUR else 0
     household.labour_count = head_labour + sum(
         LABOUR_VALUES.get(m.labour_ability, 0) for m in household.members
     )
