@@ -6,8 +6,9 @@ from typing import Any
 
 from werkzeug.security import generate_password_hash
 
+from agri_credit.entities.services import save_entity
 from agri_credit.households.services import save_household
-from models import Household, Region, RegionLevel, Role, User, db
+from models import AgriEntity, EntityType, Household, Region, RegionLevel, Role, User, db
 from village_forms.identifiers import id_check_char, uscc_check_char
 
 PROVINCE, CITY, COUNTY = "610000000000", "610500000000", "610528000000"
@@ -114,3 +115,64 @@ def make_household(cipher, user: User, **overrides: Any) -> Household:
     save_household(household, household_data(**overrides), cipher, user)
     db.session.flush()
     return household
+
+
+def entity_data(village_code: str = VILLAGE_A, **overrides: Any) -> dict[str, Any]:
+    """A complete 农民专业合作社 file, in the shape the form hands to the service."""
+    data: dict[str, Any] = {
+        "entity_type": EntityType.COOPERATIVE.value,
+        "name": "富平县杨家村柿子专业合作社",
+        "uscc": make_uscc(),
+        "village_code": village_code,
+        "operator_name": "杨建国",
+        "operator_id_number": make_id_number(),
+        "phone": "13912345678",
+        "address": "杨家村一组",
+        "founded_on": date(2015, 6, 1),
+        "member_count": 86,
+        "farmer_capital_share": 92.5,
+        "employees": 12,
+        "land_mu": 1200,
+        "herd_size": None,
+        "main_products": "富平柿饼",
+        "annual_revenue": 3_500_000,
+        "total_assets": 5_000_000,
+        "total_debts": 800_000,
+        "insurance": "柿子种植险 保额60万元",
+        "certifications": ["绿色食品", "地理标志"],
+        "demonstration_level": "省级",
+        "sales_channels": "电商、批发市场",
+        "keeps_books": True,
+        "notes": "",
+        "records": [],
+    }
+    data.update(overrides)
+    return data
+
+
+def make_entity(cipher, user: User, **overrides: Any) -> AgriEntity:
+    entity = AgriEntity()
+    save_entity(entity, entity_data(**overrides), cipher, user)
+    db.session.flush()
+    return entity
+
+
+def form_payload(data: dict[str, Any]) -> dict[str, Any]:
+    """Flatten service-shaped data into the POST fields a browser sends: rows of a FieldList
+    become name-i-key, a ticked checkbox "y" (an unticked one sends nothing), a multi-select
+    its list of values."""
+    payload: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, bool):
+            if value:
+                payload[key] = "y"
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            for i, row in enumerate(value):
+                for sub, sub_value in row.items():
+                    payload[f"{key}-{i}-{sub}"] = "" if sub_value is None else sub_value
+        elif isinstance(value, list):
+            if value:
+                payload[key] = value
+        else:
+            payload[key] = "" if value is None else value
+    return payload

@@ -2,77 +2,15 @@
 种养大户, 龙头企业); every role sees only its scope, and identifiers are checked and protected."""
 
 from datetime import date, timedelta
-from typing import Any
 
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
 from agri_credit.entities.completeness import assess_entities
-from agri_credit.entities.services import save_entity
-from models import AgriEntity, AuditEvent, CreditRecord, EntityType, User, db
+from models import AgriEntity, AuditEvent, CreditRecord, EntityType, db
 from tests import factories as f
 from tests.conftest import login
-
-# ---- builders -------------------------------------------------------------------------
-
-
-def entity_data(village_code: str = f.VILLAGE_A, **overrides: Any) -> dict[str, Any]:
-    """A complete 农民专业合作社 file, in the shape the form hands to the service."""
-    data: dict[str, Any] = {
-        "entity_type": EntityType.COOPERATIVE.value,
-        "name": "富平县杨家村柿子专业合作社",
-        "uscc": f.make_uscc(),
-        "village_code": village_code,
-        "operator_name": "杨建国",
-        "operator_id_number": f.make_id_number(),
-        "phone": "13912345678",
-        "address": "杨家村一组",
-        "founded_on": date(2015, 6, 1),
-        "member_count": 86,
-        "farmer_capital_share": 92.5,
-        "employees": 12,
-        "land_mu": 1200,
-        "herd_size": None,
-        "main_products": "富平柿饼",
-        "annual_revenue": 3_500_000,
-        "total_assets": 5_000_000,
-        "total_debts": 800_000,
-        "insurance": "柿子种植险 保额60万元",
-        "certifications": ["绿色食品", "地理标志"],
-        "demonstration_level": "省级",
-        "sales_channels": "电商、批发市场",
-        "keeps_books": True,
-        "notes": "",
-        "records": [],
-    }
-    data.update(overrides)
-    return data
-
-
-def make_entity(cipher, user: User, **overrides: Any) -> AgriEntity:
-    entity = AgriEntity()
-    save_entity(entity, entity_data(**overrides), cipher, user)
-    db.session.flush()
-    return entity
-
-
-def form_payload(data: dict) -> dict:
-    """Flatten service-shaped data into the POST fields a browser sends."""
-    payload: dict[str, Any] = {}
-    for key, value in data.items():
-        if key == "records":
-            for i, row in enumerate(value):
-                for sub, sub_value in row.items():
-                    payload[f"records-{i}-{sub}"] = "" if sub_value is None else sub_value
-        elif isinstance(value, bool):
-            if value:  # an unticked checkbox sends nothing
-                payload[key] = "y"
-        elif isinstance(value, list):
-            payload[key] = value
-        else:
-            payload[key] = "" if value is None else value
-    return payload
 
 
 def entity_count() -> int:
@@ -93,8 +31,8 @@ def entity_events() -> list[str]:
 
 
 def test_cadre_lists_only_her_village(as_cadre, users, cipher):
-    make_entity(cipher, users["cadre"], name="杨家村柿子合作社")
-    make_entity(cipher, users["cadre_b"], village_code=f.VILLAGE_B, name="西坡村苹果合作社")
+    f.make_entity(cipher, users["cadre"], name="杨家村柿子合作社")
+    f.make_entity(cipher, users["cadre_b"], village_code=f.VILLAGE_B, name="西坡村苹果合作社")
     db.session.commit()
     page = as_cadre.get("/entities/").get_data(as_text=True)
     assert "杨家村柿子合作社" in page
@@ -102,7 +40,7 @@ def test_cadre_lists_only_her_village(as_cadre, users, cipher):
 
 
 def test_another_villages_entity_is_a_404(as_cadre, users, cipher):
-    other = make_entity(cipher, users["cadre_b"], village_code=f.VILLAGE_B)
+    other = f.make_entity(cipher, users["cadre_b"], village_code=f.VILLAGE_B)
     db.session.commit()
     for path in ("", "/edit", "/history"):
         assert as_cadre.get(f"/entities/{other.id}{path}").status_code == 404
@@ -110,15 +48,15 @@ def test_another_villages_entity_is_a_404(as_cadre, users, cipher):
 
 
 def test_county_office_sees_every_village_in_the_county(as_office, users, cipher):
-    make_entity(cipher, users["cadre"], name="杨家村柿子合作社")
-    make_entity(cipher, users["cadre_b"], village_code=f.VILLAGE_C, name="河湾村家庭农场")
+    f.make_entity(cipher, users["cadre"], name="杨家村柿子合作社")
+    f.make_entity(cipher, users["cadre_b"], village_code=f.VILLAGE_C, name="河湾村家庭农场")
     db.session.commit()
     page = as_office.get("/entities/").get_data(as_text=True)
     assert "杨家村柿子合作社" in page and "河湾村家庭农场" in page
 
 
 def test_bank_officer_and_applicant_get_403(client, users, cipher):
-    entity = make_entity(cipher, users["cadre"])
+    entity = f.make_entity(cipher, users["cadre"])
     db.session.commit()
     for username in ("officer", "applicant"):
         login(client, username)
@@ -136,7 +74,7 @@ def test_anonymous_users_are_sent_to_login(client, users):
 
 
 def test_cadre_cannot_create_an_entity_in_another_village(as_cadre, users):
-    page = as_cadre.post("/entities/new", data=form_payload(entity_data(f.VILLAGE_B)))
+    page = as_cadre.post("/entities/new", data=f.form_payload(f.entity_data(f.VILLAGE_B)))
     assert page.status_code == 200
     assert entity_count() == 0
 
@@ -146,8 +84,8 @@ def test_cadre_cannot_create_an_entity_in_another_village(as_cadre, users):
 
 def test_search_by_name_uscc_and_operator(as_cadre, users, cipher):
     uscc = f.make_uscc()
-    make_entity(cipher, users["cadre"], name="杨家柿子合作社", uscc=uscc, operator_name="杨建国")
-    make_entity(cipher, users["cadre"], name="王家养猪场", operator_name="王小明")
+    f.make_entity(cipher, users["cadre"], name="杨家柿子合作社", uscc=uscc, operator_name="杨建国")
+    f.make_entity(cipher, users["cadre"], name="王家养猪场", operator_name="王小明")
     db.session.commit()
     by_name = as_cadre.get("/entities/?q=柿子").get_data(as_text=True)
     assert "杨家柿子合作社" in by_name and "王家养猪场" not in by_name
@@ -158,8 +96,8 @@ def test_search_by_name_uscc_and_operator(as_cadre, users, cipher):
 
 
 def test_filter_by_type_village_and_completeness(as_office, users, cipher):
-    make_entity(cipher, users["cadre"], name="杨家柿子合作社")
-    make_entity(
+    f.make_entity(cipher, users["cadre"], name="杨家柿子合作社")
+    f.make_entity(
         cipher,
         users["cadre"],
         name="杨家家庭农场",
@@ -167,7 +105,7 @@ def test_filter_by_type_village_and_completeness(as_office, users, cipher):
         phone="",
         insurance="",
     )
-    make_entity(cipher, users["cadre_b"], village_code=f.VILLAGE_B, name="西坡苹果合作社")
+    f.make_entity(cipher, users["cadre_b"], village_code=f.VILLAGE_B, name="西坡苹果合作社")
     db.session.commit()
     farms = as_office.get("/entities/?type=family_farm").get_data(as_text=True)
     assert "杨家家庭农场" in farms and "杨家柿子合作社" not in farms
@@ -181,16 +119,16 @@ def test_filter_by_type_village_and_completeness(as_office, users, cipher):
 
 def test_search_by_a_whole_operator_id_number_goes_through_the_blind_index(as_cadre, users, cipher):
     id_number = f.make_id_number()
-    make_entity(cipher, users["cadre"], name="王家种粮大户", operator_id_number=id_number)
-    make_entity(cipher, users["cadre"], name="李家养牛场")
+    f.make_entity(cipher, users["cadre"], name="王家种粮大户", operator_id_number=id_number)
+    f.make_entity(cipher, users["cadre"], name="李家养牛场")
     db.session.commit()
     page = as_cadre.get(f"/entities/?q={id_number.lower()}").get_data(as_text=True)
     assert "王家种粮大户" in page and "李家养牛场" not in page
 
 
 def test_filter_by_a_missing_item_from_the_dashboard(as_cadre, users, cipher):
-    make_entity(cipher, users["cadre"], name="杨家柿子合作社")
-    make_entity(cipher, users["cadre"], name="王家养猪场", insurance="")
+    f.make_entity(cipher, users["cadre"], name="杨家柿子合作社")
+    f.make_entity(cipher, users["cadre"], name="王家养猪场", insurance="")
     db.session.commit()
     page = as_cadre.get("/entities/?missing=农业保险").get_data(as_text=True)
     assert "王家养猪场" in page and "杨家柿子合作社" not in page
@@ -199,7 +137,7 @@ def test_filter_by_a_missing_item_from_the_dashboard(as_cadre, users, cipher):
 
 def test_pagination_and_sorting(as_cadre, users, cipher):
     for i in range(25):
-        make_entity(cipher, users["cadre"], name=f"合作社{i:02d}")
+        f.make_entity(cipher, users["cadre"], name=f"合作社{i:02d}")
     db.session.commit()
     first = as_cadre.get("/entities/?sort=name").get_data(as_text=True)
     second = as_cadre.get("/entities/?sort=name&page=2").get_data(as_text=True)
@@ -210,7 +148,7 @@ def test_pagination_and_sorting(as_cadre, users, cipher):
 
 def test_list_never_shows_an_operator_id_in_full(as_cadre, users, cipher):
     id_number = f.make_id_number()
-    make_entity(
+    f.make_entity(
         cipher,
         users["cadre"],
         entity_type=EntityType.LARGE_GROWER.value,
@@ -234,7 +172,7 @@ def test_list_never_shows_an_operator_id_in_full(as_cadre, users, cipher):
     ],
 )
 def test_cadre_creates_each_type_and_sees_the_whole_file(as_cadre, users, entity_type, label):
-    data = entity_data(
+    data = f.entity_data(
         entity_type=entity_type.value,
         name=f"杨家村{label}",
         records=[
@@ -248,7 +186,7 @@ def test_cadre_creates_each_type_and_sees_the_whole_file(as_cadre, users, entity
             }
         ],
     )
-    response = as_cadre.post("/entities/new", data=form_payload(data))
+    response = as_cadre.post("/entities/new", data=f.form_payload(data))
     assert response.status_code == 302, response.get_data(as_text=True)
     entity = entity_named(f"杨家村{label}")
     assert entity.entity_type == entity_type.value
@@ -262,8 +200,8 @@ def test_cadre_creates_each_type_and_sees_the_whole_file(as_cadre, users, entity
 
 
 def test_operator_id_number_is_encrypted_at_rest(as_cadre, users):
-    data = entity_data()
-    as_cadre.post("/entities/new", data=form_payload(data))
+    data = f.entity_data()
+    as_cadre.post("/entities/new", data=f.form_payload(data))
     raw = db.session.execute(
         select(AgriEntity.operator_id_cipher, AgriEntity.operator_id_hash)
     ).one()
@@ -273,8 +211,8 @@ def test_operator_id_number_is_encrypted_at_rest(as_cadre, users):
 
 def test_uscc_typed_in_lower_case_with_spaces_is_stored_normalised(as_cadre, users):
     uscc = f.make_uscc()
-    data = entity_data(uscc=f" {uscc[:9]} {uscc[9:].lower()} ")
-    assert as_cadre.post("/entities/new", data=form_payload(data)).status_code == 302
+    data = f.entity_data(uscc=f" {uscc[:9]} {uscc[9:].lower()} ")
+    assert as_cadre.post("/entities/new", data=f.form_payload(data)).status_code == 302
     assert db.session.scalar(select(AgriEntity.uscc)) == uscc
 
 
@@ -284,9 +222,9 @@ def test_uscc_typed_in_lower_case_with_spaces_is_stored_normalised(as_cadre, use
 def test_wrong_uscc_check_character_is_refused_in_chinese(as_cadre, users):
     uscc = f.make_uscc()
     wrong = uscc[:17] + ("0" if uscc[17] != "0" else "1")
-    page = as_cadre.post("/entities/new", data=form_payload(entity_data(uscc=wrong)))
+    page = as_cadre.post("/entities/new", data=f.form_payload(f.entity_data(uscc=wrong)))
     assert "统一社会信用代码校验位错误" in page.get_data(as_text=True)
-    short = as_cadre.post("/entities/new", data=form_payload(entity_data(uscc=uscc[:17])))
+    short = as_cadre.post("/entities/new", data=f.form_payload(f.entity_data(uscc=uscc[:17])))
     assert "统一社会信用代码应为18位" in short.get_data(as_text=True)
     assert entity_count() == 0
 
@@ -295,15 +233,15 @@ def test_wrong_uscc_check_character_is_refused_in_chinese(as_cadre, users):
     "entity_type", [EntityType.FAMILY_FARM, EntityType.COOPERATIVE, EntityType.LEADING_ENTERPRISE]
 )
 def test_every_type_but_a_large_grower_needs_a_uscc(as_cadre, users, entity_type):
-    data = entity_data(entity_type=entity_type.value, uscc="")
-    page = as_cadre.post("/entities/new", data=form_payload(data)).get_data(as_text=True)
+    data = f.entity_data(entity_type=entity_type.value, uscc="")
+    page = as_cadre.post("/entities/new", data=f.form_payload(data)).get_data(as_text=True)
     assert "须填写统一社会信用代码" in page
     assert entity_count() == 0
 
 
 def test_large_grower_with_only_the_operators_id_number_is_accepted(as_cadre, users, cipher):
     id_number = f.make_id_number()
-    data = entity_data(
+    data = f.entity_data(
         entity_type=EntityType.LARGE_GROWER.value,
         name="王家种粮大户",
         uscc="",
@@ -311,15 +249,15 @@ def test_large_grower_with_only_the_operators_id_number_is_accepted(as_cadre, us
         member_count=None,
         farmer_capital_share=None,
     )
-    assert as_cadre.post("/entities/new", data=form_payload(data)).status_code == 302
+    assert as_cadre.post("/entities/new", data=f.form_payload(data)).status_code == 302
     entity = entity_named("王家种粮大户")
     assert entity.uscc is None
     assert cipher.decrypt(entity.operator_id_cipher) == id_number
 
 
 def test_large_grower_without_uscc_or_id_number_is_refused(as_cadre, users):
-    data = entity_data(entity_type=EntityType.LARGE_GROWER.value, uscc="", operator_id_number="")
-    page = as_cadre.post("/entities/new", data=form_payload(data)).get_data(as_text=True)
+    data = f.entity_data(entity_type=EntityType.LARGE_GROWER.value, uscc="", operator_id_number="")
+    page = as_cadre.post("/entities/new", data=f.form_payload(data)).get_data(as_text=True)
     assert "种养大户须填写统一社会信用代码或经营者身份证号" in page
     assert entity_count() == 0
 
@@ -327,25 +265,25 @@ def test_large_grower_without_uscc_or_id_number_is_refused(as_cadre, users):
 def test_two_large_growers_without_uscc_may_coexist(as_cadre, users, cipher):
     """NULL, never "", is stored for a missing USCC, so the unique index lets both in."""
     for name in ("王家种粮大户", "李家养牛大户"):
-        data = entity_data(entity_type=EntityType.LARGE_GROWER.value, name=name, uscc="")
-        assert as_cadre.post("/entities/new", data=form_payload(data)).status_code == 302
+        data = f.entity_data(entity_type=EntityType.LARGE_GROWER.value, name=name, uscc="")
+        assert as_cadre.post("/entities/new", data=f.form_payload(data)).status_code == 302
     assert entity_count() == 2
 
 
 def test_bad_operator_id_number_is_refused_in_chinese(as_cadre, users):
-    data = entity_data(operator_id_number="110105194912310021")
-    page = as_cadre.post("/entities/new", data=form_payload(data)).get_data(as_text=True)
+    data = f.entity_data(operator_id_number="110105194912310021")
+    page = as_cadre.post("/entities/new", data=f.form_payload(data)).get_data(as_text=True)
     assert "身份证号校验位错误" in page
     assert entity_count() == 0
 
 
 def test_duplicate_uscc_is_refused_with_a_link_to_the_existing_file(as_cadre, users, cipher):
-    existing = make_entity(
+    existing = f.make_entity(
         cipher, users["cadre_b"], village_code=f.VILLAGE_B, name="西坡苹果合作社"
     )
     db.session.commit()
-    data = entity_data(uscc=existing.uscc, name="另一个合作社")
-    text = as_cadre.post("/entities/new", data=form_payload(data)).get_data(as_text=True)
+    data = f.entity_data(uscc=existing.uscc, name="另一个合作社")
+    text = as_cadre.post("/entities/new", data=f.form_payload(data)).get_data(as_text=True)
     assert "该统一社会信用代码已有档案" in text
     assert f'href="/entities/{existing.id}"' in text and "西坡苹果合作社" in text
     assert entity_count() == 1
@@ -353,7 +291,7 @@ def test_duplicate_uscc_is_refused_with_a_link_to_the_existing_file(as_cadre, us
 
 def test_same_unregistered_operator_twice_in_the_county_is_refused(as_cadre, users, cipher):
     id_number = f.make_id_number()
-    existing = make_entity(
+    existing = f.make_entity(
         cipher,
         users["cadre"],
         entity_type=EntityType.LARGE_GROWER.value,
@@ -362,10 +300,10 @@ def test_same_unregistered_operator_twice_in_the_county_is_refused(as_cadre, use
         name="王家种粮大户",
     )
     db.session.commit()
-    data = entity_data(
+    data = f.entity_data(
         entity_type=EntityType.LARGE_GROWER.value, uscc="", operator_id_number=id_number
     )
-    text = as_cadre.post("/entities/new", data=form_payload(data)).get_data(as_text=True)
+    text = as_cadre.post("/entities/new", data=f.form_payload(data)).get_data(as_text=True)
     assert "本县已有该经营者的无代码主体档案" in text and f"/entities/{existing.id}" in text
     assert entity_count() == 1
 
@@ -374,34 +312,34 @@ def test_same_unregistered_operator_twice_in_the_county_is_refused(as_cadre, use
 
 
 def test_cooperative_needs_a_member_count_of_at_least_five(as_cadre, users):
-    blank = entity_data(member_count=None)
-    text = as_cadre.post("/entities/new", data=form_payload(blank)).get_data(as_text=True)
+    blank = f.entity_data(member_count=None)
+    text = as_cadre.post("/entities/new", data=f.form_payload(blank)).get_data(as_text=True)
     assert "农民专业合作社须填写成员数" in text
-    too_few = entity_data(member_count=3)
-    text = as_cadre.post("/entities/new", data=form_payload(too_few)).get_data(as_text=True)
+    too_few = f.entity_data(member_count=3)
+    text = as_cadre.post("/entities/new", data=f.form_payload(too_few)).get_data(as_text=True)
     assert "成员应不少于5名" in text
     assert entity_count() == 0
 
 
 def test_family_farm_needs_no_member_count(as_cadre, users):
-    data = entity_data(
+    data = f.entity_data(
         entity_type=EntityType.FAMILY_FARM.value, member_count=None, farmer_capital_share=None
     )
-    assert as_cadre.post("/entities/new", data=form_payload(data)).status_code == 302
+    assert as_cadre.post("/entities/new", data=f.form_payload(data)).status_code == 302
 
 
 def test_cooperative_uscc_must_carry_the_cooperative_prefix(as_cadre, users):
     body = "91610528MA0000001"  # 91: an enterprise, not a co-op
     from village_forms.identifiers import uscc_check_char
 
-    data = entity_data(uscc=body + uscc_check_char(body))
-    text = as_cadre.post("/entities/new", data=form_payload(data)).get_data(as_text=True)
+    data = f.entity_data(uscc=body + uscc_check_char(body))
+    text = as_cadre.post("/entities/new", data=f.form_payload(data)).get_data(as_text=True)
     assert "农民专业合作社的统一社会信用代码应以93开头" in text
     assert entity_count() == 0
 
 
 def test_bad_numbers_are_refused_and_nothing_is_saved(as_cadre, users):
-    data = entity_data(
+    data = f.entity_data(
         farmer_capital_share=120,
         total_debts=-1,
         annual_revenue=99_000_000_000,
@@ -411,7 +349,7 @@ def test_bad_numbers_are_refused_and_nothing_is_saved(as_cadre, users):
         founded_on=(date.today() + timedelta(days=1)).isoformat(),
         name="",
     )
-    text = as_cadre.post("/entities/new", data=form_payload(data)).get_data(as_text=True)
+    text = as_cadre.post("/entities/new", data=f.form_payload(data)).get_data(as_text=True)
     assert "超出合理范围（上限 100%）" in text
     assert "不能小于0" in text
     assert "超出合理范围（上限 10,000,000,000元）" in text
@@ -424,7 +362,7 @@ def test_bad_numbers_are_refused_and_nothing_is_saved(as_cadre, users):
 
 
 def test_a_bad_record_row_blocks_the_save(as_cadre, users):
-    data = entity_data(
+    data = f.entity_data(
         records=[
             {
                 "polarity": "negative",
@@ -436,7 +374,7 @@ def test_a_bad_record_row_blocks_the_save(as_cadre, users):
             }
         ]
     )
-    text = as_cadre.post("/entities/new", data=form_payload(data)).get_data(as_text=True)
+    text = as_cadre.post("/entities/new", data=f.form_payload(data)).get_data(as_text=True)
     assert "发生日期不能晚于今天" in text and "此项为必填项" in text
     assert entity_count() == 0
     assert db.session.scalar(select(func.count()).select_from(CreditRecord)) == 0
@@ -446,20 +384,20 @@ def test_a_bad_record_row_blocks_the_save(as_cadre, users):
 
 
 def test_editing_journals_before_and_after_and_keeps_a_blank_operator_id(as_cadre, users, cipher):
-    entity = make_entity(cipher, users["cadre"], phone="13900000000", total_debts=800_000)
+    entity = f.make_entity(cipher, users["cadre"], phone="13900000000", total_debts=800_000)
     db.session.commit()
     original_id = cipher.decrypt(entity.operator_id_cipher)
     assert "留空则保持原身份证号不变" in as_cadre.get(f"/entities/{entity.id}/edit").get_data(
         as_text=True
     )
-    data = entity_data(
+    data = f.entity_data(
         uscc=entity.uscc,
         operator_id_number="",
         phone="13711112222",
         total_debts=650_000.5,
         certifications=["有机产品"],
     )
-    response = as_cadre.post(f"/entities/{entity.id}/edit", data=form_payload(data))
+    response = as_cadre.post(f"/entities/{entity.id}/edit", data=f.form_payload(data))
     assert response.status_code == 302, response.get_data(as_text=True)
     db.session.expire_all()
     entity = db.session.get(AgriEntity, entity.id)
@@ -478,20 +416,22 @@ def test_editing_journals_before_and_after_and_keeps_a_blank_operator_id(as_cadr
 
 
 def test_saving_an_unchanged_file_journals_nothing_new(as_cadre, users, cipher):
-    entity = make_entity(cipher, users["cadre"], farmer_capital_share=92.5, land_mu=100)
+    entity = f.make_entity(cipher, users["cadre"], farmer_capital_share=92.5, land_mu=100)
     db.session.commit()
     edit_page = as_cadre.get(f"/entities/{entity.id}/edit")
     assert edit_page.status_code == 200
-    data = entity_data(
+    data = f.entity_data(
         uscc=entity.uscc, operator_id_number="", farmer_capital_share="92.50", land_mu="100.00"
     )
-    assert as_cadre.post(f"/entities/{entity.id}/edit", data=form_payload(data)).status_code == 302
+    assert (
+        as_cadre.post(f"/entities/{entity.id}/edit", data=f.form_payload(data)).status_code == 302
+    )
     assert entity_events() == ["entity.create"]
 
 
 def test_creating_journals_the_file_with_the_id_masked(as_cadre, users):
-    data = entity_data()
-    as_cadre.post("/entities/new", data=form_payload(data))
+    data = f.entity_data()
+    as_cadre.post("/entities/new", data=f.form_payload(data))
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "entity.create"))
     assert event.changes["name"] == [None, data["name"]]
     assert data["operator_id_number"] not in str(event.changes)
@@ -500,19 +440,21 @@ def test_creating_journals_the_file_with_the_id_masked(as_cadre, users):
 
 def test_large_grower_keeps_its_stored_id_when_the_uscc_is_removed(as_cadre, users, cipher):
     """Blank on edit keeps the stored ID, and that stored ID still identifies the grower."""
-    entity = make_entity(cipher, users["cadre"], entity_type=EntityType.LARGE_GROWER.value)
+    entity = f.make_entity(cipher, users["cadre"], entity_type=EntityType.LARGE_GROWER.value)
     db.session.commit()
-    data = entity_data(entity_type=EntityType.LARGE_GROWER.value, uscc="", operator_id_number="")
-    assert as_cadre.post(f"/entities/{entity.id}/edit", data=form_payload(data)).status_code == 302
+    data = f.entity_data(entity_type=EntityType.LARGE_GROWER.value, uscc="", operator_id_number="")
+    assert (
+        as_cadre.post(f"/entities/{entity.id}/edit", data=f.form_payload(data)).status_code == 302
+    )
     db.session.expire_all()
     assert db.session.get(AgriEntity, entity.id).uscc is None
 
 
 def test_invalid_edit_leaves_the_file_untouched(as_cadre, users, cipher):
-    entity = make_entity(cipher, users["cadre"], phone="13900000000")
+    entity = f.make_entity(cipher, users["cadre"], phone="13900000000")
     db.session.commit()
-    data = entity_data(uscc=entity.uscc, phone="13711112222", farmer_capital_share=101)
-    response = as_cadre.post(f"/entities/{entity.id}/edit", data=form_payload(data))
+    data = f.entity_data(uscc=entity.uscc, phone="13711112222", farmer_capital_share=101)
+    response = as_cadre.post(f"/entities/{entity.id}/edit", data=f.form_payload(data))
     assert response.status_code == 200
     db.session.expire_all()
     assert db.session.get(AgriEntity, entity.id).phone == "13900000000"
@@ -523,7 +465,7 @@ def test_invalid_edit_leaves_the_file_untouched(as_cadre, users, cipher):
 
 
 def test_revealing_the_operator_id_needs_permission_and_is_logged(client, users, cipher):
-    entity = make_entity(cipher, users["cadre"])
+    entity = f.make_entity(cipher, users["cadre"])
     db.session.commit()
     id_number = cipher.decrypt(entity.operator_id_cipher)
     login(client, "cadre_a")
@@ -540,7 +482,7 @@ def test_revealing_the_operator_id_needs_permission_and_is_logged(client, users,
 
 
 def test_every_view_of_a_file_is_logged_but_kept_out_of_its_history(as_cadre, users, cipher):
-    entity = make_entity(cipher, users["cadre"])
+    entity = f.make_entity(cipher, users["cadre"])
     db.session.commit()
     as_cadre.get(f"/entities/{entity.id}")
     assert entity_events() == ["entity.create", "entity.view"]

@@ -79,20 +79,9 @@ def test_pagination_and_sorting(as_cadre, users, cipher, app):
     assert as_cadre.get("/households/?page=99").status_code == 404
 
 
-def form_payload(data: dict) -> dict:
-    """Flatten service-shaped data into the POST fields a browser sends."""
-    payload = {k: ("" if v is None else v) for k, v in data.items() if not isinstance(v, list)}
-    for name, rows in data.items():
-        if isinstance(rows, list):
-            for i, row in enumerate(rows):
-                for key, value in row.items():
-                    payload[f"{name}-{i}-{key}"] = "" if value is None else value
-    return payload
-
-
 def test_cadre_creates_a_household_with_members_and_sees_its_file(as_cadre, users):
     data = f.household_data(head_name="杨新户")
-    response = as_cadre.post("/households/new", data=form_payload(data))
+    response = as_cadre.post("/households/new", data=f.form_payload(data))
     assert response.status_code == 302
     household = db.session.scalar(select(Household).where(Household.head_name == "杨新户"))
     assert household.household_size == 2 and household.members[0].name == "王秀兰"
@@ -102,7 +91,7 @@ def test_cadre_creates_a_household_with_members_and_sees_its_file(as_cadre, user
 
 def test_id_number_is_encrypted_at_rest(as_cadre, users):
     data = f.household_data()
-    as_cadre.post("/households/new", data=form_payload(data))
+    as_cadre.post("/households/new", data=f.form_payload(data))
     raw = db.session.execute(select(Household.head_id_cipher, Household.head_id_hash)).one()
     assert data["head_id_number"].encode() not in bytes(raw[0])
     assert data["head_id_number"] not in raw[1]
@@ -113,7 +102,7 @@ def test_bad_input_is_refused_with_chinese_messages_and_nothing_saved(as_cadre, 
         head_id_number="110105194912310021", phone="12345", land_contracted_mu=999999, head_name=""
     )
     data["assets"] = [{"kind": "房产", "description": "", "value": -5}]
-    page = as_cadre.post("/households/new", data=form_payload(data)).get_data(as_text=True)
+    page = as_cadre.post("/households/new", data=f.form_payload(data)).get_data(as_text=True)
     assert "身份证号校验位错误" in page
     assert "电话号码格式不正确" in page
     assert "超出合理范围" in page
@@ -129,7 +118,7 @@ def test_duplicate_id_in_the_county_is_refused_with_a_link(as_cadre, users, ciph
     db.session.commit()
     id_number = cipher.decrypt(existing.head_id_cipher)
     page = as_cadre.post(
-        "/households/new", data=form_payload(f.household_data(head_id_number=id_number))
+        "/households/new", data=f.form_payload(f.household_data(head_id_number=id_number))
     )
     text = page.get_data(as_text=True)
     assert "本县已有该身份证号的农户档案" in text
@@ -145,7 +134,7 @@ def test_editing_without_retyping_the_id_keeps_it_and_journals_the_change(as_cad
     data["members"] = [dict(data["members"][0], key=str(household.members[0].id), id_number="")]
     member_id = cipher.decrypt(household.members[0].id_cipher)
     assert (
-        as_cadre.post(f"/households/{household.id}/edit", data=form_payload(data)).status_code
+        as_cadre.post(f"/households/{household.id}/edit", data=f.form_payload(data)).status_code
         == 302
     )
     db.session.expire_all()
@@ -162,7 +151,7 @@ def test_editing_without_retyping_the_id_keeps_it_and_journals_the_change(as_cad
 
 def test_cadre_cannot_create_a_household_in_another_village(as_cadre, users):
     data = f.household_data(village_code=f.VILLAGE_B)
-    page = as_cadre.post("/households/new", data=form_payload(data))
+    page = as_cadre.post("/households/new", data=f.form_payload(data))
     assert page.status_code == 200
     assert db.session.scalar(select(func.count()).select_from(Household)) == 0
 

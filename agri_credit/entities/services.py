@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import Select, or_, select
 
 from agri_credit.audit import diff_snapshots, journal_value, record_event
+from agri_credit.file_filters import filter_by_completeness
 from models import AgriEntity, CreditRecord, IdCipher, User, db
 from village_forms.entity_fields import join_certifications, split_certifications
 
@@ -92,14 +93,13 @@ def filter_entities(query: Select, filters: EntityFilters) -> Select:
         query = query.where(AgriEntity.entity_type == filters.entity_type)
     if filters.village:
         query = query.where(AgriEntity.village_code == filters.village)
-    if filters.completeness == "complete":
-        query = query.where(AgriEntity.completeness == 100)
-    elif filters.completeness == "incomplete":
-        query = query.where(AgriEntity.completeness < 100)
-    elif filters.completeness == "low":
-        query = query.where(AgriEntity.completeness < 60)
-    if filters.missing:
-        query = query.where(AgriEntity.missing_fields.contains(filters.missing, autoescape=True))
+    query = filter_by_completeness(
+        query,
+        AgriEntity.completeness,
+        AgriEntity.missing_fields,
+        filters.completeness,
+        filters.missing,
+    )
     order = EntityFilters.SORTS.get(filters.sort, EntityFilters.SORTS["name"])
     return query.order_by(*order)
 

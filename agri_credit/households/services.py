@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import Select, func, select
 
 from agri_credit.audit import diff_snapshots, journal_value, record_event
+from agri_credit.file_filters import filter_by_completeness
 from models import (
     CreditRecord,
     Household,
@@ -120,14 +121,13 @@ def filter_households(query: Select, filters: HouseholdFilters) -> Select:
         query = query.where(Household.credit_grade.is_(None))
     elif filters.grade:
         query = query.where(Household.credit_grade == filters.grade)
-    if filters.completeness == "complete":
-        query = query.where(Household.completeness == 100)
-    elif filters.completeness == "incomplete":
-        query = query.where(Household.completeness < 100)
-    elif filters.completeness == "low":
-        query = query.where(Household.completeness < 60)
-    if filters.missing:
-        query = query.where(Household.missing_fields.contains(filters.missing, autoescape=True))
+    query = filter_by_completeness(
+        query,
+        Household.completeness,
+        Household.missing_fields,
+        filters.completeness,
+        filters.missing,
+    )
     order = HouseholdFilters.SORTS.get(filters.sort, HouseholdFilters.SORTS["name"])
     return query.order_by(*order)
 
