@@ -28,6 +28,8 @@ class Household(db.Model):
     __table_args__ = (
         # One file per head-of-household ID number in a county (blind index, see sensitive.py).
         UniqueConstraint("county_code", "head_id_hash"),
+        # Departmental rows arrive keyed by ID number alone, whatever the county.
+        Index("ix_households_head_id_hash", "head_id_hash"),
         Index("ix_households_village_name", "village_code", "head_name"),
         Index("ix_households_village_updated", "village_code", "updated_at"),
         # County-wide lists: the covering index lets name search and counts skip the table.
