@@ -8,7 +8,17 @@ from typing import Any
 
 from flask import Flask
 
-from agri_credit import assets, auth, cli, dashboard, entities, errors, household_import, households
+from agri_credit import (
+    assets,
+    auth,
+    cli,
+    dashboard,
+    departmental,
+    entities,
+    errors,
+    household_import,
+    households,
+)
 from agri_credit.config import PROJECT_ROOT, DefaultConfig
 from agri_credit.extensions import (
     babel,
@@ -69,3 +79,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(households.bp)
     app.register_blueprint(entities.bp)
     app.register_blueprint(household_import.bp)
+    app.register_blueprint(departmental.bp)

@@ -49,6 +49,8 @@ class Region(db.Model):
     parent_code: Mapped[str | None] = mapped_column(
         ForeignKey("regions.code"), index=True, default=None
     )
+    # 户籍户数 as the village reports it: the denominator of file coverage (建档率).
+    registered_households: Mapped[int | None] = mapped_column(default=None)
 
     @property
     def county_code(self) -> str:
