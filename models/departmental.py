@@ -60,6 +60,7 @@ UTILITIES = (Source.WATER, Source.ELECTRICITY, Source.GAS)
 
 
 class BatchStatus(StrEnum):
+    PENDING = "pending"  # uploaded, waiting for the user to confirm the column mapping
     QUEUED = "queued"
     RUNNING = "running"
     IMPORTED = "imported"
@@ -69,6 +70,7 @@ class BatchStatus(StrEnum):
 
 
 BATCH_STATUS_LABELS = {
+    BatchStatus.PENDING: "待确认列对应",
     BatchStatus.QUEUED: "排队中",
     BatchStatus.RUNNING: "导入中",
     BatchStatus.IMPORTED: "已导入",
@@ -166,7 +168,7 @@ class ImportBatch(db.Model):
 
     @property
     def finished(self) -> bool:
-        return self.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING)
+        return self.status not in (BatchStatus.PENDING, BatchStatus.QUEUED, BatchStatus.RUNNING)
 
 
 class ImportRejection(db.Model):

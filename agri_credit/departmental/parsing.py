@@ -1,0 +1,209 @@
+"""Reading departments' files: CSV (UTF-8 or GB18030) or XLSX, in chunks of text cells.
+
+Every cell comes out as a stripped string ("" when empty): typing and validation happen in
+one place (validation.py), whatever the file format. Memory stays bounded by the chunk size,
+not by the file: CSV goes through pandas' chunked reader, XLSX through openpyxl's streaming
+read-only mode.
+"""
+
+import codecs
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pandas as pd
+from flask_babel import lazy_gettext as _l
+from openpyxl import load_workbook
+
+CHUNK_ROWS = 100_000
+SNIFF_BYTES = 256 * 1024
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls
+
+# Progress callback: rows read so far and the fraction of the file behind us (0..1).
+Progress = Callable[[int, float], None]
+
+
+class UnreadableFile(ValueError):
+    """The file cannot be read as a table; the message says why, in the user's language."""
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    format: str  # "csv" or "xlsx"
+    encoding: str  # "" for xlsx
+    headers: list[str]
+
+
+def sniff(path: Path) -> FileInfo:
+    """Format, encoding and header row. Raises UnreadableFile with a user-facing reason."""
+    with open(path, "rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if not head.strip():
+        raise UnreadableFile(str(_l("文件是空的")))
+    if head.startswith(OLE_MAGIC):
+        raise UnreadableFile(str(_l("这是旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV 后再上传")))
+    if head.startswith(ZIP_MAGIC):
+        return FileInfo("xlsx", "", _xlsx_headers(path))
+    encoding = _csv_encoding(head)
+    text = head.decode(encoding, errors="ignore")
+    first_line = next(csv.reader(io.StringIO(text)), [])
+    headers = [h.strip() for h in first_line]
+    if len([h for h in headers if h]) < 2:
+        raise UnreadableFile(str(_l("没有读到表头：第一行应是列名，且至少有两列")))
+    return FileInfo("csv", encoding, headers)
+
+
+def _csv_encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    # An incremental decoder tolerates a character cut in half at the end of the sample.
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        codecs.getincrementaldecoder("gb18030")().decode(head, final=False)
+        return "gb18030"
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(
+            str(_l("无法识别文件编码：请保存为 UTF-8 或 GB18030（GBK）编码的 CSV"))
+        ) from exc
+
+
+def _xlsx_headers(path: Path) -> list[str]:
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged zip
+        raise UnreadableFile(str(_l("无法打开这个 Excel 文件，文件可能已损坏"))) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        first = next(sheet.iter_rows(max_row=1, values_only=True), ())
+        headers = [_cell_text(v) for v in first]
+    finally:
+        workbook.close()
+    while headers and not headers[-1]:
+        headers.pop()
+    if len([h for h in headers if h]) < 2:
+        raise UnreadableFile(str(_l("没有读到表头：第一行应是列名，且至少有两列")))
+    return headers
+
+
+def _cell_text(value: object) -> str:
+    """Spreadsheet cells as the text a user typed: whole numbers without ".0", dates as
+    ISO dates. A long number Excel stored as a float (an ID number typed as a number) keeps
+    the digits Excel kept; validation then reports it as wrong."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    return str(value).strip()
+
+
+def iter_chunks(
+    path: Path, info: FileInfo, chunk_rows: int = CHUNK_ROWS, progress: Progress | None = None
+) -> Iterator[pd.DataFrame]:
+    """Chunks of text cells under the file's headers, indexed by file row number as a user
+    sees it in Excel (the header is row 1). Blank rows are skipped but keep their numbers."""
+    reader = _csv_chunks if info.format == "csv" else _xlsx_chunks
+    yield from reader(path, info, chunk_rows, progress)
+
+
+def _csv_chunks(
+    path: Path, info: FileInfo, chunk_rows: int, progress: Progress | None
+) -> Iterator[pd.DataFrame]:
+    size = max(path.stat().st_size, 1)
+    first_row = 2
+    with open(path, "rb") as handle:
+        try:
+            reader = pd.read_csv(
+                handle,
+                encoding=info.encoding,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skipinitialspace=True,
+                skip_blank_lines=False,
+                chunksize=chunk_rows,
+                on_bad_lines="error",
+            )
+            for chunk in reader:
+                chunk.columns = [str(c).strip() for c in chunk.columns]
+                chunk.index = pd.RangeIndex(first_row, first_row + len(chunk))
+                first_row += len(chunk)
+                for column in chunk.columns:
+                    chunk[column] = chunk[column].str.strip()
+                yield _without_blank_rows(chunk)
+                if progress:
+                    progress(first_row - 2, min(handle.tell() / size, 1.0))
+        except UnicodeDecodeError as exc:
+            raise UnreadableFile(
+                str(
+                    _l(
+                        "第%(row)d行附近的内容不是 %(encoding)s 编码：文件编码混杂或已损坏，"
+                        "整个文件未导入",
+                        row=first_row,
+                        encoding=info.encoding.upper(),
+                    )
+                )
+            ) from exc
+        except pd.errors.ParserError as exc:
+            raise UnreadableFile(
+                str(_l("CSV 格式错误（%(detail)s），整个文件未导入", detail=str(exc)[:120]))
+            ) from exc
+
+
+def _xlsx_chunks(
+    path: Path, info: FileInfo, chunk_rows: int, progress: Progress | None
+) -> Iterator[pd.DataFrame]:
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        total = max((sheet.max_row or 1) - 1, 1)
+        width = len(info.headers)
+        rows: list[list[str]] = []
+        first_row = 2
+        for values in sheet.iter_rows(min_row=2, values_only=True):
+            cells = [_cell_text(v) for v in values[:width]]
+            cells += [""] * (width - len(cells))
+            rows.append(cells)
+            if len(rows) == chunk_rows:
+                yield _frame(rows, info.headers, first_row)
+                first_row += len(rows)
+                rows = []
+                if progress:
+                    progress(first_row - 2, min((first_row - 2) / total, 1.0))
+        if rows:
+            yield _frame(rows, info.headers, first_row)
+    finally:
+        workbook.close()
+
+
+def _frame(rows: list[list[str]], headers: list[str], first_row: int) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        rows, columns=range(len(headers)), index=range(first_row, first_row + len(rows)), dtype=str
+    )
+    frame.columns = headers
+    return _without_blank_rows(frame)
+
+
+def _without_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    # Spreadsheets often carry formatted but empty rows below the data.
+    return frame[(frame != "").any(axis=1)]
+
+
+def preview(path: Path, info: FileInfo, rows: int = 10) -> pd.DataFrame:
+    """The first rows, for the mapping page."""
+    return next(iter_chunks(path, info, chunk_rows=rows), pd.DataFrame(columns=info.headers))
