@@ -196,6 +196,12 @@ def _is_integer_column(layout: Layout, name: str) -> bool:
 
 def index_stage(conn: Connection, layout: Layout) -> None:
     conn.exec_driver_sql(f"CREATE INDEX ix_{STAGE}_key ON {STAGE} ({', '.join(layout.key)})")
+    if conn.dialect.name == "postgresql":
+        # Autovacuum never analyses temporary tables; and when the record table is empty
+        # PostgreSQL plans the anti-join as a nested loop that rescans the target (growing
+        # under the insert) once per staged row: 10 s for 50,000 rows. Hash joins instead.
+        conn.exec_driver_sql(f"ANALYZE {STAGE}")
+        conn.exec_driver_sql("SET LOCAL enable_nestloop = off")
 
 
 def duplicate_rows(conn: Connection, layout: Layout) -> list[tuple[int, int]]:
