@@ -3,6 +3,7 @@ batches, matched to credit files, shown on those files and counted on the covera
 
 from flask import Blueprint
 
-bp = Blueprint("departmental", __name__, url_prefix="/data")
+# cli_group=None: the worker is `flask import-worker`, not `flask departmental import-worker`.
+bp = Blueprint("departmental", __name__, url_prefix="/data", cli_group=None)
 
-from . import routes  # noqa: E402,F401
+from . import commands, routes  # noqa: E402,F401

@@ -1,3 +1,220 @@
-"""Thin views over the departmental import: upload, column mapping and preview, batch pages."""
+"""Thin views over the departmental import: upload, column mapping and preview, the batch
+record with its progress, error report and unmatched subjects, and rollback."""
 
-from . import bp  # noqa: F401
+import uuid
+from pathlib import Path, PurePath
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from agri_credit.auth.permissions import roles_required
+from agri_credit.auth.scopes import in_scope, region_in_scope
+from models import SOURCE_LABELS, BatchStatus, ColumnMapping, ImportBatch, Role, db
+
+from . import batches, bp, jobs
+from .forms import DepartmentUploadForm, chosen_columns, mapping_errors, mapping_form
+from .importer import BatchRefused, create_batch, earlier_import_of, rollback_batch
+from .parsing import UnreadableFile, preview, sniff
+from .sources import spec_for, suggest_mapping
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PAGE_SIZE = 20
+# Department files are large; the 8 MB limit of the cadres' forms would refuse them.
+UPLOAD_LIMIT = 512 * 1024 * 1024
+
+
+def upload_folder() -> Path:
+    folder = Path(current_app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def pending_path(batch: ImportBatch) -> Path:
+    return upload_folder() / f"batch-{batch.id}.upload"
+
+
+def _batch_or_404(batch_id: int) -> ImportBatch:
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or not region_in_scope(batch.scope_code, current_user):
+        abort(404)
+    return batch
+
+
+@bp.route("/imports")
+@roles_required(Role.OFFICE)
+def index():
+    source = request.args.get("source", "")
+    query = select(ImportBatch).where(
+        in_scope(ImportBatch.scope_code, current_user),
+        ImportBatch.status != BatchStatus.PENDING,
+    )
+    if source in SOURCE_LABELS:
+        query = query.where(ImportBatch.source == source)
+    pagination = db.paginate(
+        query.order_by(ImportBatch.id.desc()), per_page=PAGE_SIZE, error_out=False
+    )
+    return render_template(
+        "departmental/index.html",
+        pagination=pagination,
+        source=source,
+        sources=SOURCE_LABELS,
+        uploaders=batches.user_names(pagination.items),
+    )
+
+
+@bp.route("/imports/new", methods=["GET", "POST"])
+@roles_required(Role.OFFICE)
+def upload():
+    request.max_content_length = UPLOAD_LIMIT
+    form = DepartmentUploadForm(source=request.args.get("source"))
+    file_error = None
+    if form.validate_on_submit():
+        token = upload_folder() / f"upload-{uuid.uuid4().hex}.tmp"
+        form.file.data.save(token)
+        try:
+            batch, _info = create_batch(
+                token,
+                source=form.source.data,
+                user=current_user,
+                scope_code=current_user.scope_code,
+                filename=PurePath(form.file.data.filename or "upload").name,
+                status=BatchStatus.PENDING,
+            )
+        except UnreadableFile as exc:
+            token.unlink(missing_ok=True)
+            file_error = str(exc)
+        else:
+            token.rename(pending_path(batch))
+            return redirect(url_for("departmental.mapping", batch_id=batch.id))
+    return render_template(
+        "departmental/upload.html", form=form, file_error=file_error, sources=SOURCE_LABELS
+    )
+
+
+@bp.route("/imports/<int:batch_id>/mapping", methods=["GET", "POST"])
+@roles_required(Role.OFFICE)
+def mapping(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    if batch.status != BatchStatus.PENDING:
+        return redirect(url_for("departmental.batch", batch_id=batch.id))
+    if batch.user_id != current_user.id:
+        abort(404)  # an upload waiting for its mapping is its uploader's alone
+    path = pending_path(batch)
+    if not path.exists():
+        flash(_("上传的文件已不存在，请重新上传。"), "warning")
+        return redirect(url_for("departmental.upload", source=batch.source))
+    spec = spec_for(batch.source)
+    info = sniff(path)
+    saved = db.session.scalar(
+        select(ColumnMapping).where(
+            ColumnMapping.scope_code == current_user.scope_code,
+            ColumnMapping.source == batch.source,
+        )
+    )
+    initial = _initial_mapping(saved, spec, info.headers)
+    form = mapping_form(spec, info.headers, initial)
+    problems: list[str] = []
+    if form.validate_on_submit():
+        columns = chosen_columns(spec, form)
+        problems = mapping_errors(spec, columns)
+        if not problems:
+            _remember_mapping(saved, batch, columns)
+            batch.columns = columns
+            batch.keep_valid_rows = form.on_error.data == "keep_valid"
+            batch.status = BatchStatus.QUEUED
+            db.session.commit()
+            jobs.dispatch(batch, path)
+            return redirect(url_for("departmental.batch", batch_id=batch.id))
+    sample = preview(path, info)
+    return render_template(
+        "departmental/mapping.html",
+        batch=batch,
+        spec=spec,
+        form=form,
+        headers=info.headers,
+        sample=batches.masked_preview(sample),
+        saved=saved,
+        problems=problems,
+        earlier=earlier_import_of(batch),
+    )
+
+
+def _initial_mapping(saved: ColumnMapping | None, spec, headers: list[str]) -> dict[str, str]:
+    """The saved mapping where its headers are still in the file, else a suggestion."""
+    suggested = suggest_mapping(spec, headers)
+    if saved is None:
+        return suggested
+    kept = {k: v for k, v in saved.columns.items() if v in headers}
+    return suggested | kept
+
+
+def _remember_mapping(saved: ColumnMapping | None, batch: ImportBatch, columns: dict) -> None:
+    if saved is None:
+        saved = ColumnMapping(scope_code=current_user.scope_code, source=batch.source)
+        db.session.add(saved)
+    saved.columns = columns
+    saved.updated_by_id = current_user.id
+
+
+@bp.route("/imports/<int:batch_id>")
+@roles_required(Role.OFFICE)
+def batch(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    if batch.status == BatchStatus.PENDING:
+        return redirect(url_for("departmental.mapping", batch_id=batch.id))
+    return render_template(
+        "departmental/batch.html",
+        batch=batch,
+        spec=spec_for(batch.source),
+        state=jobs.progress(batch),
+        rejections=batches.rejections(batch, limit=200),
+        unmatched=batches.unmatched_subjects(batch, limit=100),
+        uploader=batches.user_names([batch]).get(batch.user_id, ""),
+    )
+
+
+@bp.route("/imports/<int:batch_id>/progress")
+@roles_required(Role.OFFICE)
+def progress(batch_id: int):
+    return jsonify(jobs.progress(_batch_or_404(batch_id)))
+
+
+@bp.route("/imports/<int:batch_id>/errors.xlsx")
+@roles_required(Role.OFFICE)
+def error_report(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    stream = batches.error_workbook(batch)
+    return send_file(
+        stream,
+        mimetype=XLSX_MIME,
+        as_attachment=True,
+        download_name=f"错误报告_批次{batch.id}_{PurePath(batch.filename).stem}.xlsx",
+    )
+
+
+@bp.route("/imports/<int:batch_id>/rollback", methods=["POST"])
+@roles_required(Role.OFFICE)
+def rollback(batch_id: int):
+    batch = _batch_or_404(batch_id)
+    try:
+        rollback_batch(batch, current_user)
+    except BatchRefused as exc:
+        flash(str(exc), "danger")
+    else:
+        flash(
+            _("批次 #%(id)s 已撤销：本批次写入的记录已删除，被它更新的记录已恢复。", id=batch.id),
+            "success",
+        )
+    return redirect(url_for("departmental.batch", batch_id=batch.id))

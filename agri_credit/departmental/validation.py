@@ -14,7 +14,7 @@ import pandas as pd
 from flask_babel import lazy_gettext as _l
 
 from models import mask_id
-from village_forms.identifiers import id_number_error, uscc_error
+from village_forms.identifiers import PROVINCE_CODES, id_birth_date, id_number_error, uscc_error
 
 from .sources import Kind, SourceSpec
 
@@ -170,12 +170,17 @@ def _subjects(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     kind_of: dict[str, str] = {}
     error_of: dict[str, str] = {}
     for code in distinct:
-        if id_number_error(code) is None:
+        id_error = id_number_error(code)
+        if id_error is None:
             kind_of[code] = SUBJECT_ID
+        elif re.fullmatch(ID_SHAPE, code) and _plausible_id(code):
+            # Shaped like an ID number down to a real province and birth date: a typo in
+            # it must not pass as a USCC that happens to check (1 in 31 would).
+            error_of[code] = id_error
         elif uscc_error(code) is None:
             kind_of[code] = SUBJECT_USCC
         elif re.fullmatch(ID_SHAPE, code):
-            error_of[code] = id_number_error(code) or ""
+            error_of[code] = id_error
         elif len(code) < 18 and code.isdigit() and len(code) >= 15:
             error_of[code] = str(
                 _l("号码只有%(n)d位：可能被 Excel 存成了数字而丢失了末几位", n=len(code))
@@ -185,6 +190,11 @@ def _subjects(text: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     kinds = codes.map(kind_of)
     messages = codes.map(error_of)
     return codes, kinds, messages
+
+
+def _plausible_id(code: str) -> bool:
+    born = id_birth_date(code)
+    return code[:2] in PROVINCE_CODES and born is not None and 1900 <= born.year <= 2100
 
 
 def _masked(text: pd.Series) -> pd.Series:
