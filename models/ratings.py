@@ -1,0 +1,196 @@
+"""The rating cycle: versioned rule sets (评定办法), rating runs with per-subject results and
+per-region (信用村 / 信用乡镇 / county) results, publication (公示), objections (异议) and
+credit repair (信用修复)."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import db, utcnow
+from .users import User
+
+
+class RuleSetStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"  # immutable from here on
+
+
+class RuleSet(db.Model):
+    __tablename__ = "rule_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(12), default=RuleSetStatus.DRAFT)
+    scope_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))  # who owns it
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)  # agri_credit.ratings.rules to_dict()
+    based_on_id: Mapped[int | None] = mapped_column(ForeignKey("rule_sets.id"), default=None)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def published(self) -> bool:
+        return self.status == RuleSetStatus.PUBLISHED
+
+
+class RunStatus(StrEnum):
+    PROPOSED = "proposed"  # computed; villages review and publish
+    APPROVED = "approved"  # the county approved the township results
+    SUPERSEDED = "superseded"  # a later run of the same region and year replaced it
+
+
+class RatingRun(db.Model):
+    __tablename__ = "rating_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_set_id: Mapped[int] = mapped_column(ForeignKey("rule_sets.id"), index=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    year: Mapped[int]
+    as_of: Mapped[date]  # departmental data as of this date
+    status: Mapped[str] = mapped_column(String(12), default=RunStatus.PROPOSED)
+    # SHA-256 of the inputs the engine saw: a re-run with the same digest gives the same result.
+    input_digest: Mapped[str] = mapped_column(String(64), default="")
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    started_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    approved_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    rule_set: Mapped[RuleSet] = relationship(lazy="joined")
+    started_by: Mapped[User] = relationship(foreign_keys=[started_by_id], lazy="joined")
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+
+
+class ResultStatus(StrEnum):
+    PROPOSED = "proposed"
+    OBJECTED = "objected"  # flagged by an open objection
+    EFFECTIVE = "effective"  # the 公示 period passed without an open objection
+
+
+class RatingResult(db.Model):
+    """One household's or entity's score in a run, with the per-indicator breakdown."""
+
+    __tablename__ = "rating_results"
+    __table_args__ = (
+        CheckConstraint(
+            "(household_id IS NULL) <> (entity_id IS NULL)", name="exactly_one_subject"
+        ),
+        Index("ix_rating_results_run_village", "run_id", "village_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("rating_runs.id", ondelete="CASCADE"))
+    household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("households.id", ondelete="CASCADE"), index=True, default=None
+    )
+    entity_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agri_entities.id", ondelete="CASCADE"), index=True, default=None
+    )
+    village_code: Mapped[str] = mapped_column(String(12))
+    score: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    grade: Mapped[str | None] = mapped_column(String(4), default=None)
+    breakdown: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # indicator: points
+    gate_reasons: Mapped[str] = mapped_column(String(300), default="")
+    missing: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(12), default=ResultStatus.PROPOSED)
+
+
+class RegionResultStatus(StrEnum):
+    PROPOSED = "proposed"
+    PUBLISHED = "published"  # village results under 公示
+    APPROVED = "approved"  # approved by the level above
+    RETURNED = "returned"  # sent back with a reason
+
+
+class RegionRating(db.Model):
+    """A village (信用村), township (信用乡镇) or county result of a run, with the reason for
+    each threshold it missed, and its way up the review tree."""
+
+    __tablename__ = "region_ratings"
+    __table_args__ = (Index("ix_region_ratings_run_region", "run_id", "region_code", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("rating_runs.id", ondelete="CASCADE"))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    level: Mapped[str] = mapped_column(String(10))
+    passed: Mapped[bool] = mapped_column(default=False)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(12), default=RegionResultStatus.PROPOSED)
+    published_at: Mapped[datetime | None] = mapped_column(default=None)
+    publicity_ends_on: Mapped[date | None] = mapped_column(default=None)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
+    review_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ObjectionStatus(StrEnum):
+    OPEN = "open"
+    CORRECTED = "corrected"  # data corrected and the subject re-rated
+    CONFIRMED = "confirmed"  # the rating stands
+    UNVERIFIABLE = "unverifiable"
+
+
+class Objection(db.Model):
+    """异议 against a published result: flagged at once, answered in writing by a deadline."""
+
+    __tablename__ = "objections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(
+        ForeignKey("rating_results.id", ondelete="CASCADE"), index=True
+    )
+    raised_by_name: Mapped[str] = mapped_column(String(30))
+    contact: Mapped[str] = mapped_column(String(30), default="")
+    reason: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    due_on: Mapped[date]
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    status: Mapped[str] = mapped_column(String(14), default=ObjectionStatus.OPEN)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    score_before: Mapped[Decimal | None] = mapped_column(Numeric(6, 2), default=None)
+    grade_before: Mapped[str | None] = mapped_column(String(4), default=None)
+
+    result: Mapped[RatingResult] = relationship(lazy="joined")
+
+
+class RepairStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class CreditRepair(db.Model):
+    """信用修复 of one negative public record. Keyed by the record's natural key, so the
+    repair holds for every later version a department sends of the same record."""
+
+    __tablename__ = "credit_repairs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_key_id: Mapped[int] = mapped_column(ForeignKey("subject_keys.id"), index=True)
+    record_kind: Mapped[str] = mapped_column(String(12))
+    document_no: Mapped[str] = mapped_column(String(120))
+    record_title: Mapped[str] = mapped_column(String(200))
+    commitment: Mapped[str] = mapped_column(Text)  # 信用承诺
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    evidence_filename: Mapped[str] = mapped_column(String(200), default="")
+    evidence_file: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    applied_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decide_by: Mapped[date]
+    status: Mapped[str] = mapped_column(String(10), default=RepairStatus.PENDING)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    reasoning: Mapped[str] = mapped_column(Text, default="")
