@@ -14,10 +14,12 @@ from agri_credit import (
     cli,
     dashboard,
     departmental,
+    enterprises,
     entities,
     errors,
     household_import,
     households,
+    rating_cycle,
 )
 from agri_credit.config import PROJECT_ROOT, DefaultConfig
 from agri_credit.extensions import (
@@ -78,5 +80,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(households.bp)
     app.register_blueprint(entities.bp)
+    app.register_blueprint(enterprises.bp)
     app.register_blueprint(household_import.bp)
     app.register_blueprint(departmental.bp)
+    app.register_blueprint(rating_cycle.bp)
