@@ -291,7 +291,7 @@ def fingerprint(rows: pd.DataFrame, layout: store.Layout) -> pd.Series:
         if column.dtype.kind == "M":
             part = column.dt.strftime("%Y-%m-%d")
         elif column.dtype.kind == "f":
-            part = column.round(2).map(lambda v: "" if np.isnan(v) else f"{v:.2f}")
+            part = column.round(2).astype(str)  # repr of equal floats is equal
         else:
             part = column.astype(str)
         text = text + "\x1f" + part.fillna("").astype(str)

@@ -143,8 +143,7 @@ def _csv_chunks(
                 chunk.columns = [str(c).strip() for c in chunk.columns]
                 chunk.index = pd.RangeIndex(first_row, first_row + len(chunk))
                 first_row += len(chunk)
-                for column in chunk.columns:
-                    chunk[column] = chunk[column].str.strip()
+                # Cells are stripped where they are read (validation.cells), per distinct value.
                 yield _without_blank_rows(chunk)
                 if progress:
                     progress(first_row - 2, min(handle.tell() / size, 1.0))
