@@ -2,10 +2,20 @@
 cannot forget to limit what a user sees to her node of the region tree."""
 
 from flask import abort
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, false, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from models import AgriEntity, Household, Region, RegionLevel, User, code_range, db
+from models import (
+    AgriEntity,
+    Enterprise,
+    Household,
+    Region,
+    RegionLevel,
+    Role,
+    User,
+    code_range,
+    db,
+)
 
 
 def in_scope(column: InstrumentedAttribute[str], user: User) -> ColumnElement[bool]:
@@ -55,6 +65,23 @@ def entity_or_404(entity_id: int, user: User) -> AgriEntity:
     if entity is None:
         abort(404)
     return entity
+
+
+def enterprises_in_scope(user: User) -> Select[tuple[Enterprise]]:
+    """SMEs registered at a village, a township or the county itself: an office sees those
+    in its subtree, a cadre those of her village. Bank officers and applicants will reach
+    an SME only through its authorisation, which does not exist yet: none for now."""
+    query = select(Enterprise)
+    if user.role not in (Role.CADRE, Role.OFFICE):
+        return query.where(false())
+    return query.where(file_scope(Enterprise.region_code, Enterprise.county_code, user))
+
+
+def enterprise_or_404(enterprise_id: int, user: User) -> Enterprise:
+    enterprise = db.session.scalar(enterprises_in_scope(user).where(Enterprise.id == enterprise_id))
+    if enterprise is None:
+        abort(404)
+    return enterprise
 
 
 def villages_in_scope(user: User) -> list[Region]:

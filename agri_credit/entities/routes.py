@@ -1,3 +1,5 @@
+from datetime import date
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,6 +14,7 @@ from agri_credit.auth.scopes import (
     region_in_scope,
     villages_in_scope,
 )
+from agri_credit.departmental.records import credit_records_in_use, subject_records
 from agri_credit.extensions import id_cipher
 from models import AgriEntity, Permission, db
 from village_forms.entity_fields import ENTITY_TYPES
@@ -144,7 +147,19 @@ def show(entity_id: int):
     # The file holds revenue, assets and debts: sensitive data whose every viewing is logged.
     record_event("entity.view", "entity", entity.id, "查看经营主体档案：" + entity.name)
     db.session.commit()
-    return render_template("entities/show.html", entity=entity, revealed={})
+    return _render_file(entity, revealed={})
+
+
+def _render_file(entity: AgriEntity, revealed: dict[str, str]):
+    """The file page with its departmental records; expired negatives are left out."""
+    today = date.today()
+    return render_template(
+        "entities/show.html",
+        entity=entity,
+        revealed=revealed,
+        credit_records=credit_records_in_use("entity", entity.id, today),
+        departmental=subject_records("entity", entity.id, today),
+    )
 
 
 @bp.route("/<int:entity_id>/reveal", methods=["POST"])
@@ -153,7 +168,7 @@ def reveal(entity_id: int):
     entity = entity_or_404(entity_id, current_user)
     revealed = reveal_operator_id(entity, id_cipher(), current_user)
     db.session.commit()
-    return render_template("entities/show.html", entity=entity, revealed=revealed)
+    return _render_file(entity, revealed)
 
 
 @bp.route("/<int:entity_id>/edit", methods=["GET", "POST"])

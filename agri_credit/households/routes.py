@@ -1,3 +1,5 @@
+from datetime import date
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,6 +13,7 @@ from agri_credit.auth.scopes import (
     region_in_scope,
     villages_in_scope,
 )
+from agri_credit.departmental.records import credit_records_in_use, subject_records
 from agri_credit.extensions import id_cipher
 from models import Household, Permission, db
 from village_forms import household_fields as hf
@@ -133,7 +136,19 @@ def show(household_id: int):
         "household.view", "household", household.id, "查看农户档案：" + household.head_name
     )
     db.session.commit()
-    return render_template("households/show.html", household=household, revealed={})
+    return _render_file(household, revealed={})
+
+
+def _render_file(household: Household, revealed: dict[str, str]):
+    """The file page with its departmental records; expired negatives are left out."""
+    today = date.today()
+    return render_template(
+        "households/show.html",
+        household=household,
+        revealed=revealed,
+        credit_records=credit_records_in_use("household", household.id, today),
+        departmental=subject_records("household", household.id, today),
+    )
 
 
 @bp.route("/<int:household_id>/reveal", methods=["POST"])
@@ -142,7 +157,7 @@ def reveal(household_id: int):
     household = household_or_404(household_id, current_user)
     revealed = reveal_id_numbers(household, id_cipher(), current_user)
     db.session.commit()
-    return render_template("households/show.html", household=household, revealed=revealed)
+    return _render_file(household, revealed)
 
 
 @bp.route("/<int:household_id>/edit", methods=["GET", "POST"])
