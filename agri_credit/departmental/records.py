@@ -15,6 +15,7 @@ from typing import Any, Literal
 import pandas as pd
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from models import (
     LOAN_STATUS_LABELS,
@@ -77,6 +78,17 @@ ZOOM_AFTER = 24  # periods a chart shows at once before it scrolls (phones)
 
 GREEN, RED, BLUE = "#198754", "#dc3545", "#0d6efd"
 
+# Numeric(…) columns: Decimals from the database, floats in frames and charts.
+_DECIMAL_COLUMNS = {
+    TaxRecord: ("tax_paid",),
+    SocialInsuranceRecord: ("arrears",),
+    ProvidentFundRecord: ("amount_paid",),
+    UtilityRecord: ("consumption", "billed"),
+    LoanRecord: ("amount", "balance"),
+}
+# The source of each table's rows; utility rows say theirs in their `utility` column.
+_SOURCE_OF = {m: s for s, m in RECORD_MODELS.items() if s not in UTILITIES}
+
 
 # ---- queries ---------------------------------------------------------------------------
 
@@ -97,7 +109,9 @@ def current_records(
     return query
 
 
-def _current(model: type, link: Any, subjects: ColumnElement[bool], today: date) -> Select:
+def _current(
+    model: type, link: InstrumentedAttribute[int | None], subjects: ColumnElement[bool], today: date
+) -> Select:
     columns = [c for c in model.__table__.columns if c.key not in _INTERNAL]
     return (
         select(*columns, link.label("subject_id"))
@@ -123,17 +137,8 @@ def _frame(source: Source, rows: list[dict[str, Any]]) -> pd.DataFrame:
     names = [c.key for c in model.__table__.columns if c.key not in _INTERNAL] + ["subject_id"]
     frame = pd.DataFrame(rows, columns=names)
     for name in _DECIMAL_COLUMNS.get(model, ()):
-        frame[name] = pd.to_numeric(frame[name].astype(float))
+        frame[name] = frame[name].astype(float)
     return frame
-
-
-_DECIMAL_COLUMNS = {
-    TaxRecord: ("tax_paid",),
-    SocialInsuranceRecord: ("arrears",),
-    ProvidentFundRecord: ("amount_paid",),
-    UtilityRecord: ("consumption", "billed"),
-    LoanRecord: ("amount", "balance"),
-}
 
 
 def credit_records_in_use(kind: SubjectKind, subject_id: int, today: date) -> list[CreditRecord]:
@@ -224,9 +229,6 @@ def subject_records(kind: SubjectKind, subject_id: int, today: date) -> Departme
     return DepartmentalRecords([_section(s, rows_by_source[s]) for s in PAGE_ORDER])
 
 
-_SOURCE_OF = {m: s for s, m in RECORD_MODELS.items() if s not in UTILITIES}
-
-
 def _section(source: Source, rows: list[dict[str, Any]]) -> SourceSection:
     if not rows:
         return SourceSection(source, [])
@@ -268,7 +270,7 @@ def _add_display_fields(source: Source, row: dict[str, Any]) -> None:
 
 
 def period_label(year: int, month: int) -> str:
-    """ "2025" for a whole year (month 0), "2025-03" for a month."""
+    """The period as shown: 2025 for a whole year (month 0), 2025-03 for a month."""
     return f"{year}" if not month else f"{year}-{month:02d}"
 
 
