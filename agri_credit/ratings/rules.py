@@ -1,0 +1,853 @@
+"""Rule sets (评定办法) as plain, immutable data.
+
+A county publishes its own 评定办法 and changes it yearly, so nothing here is a constant of the
+engine: indicators, their points and scoring bands, the gates that disqualify, the grade bands
+and the village, township and county thresholds all live in a `RuleSet`, which serialises to
+JSON (`to_dict` / `from_dict`) for storing a version and checks itself (`validate`) with
+messages a credit-office user can act on.
+
+`default_rule_set()` is the layout DOMAIN.md describes (a 农信联社 评级授信审批表 for households;
+sensible, clearly unofficial sheets for the four entity types).
+"""
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Any
+
+from models import ENTITY_TYPE_LABELS, NON_PERFORMING, EntityType, LoanStatus
+
+from . import inputs
+
+FORMAT_VERSION = 1
+
+# Indicator methods.
+BANDS = "bands"  # the value itself falls in a band
+RELATIVE = "relative"  # value relative to the village average (1.0 = average) falls in a band
+CATEGORY = "category"  # each category scores its points
+FLAG = "flag"  # true scores the indicator's points, false scores 0
+METHODS = {BANDS: "分档", RELATIVE: "与本村户均比", CATEGORY: "分类", FLAG: "是否"}
+
+GATE_OPS = (">=", ">", "<=", "<", "==", "!=", "true")
+THRESHOLD_OPS = (">=", ">", "<=", "<")
+
+# Metrics the engine computes for areas, in percent, and the levels each may be used at.
+METRIC_LABELS = {
+    "credit_household_share": "信用户占比",
+    "borrowers_not_overdue_share": "无逾期借款户占比",
+    "npl_ratio": "不良贷款率",
+    "new_npl_ratio": "新增不良贷款率",
+    "file_coverage": "建档率",
+    "credit_village_share": "信用村占比",
+    "credit_township_share": "信用乡镇占比",
+}
+VILLAGE, TOWNSHIP, COUNTY = "village", "township", "county"
+LEVEL_LABELS = {VILLAGE: "信用村", TOWNSHIP: "信用乡镇", COUNTY: "信用县"}
+_AREA_METRICS = (
+    "credit_household_share",
+    "borrowers_not_overdue_share",
+    "npl_ratio",
+    "new_npl_ratio",
+    "file_coverage",
+)
+LEVEL_METRICS = {
+    VILLAGE: _AREA_METRICS,
+    TOWNSHIP: (*_AREA_METRICS, "credit_village_share"),
+    COUNTY: ("credit_village_share", "credit_township_share"),
+}
+
+
+class RuleSetFormatError(ValueError):
+    """A stored rule set that cannot be read back (missing or malformed parts)."""
+
+
+class InvalidRuleSet(ValueError):
+    """A rule set that fails `validate`; `messages` are the Chinese reasons."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("；".join(messages))
+        self.messages = messages
+
+
+@dataclass(frozen=True)
+class Band:
+    """Values in [lower, upper) score `points`; None is unbounded on that side."""
+
+    lower: float | None
+    upper: float | None
+    points: float
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    label: str
+    field: str  # the input column it reads (see inputs.py)
+    points: float  # the most it can score
+    method: str
+    bands: tuple[Band, ...] = ()
+    categories: tuple[tuple[str, float], ...] = ()  # (value, points), for CATEGORY
+    # Scale can be land or herd: score both and keep the better (取高者).
+    alt_field: str | None = None
+    alt_bands: tuple[Band, ...] = ()
+    # A departmental source may not have delivered yet; leave the indicator out and scale the
+    # total back to 100 rather than giving everyone 0 for it.
+    rescale_if_absent: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class EntitySheet:
+    entity_type: str
+    indicators: tuple[Indicator, ...]
+
+
+@dataclass(frozen=True)
+class Gate:
+    """A condition that disqualifies whatever the score: fails when `field op value`."""
+
+    key: str
+    reason: str  # shown to the subject and the reviewer
+    field: str
+    op: str
+    value: float = 0.0
+
+
+@dataclass(frozen=True)
+class GradeBand:
+    grade: str
+    label: str
+    min_score: float
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """An area passes when `metric op value` (percent)."""
+
+    metric: str
+    op: str
+    value: float
+
+    @property
+    def label(self) -> str:
+        return METRIC_LABELS.get(self.metric, self.metric)
+
+
+@dataclass(frozen=True)
+class RecordRules:
+    """Which negative records disqualify, and for how long they count."""
+
+    disqualifying_categories: tuple[str, ...]
+    lookback_years: float = 5
+    dishonest_category: str = "失信被执行人"
+
+
+@dataclass(frozen=True)
+class LoanRules:
+    npl_statuses: tuple[str, ...] = tuple(s.value for s in NON_PERFORMING)
+    new_npl_window_days: int = 365
+    # 贷款风险分类办法: overdue more than 90 days is at least 次级, i.e. non-performing.
+    npl_after_days_overdue: int = 90
+    repayment_lookback_years: float = 5
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    name: str
+    household_indicators: tuple[Indicator, ...]
+    entity_sheets: tuple[EntitySheet, ...]
+    gates: tuple[Gate, ...]
+    grade_bands: tuple[GradeBand, ...]
+    village_thresholds: tuple[Threshold, ...]
+    township_thresholds: tuple[Threshold, ...]
+    county_thresholds: tuple[Threshold, ...]
+    records: RecordRules
+    loans: LoanRules = field(default_factory=LoanRules)
+
+    def entity_indicators(self, entity_type: str) -> tuple[Indicator, ...]:
+        for sheet in self.entity_sheets:
+            if sheet.entity_type == entity_type:
+                return sheet.indicators
+        return ()
+
+    def thresholds(self, level: str) -> tuple[Threshold, ...]:
+        return {
+            VILLAGE: self.village_thresholds,
+            TOWNSHIP: self.township_thresholds,
+            COUNTY: self.county_thresholds,
+        }[level]
+
+    def validate(self) -> list[str]:
+        return validate(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT_VERSION, **_plain(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RuleSet":
+        return _rule_set_from_dict(data)
+
+
+# --- the defaults of DOMAIN.md ------------------------------------------------------------
+
+
+def _bands(*rows: tuple[float | None, float | None, float]) -> tuple[Band, ...]:
+    return tuple(Band(lo, hi, p) for lo, hi, p in rows)
+
+
+def _repayment(points: float) -> Indicator:
+    """Worst days overdue in the look-back period: never overdue scores in full."""
+    steps = {10: (6, 3), 15: (9, 4), 20: (12, 6)}[int(points)]
+    return Indicator(
+        "repayment",
+        "还款记录",
+        "worst_days_overdue",
+        points,
+        BANDS,
+        _bands((None, 1, points), (1, 30, steps[0]), (30, 90, steps[1]), (90, None, 0)),
+        rescale_if_absent=True,
+        note="近年最长逾期天数；尚无贷款数据时不计入，总分按其余指标折算",
+    )
+
+
+def _years(points: float) -> Indicator:
+    p = points / 10
+    return Indicator(
+        "years_operating",
+        "经营年限",
+        "years_operating",
+        points,
+        BANDS,
+        _bands((None, 1, 2 * p), (1, 2, 4 * p), (2, 3, 6 * p), (3, 5, 8 * p), (5, None, points)),
+        note="年",
+    )
+
+
+def _debt_ratio(points: float) -> Indicator:
+    steps = {10: (10, 8, 5, 2), 15: (15, 12, 8, 3)}[int(points)]
+    return Indicator(
+        "debt_ratio",
+        "资产负债率",
+        "debt_ratio",
+        points,
+        BANDS,
+        _bands(
+            (None, 30, steps[0]),
+            (30, 50, steps[1]),
+            (50, 70, steps[2]),
+            (70, 90, steps[3]),
+            (90, None, 0),
+        ),
+        note="%，越低越好",
+    )
+
+
+def _five_steps(cuts: tuple[float, float, float, float], points: float) -> tuple[Band, ...]:
+    """Five bands rising in fifths of `points` at the four cut points."""
+    p = points / 5
+    a, b, c, d = cuts
+    return _bands((None, a, p), (a, b, 2 * p), (b, c, 3 * p), (c, d, 4 * p), (d, None, points))
+
+
+def _scale(points: float, land: tuple, herd: tuple) -> Indicator:
+    return Indicator(
+        "scale",
+        "经营规模",
+        "land_mu",
+        points,
+        BANDS,
+        _five_steps(land, points),
+        alt_field="herd_size",
+        alt_bands=_five_steps(herd, points),
+        note="经营土地（亩）或养殖规模（头/只），取高者",
+    )
+
+
+def _revenue(points: float, cuts: tuple) -> Indicator:
+    return Indicator(
+        "annual_revenue",
+        "年营业收入",
+        "annual_revenue",
+        points,
+        BANDS,
+        _five_steps(cuts, points),
+        note="元",
+    )
+
+
+def _flag(key: str, label: str, column: str, points: float, **extra: Any) -> Indicator:
+    return Indicator(key, label, column, points, FLAG, **extra)
+
+
+def _certifications(points: float) -> Indicator:
+    return Indicator(
+        "certifications",
+        "质量认证",
+        "certification_count",
+        points,
+        BANDS,
+        _bands((None, 1, 0), (1, 2, 3 * points / 5), (2, None, points)),
+        note="绿色食品、有机产品、地理标志",
+    )
+
+
+def _demonstration(points: float) -> Indicator:
+    p = points / 5
+    return Indicator(
+        "demonstration",
+        "示范级别",
+        "demonstration_level",
+        points,
+        CATEGORY,
+        categories=(
+            ("国家级", points),
+            ("省级", 4 * p),
+            ("市级", 3 * p),
+            ("县级", 2 * p),
+            ("无", 0),
+        ),
+    )
+
+
+def default_rule_set() -> RuleSet:
+    """DOMAIN.md "Default rating rules", as a rule set a county can copy and change."""
+    households = (
+        Indicator(
+            "household_size",
+            "家庭人口",
+            "household_size",
+            8,
+            BANDS,
+            _bands((None, 2, 2), (2, 3, 4), (3, 4, 6), (4, None, 8)),
+            note="人",
+        ),
+        Indicator(
+            "labour_count",
+            "劳动力人数",
+            "labour_count",
+            8,
+            BANDS,
+            _bands((None, 1, 0), (1, 2, 4), (2, 3, 6), (3, None, 8)),
+            note="人",
+        ),
+        Indicator(
+            "total_assets",
+            "家庭总资产",
+            "total_assets",
+            13,
+            RELATIVE,
+            _bands((None, 0.4, 2), (0.4, 0.7, 5), (0.7, 1.0, 8), (1.0, 1.5, 11), (1.5, None, 13)),
+            note="与本村户均之比",
+        ),
+        Indicator(
+            "net_assets",
+            "家庭净资产",
+            "net_assets",
+            13,
+            RELATIVE,
+            _bands(
+                (None, 0, 0),
+                (0, 0.4, 2),
+                (0.4, 0.7, 5),
+                (0.7, 1.0, 8),
+                (1.0, 1.5, 11),
+                (1.5, None, 13),
+            ),
+            note="与本村户均之比",
+        ),
+        Indicator(
+            "coop_shares",
+            "合作社入股",
+            "coop_shares",
+            4,
+            BANDS,
+            _bands((None, 1, 0), (1, 5000, 2), (5000, None, 4)),
+            note="元",
+        ),
+        Indicator(
+            "net_income",
+            "家庭纯收入",
+            "net_income",
+            14,
+            RELATIVE,
+            _bands(
+                (None, 0, 0),
+                (0, 0.4, 3),
+                (0.4, 0.7, 6),
+                (0.7, 1.0, 9),
+                (1.0, 1.5, 12),
+                (1.5, None, 14),
+            ),
+            note="与本村户均之比",
+        ),
+        Indicator(
+            "evaluation",
+            "村评议品行",
+            "evaluation_overall",
+            30,
+            CATEGORY,
+            categories=(("优秀", 30), ("较好", 25), ("一般", 15), ("差", 0)),
+        ),
+        _repayment(10),
+    )
+    entity_sheets = (
+        EntitySheet(
+            EntityType.FAMILY_FARM.value,
+            (
+                _years(10),
+                _scale(15, (20, 50, 100, 200), (50, 100, 200, 500)),
+                _revenue(15, (1e5, 2e5, 5e5, 1e6)),
+                _debt_ratio(15),
+                _flag("insurance", "农业保险", "has_insurance", 8),
+                _flag("bookkeeping", "财务记账", "keeps_books", 7),
+                _certifications(5),
+                _demonstration(5),
+                _repayment(20),
+            ),
+        ),
+        EntitySheet(
+            EntityType.COOPERATIVE.value,
+            (
+                _years(10),
+                Indicator(
+                    "member_count",
+                    "成员数",
+                    "member_count",
+                    10,
+                    BANDS,
+                    _bands((None, 5, 0), (5, 20, 4), (20, 50, 6), (50, 100, 8), (100, None, 10)),
+                    note="户",
+                ),
+                _scale(10, (50, 200, 500, 1000), (200, 500, 1000, 5000)),
+                _revenue(15, (3e5, 1e6, 2e6, 5e6)),
+                _debt_ratio(10),
+                _flag("insurance", "农业保险", "has_insurance", 5),
+                _flag("bookkeeping", "财务记账", "keeps_books", 10),
+                _certifications(5),
+                _demonstration(10),
+                _repayment(15),
+            ),
+        ),
+        EntitySheet(
+            EntityType.LARGE_GROWER.value,
+            (
+                _years(10),
+                _scale(25, (30, 50, 100, 300), (50, 100, 300, 1000)),
+                _revenue(20, (1e5, 2e5, 5e5, 1e6)),
+                _debt_ratio(15),
+                _flag("insurance", "农业保险", "has_insurance", 10),
+                _flag("bookkeeping", "财务记账", "keeps_books", 5),
+                _repayment(15),
+            ),
+        ),
+        EntitySheet(
+            EntityType.LEADING_ENTERPRISE.value,
+            (
+                _years(10),
+                _revenue(20, (5e6, 2e7, 5e7, 1e8)),
+                _debt_ratio(15),
+                Indicator(
+                    "tax_grade",
+                    "纳税信用等级",
+                    "tax_grade",
+                    15,
+                    CATEGORY,
+                    categories=(("A", 15), ("B", 12), ("M", 9), ("C", 4), ("D", 0)),
+                    rescale_if_absent=True,
+                    note="尚无税务数据时不计入",
+                ),
+                _flag(
+                    "social_insurance",
+                    "社保缴纳",
+                    "social_insurance_ok",
+                    10,
+                    rescale_if_absent=True,
+                    note="尚无社保数据时不计入",
+                ),
+                _certifications(5),
+                _demonstration(10),
+                _flag("insurance", "农业保险", "has_insurance", 5),
+                _repayment(10),
+            ),
+        ),
+    )
+    return RuleSet(
+        name="默认评定办法（DOMAIN.md）",
+        household_indicators=households,
+        entity_sheets=entity_sheets,
+        gates=(
+            Gate("overdue_90", "有逾期90天以上未还的贷款", "max_days_overdue_unpaid", ">=", 90),
+            Gate("dishonest", "被列为失信被执行人", "is_dishonest", "true"),
+            Gate(
+                "negative_record",
+                "近5年内有取消评定资格的不良记录",
+                "disqualifying_negative_count",
+                ">=",
+                1,
+            ),
+        ),
+        grade_bands=(
+            GradeBand("AAA", "优秀", 80),
+            GradeBand("AA", "良好", 70),
+            GradeBand("A", "一般", 60),
+        ),
+        village_thresholds=(
+            Threshold("credit_household_share", ">=", 70),
+            Threshold("borrowers_not_overdue_share", ">=", 85),
+            Threshold("npl_ratio", "<", 5),
+            Threshold("new_npl_ratio", "<", 1),
+            Threshold("file_coverage", ">=", 90),
+        ),
+        township_thresholds=(
+            Threshold("credit_village_share", ">=", 50),
+            Threshold("borrowers_not_overdue_share", ">=", 90),
+            Threshold("npl_ratio", "<", 5),
+        ),
+        county_thresholds=(Threshold("credit_village_share", ">=", 60),),
+        records=RecordRules(
+            disqualifying_categories=("失信被执行人", "行政处罚"), lookback_years=5
+        ),
+        loans=LoanRules(),
+    )
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def fmt(x: float) -> str:
+    """A number as a person writes it: 8, 0.5, 1000000."""
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    return f"{x:.10g}" if isinstance(x, float) else str(x)
+
+
+def _bound(x: float | None, default: float) -> float:
+    return default if x is None else float(x)
+
+
+def _check_bands(label: str, bands: tuple[Band, ...], points: float, what: str) -> list[str]:
+    where = f"指标「{label}」{what}"
+    if not bands:
+        return [f"{where}没有分档"]
+    problems = []
+    for i, band in enumerate(bands, 1):
+        if band.lower is not None and band.upper is not None and band.lower >= band.upper:
+            problems.append(f"{where}第{i}档下限 {fmt(band.lower)} 应小于上限 {fmt(band.upper)}")
+        if not 0 <= band.points <= points:
+            problems.append(
+                f"{where}第{i}档得分 {fmt(band.points)} 分，应在 0–{fmt(points)} 分之间"
+            )
+    for i, (low, high) in enumerate(zip(bands, bands[1:], strict=False), 1):
+        if _bound(high.lower, -math.inf) < _bound(low.upper, math.inf):
+            if _bound(high.lower, -math.inf) < _bound(low.lower, -math.inf) or high.lower is None:
+                problems.append(f"{where}分档未按从低到高排列（第{i}档与第{i + 1}档）")
+            else:
+                problems.append(f"{where}第{i}档与第{i + 1}档重叠")
+    best = max(b.points for b in bands)
+    if not math.isclose(best, points):
+        problems.append(f"{where}最高档得分 {fmt(best)} 分，应等于指标分值 {fmt(points)} 分")
+    return problems
+
+
+def _check_indicator(
+    ind: Indicator, columns: Mapping[str, inputs.Column], subject: str
+) -> list[str]:
+    label = ind.label or ind.key
+    problems = []
+    if not ind.key:
+        problems.append(f"指标「{label}」缺少代码")
+    if not ind.points > 0:
+        problems.append(f"指标「{label}」分值应大于 0")
+    if ind.method not in METHODS:
+        problems.append(f"指标「{label}」的计分方法「{ind.method}」无法识别")
+        return problems
+    for column in filter(None, (ind.field, ind.alt_field)):
+        if column not in columns:
+            problems.append(f"指标「{label}」读取的字段 {column} 不在{subject}数据中")
+        elif ind.method == CATEGORY and columns[column].kind != inputs.TEXT:
+            problems.append(f"指标「{label}」按分类计分，字段 {column} 却不是分类字段")
+        elif ind.method != CATEGORY and columns[column].kind == inputs.TEXT:
+            problems.append(f"指标「{label}」字段 {column} 是分类字段，应按分类计分")
+    if ind.method in (BANDS, RELATIVE):
+        problems += _check_bands(label, ind.bands, ind.points, "")
+        if ind.alt_field:
+            problems += _check_bands(label, ind.alt_bands, ind.points, f"（{ind.alt_field}）")
+    elif ind.method == CATEGORY:
+        values = [v for v, _ in ind.categories]
+        if not values:
+            problems.append(f"指标「{label}」没有分类")
+        elif len(set(values)) != len(values):
+            problems.append(f"指标「{label}」的分类有重复")
+        else:
+            for value, pts in ind.categories:
+                if not 0 <= pts <= ind.points:
+                    problems.append(
+                        f"指标「{label}」分类「{value}」得分 {fmt(pts)} 分，"
+                        f"应在 0–{fmt(ind.points)} 分之间"
+                    )
+            best = max(p for _, p in ind.categories)
+            if not math.isclose(best, ind.points):
+                problems.append(
+                    f"指标「{label}」最高得分 {fmt(best)} 分，应等于指标分值 {fmt(ind.points)} 分"
+                )
+    return problems
+
+
+def _check_sheet(
+    indicators: tuple[Indicator, ...], columns: Mapping[str, inputs.Column], subject: str
+) -> list[str]:
+    if not indicators:
+        return [f"{subject}没有评分指标"]
+    problems = []
+    keys = [i.key for i in indicators]
+    duplicated = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicated:
+        problems.append(f"{subject}指标代码重复：{'、'.join(duplicated)}")
+    total = sum(i.points for i in indicators)
+    if not math.isclose(total, 100, abs_tol=1e-9):
+        problems.append(f"{subject}指标分值合计 {fmt(float(total))} 分，应为 100 分")
+    for ind in indicators:
+        problems += _check_indicator(ind, columns, subject)
+    return problems
+
+
+def _check_thresholds(level: str, thresholds: tuple[Threshold, ...]) -> list[str]:
+    name = LEVEL_LABELS[level]
+    problems = []
+    seen: set[str] = set()
+    for t in thresholds:
+        if t.metric not in LEVEL_METRICS[level]:
+            problems.append(f"{name}条件「{t.label}」不适用于{name}评定")
+        if t.op not in THRESHOLD_OPS:
+            problems.append(f"{name}条件「{t.label}」的比较方式「{t.op}」无法识别")
+        if not 0 <= t.value <= 100:
+            problems.append(f"{name}条件「{t.label}」为 {fmt(t.value)}%，应在 0–100% 之间")
+        if t.metric in seen:
+            problems.append(f"{name}条件「{t.label}」重复")
+        seen.add(t.metric)
+    return problems
+
+
+def validate(rules: RuleSet) -> list[str]:
+    """Everything wrong with `rules`, in Chinese; empty when it can be used."""
+    problems = []
+    if not rules.name.strip():
+        problems.append("评定办法名称不能为空")
+    problems += _check_sheet(rules.household_indicators, inputs.household_fields(), "农户")
+
+    sheet_types = [s.entity_type for s in rules.entity_sheets]
+    for kind in EntityType:
+        label = ENTITY_TYPE_LABELS[kind]
+        if kind.value not in sheet_types:
+            problems.append(f"缺少{label}的评分指标")
+        elif sheet_types.count(kind.value) > 1:
+            problems.append(f"{label}的评分指标重复定义")
+    for sheet in rules.entity_sheets:
+        try:
+            label = ENTITY_TYPE_LABELS[EntityType(sheet.entity_type)]
+        except ValueError:
+            problems.append(f"主体类型「{sheet.entity_type}」无法识别")
+            continue
+        problems += _check_sheet(sheet.indicators, inputs.entity_fields(), label)
+
+    gate_columns = {**inputs.household_fields(), **inputs.entity_fields()}
+    gate_keys = [g.key for g in rules.gates]
+    for gate in rules.gates:
+        name = gate.reason or gate.key
+        if gate_keys.count(gate.key) > 1:
+            problems.append(f"否决条件代码「{gate.key}」重复")
+        if not gate.reason.strip():
+            problems.append(f"否决条件「{gate.key}」缺少说明")
+        if gate.op not in GATE_OPS:
+            problems.append(f"否决条件「{name}」的比较方式「{gate.op}」无法识别")
+        if gate.field not in gate_columns:
+            problems.append(f"否决条件「{name}」读取的字段 {gate.field} 不在数据中")
+
+    if not rules.grade_bands:
+        problems.append("没有信用等级")
+    grades = [b.grade for b in rules.grade_bands]
+    if len(set(grades)) != len(grades):
+        problems.append("信用等级名称重复")
+    for band in rules.grade_bands:
+        if not band.grade.strip():
+            problems.append("信用等级名称不能为空")
+        if not 0 <= band.min_score <= 100:
+            problems.append(
+                f"等级「{band.grade}」分数线 {fmt(band.min_score)} 分，应在 0–100 分之间"
+            )
+    for upper, lower in zip(rules.grade_bands, rules.grade_bands[1:], strict=False):
+        if not lower.min_score < upper.min_score:
+            problems.append(
+                f"等级分数线应从高到低排列：「{lower.grade}」{fmt(lower.min_score)} 分"
+                f"应低于「{upper.grade}」{fmt(upper.min_score)} 分"
+            )
+
+    for level in (VILLAGE, TOWNSHIP, COUNTY):
+        problems += _check_thresholds(level, rules.thresholds(level))
+
+    if rules.records.lookback_years < 0:
+        problems.append("不良记录追溯年限不能为负")
+    if not rules.records.dishonest_category.strip():
+        problems.append("失信被执行人的记录类别不能为空")
+    known_statuses = {s.value for s in LoanStatus}
+    unknown = [s for s in rules.loans.npl_statuses if s not in known_statuses]
+    if unknown:
+        problems.append(f"不良贷款分类「{'、'.join(unknown)}」无法识别")
+    if not rules.loans.npl_statuses:
+        problems.append("未指定哪些五级分类属于不良贷款")
+    if rules.loans.new_npl_window_days <= 0:
+        problems.append("新增不良贷款的统计天数应大于 0")
+    if rules.loans.npl_after_days_overdue < 0:
+        problems.append("转为不良的逾期天数不能为负")
+    if rules.loans.repayment_lookback_years <= 0:
+        problems.append("还款记录追溯年限应大于 0")
+    return problems
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses as dicts and tuples as lists: what json.dumps and a JSON column store."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _need(data: Mapping[str, Any], key: str, where: str) -> Any:
+    if not isinstance(data, Mapping):
+        raise RuleSetFormatError(f"{where}格式不正确")
+    if key not in data:
+        raise RuleSetFormatError(f"{where}缺少「{key}」")
+    return data[key]
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RuleSetFormatError(f"{where}应为数字，实际为「{value}」")
+    return float(value)
+
+
+def _optional_number(value: Any, where: str) -> float | None:
+    return None if value is None else _number(value, where)
+
+
+def _items(value: Any, where: str) -> Iterable[Any]:
+    if not isinstance(value, list | tuple):
+        raise RuleSetFormatError(f"{where}应为列表")
+    return value
+
+
+def _band(data: Any, where: str) -> Band:
+    return Band(
+        _optional_number(_need(data, "lower", where), f"{where}下限"),
+        _optional_number(_need(data, "upper", where), f"{where}上限"),
+        _number(_need(data, "points", where), f"{where}得分"),
+    )
+
+
+def _indicator(data: Any, where: str) -> Indicator:
+    where = f"{where}指标「{data.get('label', '?') if isinstance(data, Mapping) else '?'}」"
+    return Indicator(
+        key=str(_need(data, "key", where)),
+        label=str(_need(data, "label", where)),
+        field=str(_need(data, "field", where)),
+        points=_number(_need(data, "points", where), f"{where}分值"),
+        method=str(_need(data, "method", where)),
+        bands=tuple(_band(b, f"{where}分档") for b in _items(data.get("bands", []), where)),
+        categories=tuple(
+            (str(c[0]), _number(c[1], f"{where}分类得分"))
+            for c in _items(data.get("categories", []), where)
+        ),
+        alt_field=data.get("alt_field"),
+        alt_bands=tuple(_band(b, f"{where}分档") for b in _items(data.get("alt_bands", []), where)),
+        rescale_if_absent=bool(data.get("rescale_if_absent", False)),
+        note=str(data.get("note", "")),
+    )
+
+
+def _threshold(data: Any, where: str) -> Threshold:
+    return Threshold(
+        metric=str(_need(data, "metric", where)),
+        op=str(_need(data, "op", where)),
+        value=_number(_need(data, "value", where), f"{where}数值"),
+    )
+
+
+def _rule_set_from_dict(data: Mapping[str, Any]) -> RuleSet:
+    where = "评定办法"
+    version = data.get("format", FORMAT_VERSION) if isinstance(data, Mapping) else None
+    if version != FORMAT_VERSION:
+        raise RuleSetFormatError(f"评定办法格式版本「{version}」无法识别")
+    records = _need(data, "records", where)
+    loans = data.get("loans", {})
+    defaults = LoanRules()
+    return RuleSet(
+        name=str(_need(data, "name", where)),
+        household_indicators=tuple(
+            _indicator(i, "农户") for i in _items(_need(data, "household_indicators", where), where)
+        ),
+        entity_sheets=tuple(
+            EntitySheet(
+                entity_type=str(_need(s, "entity_type", "主体指标")),
+                indicators=tuple(
+                    _indicator(i, "主体")
+                    for i in _items(_need(s, "indicators", "主体指标"), "主体指标")
+                ),
+            )
+            for s in _items(_need(data, "entity_sheets", where), where)
+        ),
+        gates=tuple(
+            Gate(
+                key=str(_need(g, "key", "否决条件")),
+                reason=str(_need(g, "reason", "否决条件")),
+                field=str(_need(g, "field", "否决条件")),
+                op=str(_need(g, "op", "否决条件")),
+                value=_number(g.get("value", 0.0), "否决条件数值"),
+            )
+            for g in _items(_need(data, "gates", where), where)
+        ),
+        grade_bands=tuple(
+            GradeBand(
+                grade=str(_need(b, "grade", "信用等级")),
+                label=str(b.get("label", "")),
+                min_score=_number(_need(b, "min_score", "信用等级"), "等级分数线"),
+            )
+            for b in _items(_need(data, "grade_bands", where), where)
+        ),
+        village_thresholds=tuple(
+            _threshold(t, "信用村条件")
+            for t in _items(_need(data, "village_thresholds", where), where)
+        ),
+        township_thresholds=tuple(
+            _threshold(t, "信用乡镇条件")
+            for t in _items(_need(data, "township_thresholds", where), where)
+        ),
+        county_thresholds=tuple(
+            _threshold(t, "信用县条件") for t in _items(data.get("county_thresholds", []), where)
+        ),
+        records=RecordRules(
+            disqualifying_categories=tuple(
+                str(c)
+                for c in _items(_need(records, "disqualifying_categories", "不良记录规则"), where)
+            ),
+            lookback_years=_number(records.get("lookback_years", 5), "不良记录追溯年限"),
+            dishonest_category=str(records.get("dishonest_category", "失信被执行人")),
+        ),
+        loans=LoanRules(
+            npl_statuses=tuple(str(s) for s in loans.get("npl_statuses", defaults.npl_statuses)),
+            new_npl_window_days=int(
+                _number(loans.get("new_npl_window_days", defaults.new_npl_window_days), "天数")
+            ),
+            npl_after_days_overdue=int(
+                _number(
+                    loans.get("npl_after_days_overdue", defaults.npl_after_days_overdue), "天数"
+                )
+            ),
+            repayment_lookback_years=_number(
+                loans.get("repayment_lookback_years", defaults.repayment_lookback_years), "年限"
+            ),
+        ),
+    )
