@@ -2,6 +2,7 @@
 
 import secrets
 import time
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -11,7 +12,8 @@ from sqlalchemy import func, select
 from agri_credit.demo import DEMO_PASSWORD
 from agri_credit.demo.accounts import demo_logins as demo_accounts
 from agri_credit.demo.accounts import display_width, pad
-from agri_credit.demo.loader import DemoSeedError, load_demo_county
+from agri_credit.demo.departments import reference_date, write_department_files
+from agri_credit.demo.loader import DemoSeedError, generate_demo, load_demo_county
 from models import Household, db, generate_master_key
 
 
@@ -19,6 +21,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(init_instance)
     app.cli.add_command(seed_demo)
     app.cli.add_command(demo_logins)
+    app.cli.add_command(demo_department_files)
 
 
 @click.command("init-instance")
@@ -40,24 +43,69 @@ def init_instance() -> None:
     click.echo(f"Wrote {path}")
 
 
+def _demo_options(command):
+    """The options that pick one demo county: the same values give the same data."""
+    command = click.option(
+        "--as-of",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        default=None,
+        help="The demo's reference date (default: the seed read as YYYYMMDD).",
+    )(command)
+    command = click.option(
+        "--seed", default=None, type=int, help="Random seed (default: DEMO_SEED)."
+    )(command)
+    return click.option("--households", default=30_000, show_default=True)(command)
+
+
+def _seed_and_date(seed: int | None, as_of: datetime | None) -> tuple[int, date]:
+    seed = seed if seed is not None else current_app.config["DEMO_SEED"]
+    return seed, as_of.date() if as_of else reference_date(seed)
+
+
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when households already exist.")
-@click.option("--households", default=30_000, show_default=True)
-@click.option("--seed", default=None, type=int, help="Random seed (default: DEMO_SEED).")
-def seed_demo(if_empty: bool, households: int, seed: int | None) -> None:
-    """Build a believable demo county: regions, users, households, entities."""
+@click.option(
+    "--without-departmental",
+    is_flag=True,
+    help="Skip importing the departments' files (tax, utilities, loans ...).",
+)
+@_demo_options
+def seed_demo(
+    if_empty: bool,
+    without_departmental: bool,
+    households: int,
+    seed: int | None,
+    as_of: datetime | None,
+) -> None:
+    """Build a believable demo county: regions, users, households, entities, SMEs, and the
+    departments' records imported through the departmental importer."""
     if if_empty and db.session.scalar(select(func.count()).select_from(Household)):
         click.echo("Database already has data; demo seed skipped.")
         return
+    seed, day = _seed_and_date(seed, as_of)
     started = time.perf_counter()
     try:
         summary = load_demo_county(
-            seed=seed if seed is not None else current_app.config["DEMO_SEED"],
-            households=households,
+            seed=seed, households=households, as_of=day, departmental=not without_departmental
         )
     except DemoSeedError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Demo county loaded in {time.perf_counter() - started:.1f}s: {summary}")
+
+
+@click.command("demo-department-files")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@_demo_options
+def demo_department_files(
+    out_dir: Path, households: int, seed: int | None, as_of: datetime | None
+) -> None:
+    """Write the demo county's departmental files (as `seed-demo` imports them) to OUT_DIR."""
+    seed, day = _seed_and_date(seed, as_of)
+    data = generate_demo(seed, households, as_of=day)
+    files = data.department_files()
+    for file, path in zip(files, write_department_files(files, out_dir), strict=True):
+        encoding = f", {file.encoding}" if file.encoding else ""
+        click.echo(f"{path}  ({len(file.frame):,} rows, {file.format}{encoding})")
 
 
 @click.command("demo-logins")
