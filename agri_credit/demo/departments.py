@@ -341,7 +341,6 @@ def _subjects(
             "land_mu": entities["land_mu"].fillna(0).to_numpy(dtype=float),
             "herd_size": entities["herd_size"].astype("float64").fillna(0).to_numpy(),
             "founded_on": entities["founded_on"].to_numpy(),
-            "demonstration_level": entities["demonstration_level"].to_numpy(),
             "outsider": False,
         }
     )
@@ -359,7 +358,6 @@ def _subjects(
             "land_mu": 0.0,
             "herd_size": 0.0,
             "founded_on": enterprises["founded_on"].to_numpy(),
-            "demonstration_level": "无",
             "outsider": False,
         }
     )
@@ -372,7 +370,6 @@ def _subjects(
     )
     # One latent soundness drives a firm's tax grade, arrears and loan trouble together.
     firms["quality"] = rng.normal(0, 1, len(firms)) + 0.3 * (firms["employees"] > 20)
-    firms["age_years"] = [(as_of - d).days / 365.25 for d in firms["founded_on"]]
     return people, firms
 
 
@@ -437,7 +434,6 @@ def _outsider_firms(
                 "land_mu": 150.0 if cooperative else 0.0,
                 "herd_size": 0.0,
                 "founded_on": as_of - timedelta(days=int(rng.integers(200, 900))),
-                "demonstration_level": "无",
                 "outsider": True,
             }
         )
