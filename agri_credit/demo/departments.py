@@ -14,14 +14,13 @@ so every import shows unmatched rows.
 """
 
 import itertools
-import zipfile
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 import numpy as np
 import pandas as pd
+from openpyxl import Workbook
 
 from agri_credit.departmental.sources import spec_for, suggest_mapping
 from models import RegionLevel, Source
@@ -160,132 +159,22 @@ def write_department_files(files: list[DepartmentFile], out_dir: Path) -> list[P
     return [write_department_file(file, out_dir) for file in files]
 
 
-# ---- XLSX as Excel saves it ------------------------------------------------------------------
-# Excel writes a sheet's <dimension> and keeps text in the shared-string table. openpyxl's
-# write-only mode leaves the dimension out and writes text inline, and openpyxl's reader then
-# scans the whole sheet to size it, each time it opens it: such a file imports three times
-# slower than the one a department's Excel would send. So the demo writes the parts itself.
-
-_SPREADSHEET = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PACKAGE_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
-_EXCEL_EPOCH = date(1899, 12, 30)
-_XLSX_PARTS = {
-    "[Content_Types].xml": (
-        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-        '<Default Extension="rels" '
-        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-        '<Default Extension="xml" ContentType="application/xml"/>'
-        '<Override PartName="/xl/workbook.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-        '<Override PartName="/xl/styles.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
-        "</Types>"
-    ),
-    "_rels/.rels": (
-        f'<Relationships xmlns="{_PACKAGE_RELATIONSHIPS}"><Relationship Id="rId1" '
-        f'Type="{_RELATIONSHIPS}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
-    ),
-    "xl/_rels/workbook.xml.rels": (
-        f'<Relationships xmlns="{_PACKAGE_RELATIONSHIPS}">'
-        f'<Relationship Id="rId1" Type="{_RELATIONSHIPS}/worksheet" '
-        'Target="worksheets/sheet1.xml"/>'
-        f'<Relationship Id="rId2" Type="{_RELATIONSHIPS}/styles" Target="styles.xml"/>'
-        f'<Relationship Id="rId3" Type="{_RELATIONSHIPS}/sharedStrings" '
-        'Target="sharedStrings.xml"/></Relationships>'
-    ),
-    # Style 1 shows a date as 2025-03-15.
-    "xl/styles.xml": (
-        f'<styleSheet xmlns="{_SPREADSHEET}">'
-        '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts>'
-        '<fonts count="1"><font><sz val="11"/><name val="等线"/></font></fonts>'
-        '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-        '<fill><patternFill patternType="gray125"/></fill></fills>'
-        '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-        '</cellStyleXfs><cellXfs count="2">'
-        '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-        '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-        '</cellXfs><cellStyles count="1"><cellStyle name="常规" xfId="0" builtinId="0"/>'
-        "</cellStyles></styleSheet>"
-    ),
-}
-_XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-_ROWS_PER_WRITE = 5_000
+# ---- XLSX ------------------------------------------------------------------------------------
 
 
 def write_xlsx(frame: pd.DataFrame, path: Path, sheet_name: str = "Sheet1") -> None:
     """One sheet: the headers in row 1, then the rows. Text (ID numbers, account numbers)
-    stays text, numbers are numbers, dates are date cells; blanks are left out."""
-    strings: dict[str, int] = {}
-    letters = [_column_letter(j) for j in range(len(frame.columns))]
-    header = [
-        _cell(letter, 1, str(name), strings)
-        for letter, name in zip(letters, frame.columns, strict=True)
-    ]
+    stays text, numbers are numbers, dates are date cells; blanks are left empty."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_name[:31])
+    sheet.append([str(name) for name in frame.columns])
     columns = [
         frame[name].astype(object).where(frame[name].notna(), None).tolist()
         for name in frame.columns
     ]
-    last = f"{letters[-1]}{len(frame) + 1}" if letters else "A1"
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as package:
-        for name, xml in _XLSX_PARTS.items():
-            package.writestr(name, _XML_DECLARATION + xml)
-        package.writestr(
-            "xl/workbook.xml",
-            f'{_XML_DECLARATION}<workbook xmlns="{_SPREADSHEET}" xmlns:r="{_RELATIONSHIPS}">'
-            f'<sheets><sheet name="{escape(sheet_name[:31], {chr(34): "&quot;"})}" sheetId="1" '
-            'r:id="rId1"/></sheets></workbook>',
-        )
-        with package.open("xl/worksheets/sheet1.xml", "w") as sheet:
-            sheet.write(
-                (
-                    f'{_XML_DECLARATION}<worksheet xmlns="{_SPREADSHEET}">'
-                    f'<dimension ref="A1:{last}"/><sheetData><row r="1">{"".join(header)}</row>'
-                ).encode()
-            )
-            for start in range(0, len(frame), _ROWS_PER_WRITE):
-                rows = []
-                for offset, values in enumerate(
-                    zip(*(c[start : start + _ROWS_PER_WRITE] for c in columns), strict=True)
-                ):
-                    r = start + offset + 2
-                    cells = "".join(
-                        _cell(letter, r, value, strings)
-                        for letter, value in zip(letters, values, strict=True)
-                        if value is not None
-                    )
-                    rows.append(f'<row r="{r}">{cells}</row>')
-                sheet.write("".join(rows).encode())
-            sheet.write(b"</sheetData></worksheet>")
-        shared = "".join(f"<si><t>{escape(text)}</t></si>" for text in strings)
-        package.writestr(
-            "xl/sharedStrings.xml",
-            f'{_XML_DECLARATION}<sst xmlns="{_SPREADSHEET}" count="{len(strings)}" '
-            f'uniqueCount="{len(strings)}">{shared}</sst>',
-        )
-
-
-def _cell(letter: str, row: int, value, strings: dict[str, int]) -> str:
-    if isinstance(value, str):
-        index = strings.setdefault(value, len(strings))
-        return f'<c r="{letter}{row}" t="s"><v>{index}</v></c>'
-    if isinstance(value, date):
-        return f'<c r="{letter}{row}" s="1"><v>{(value - _EXCEL_EPOCH).days}</v></c>'
-    return f'<c r="{letter}{row}"><v>{value}</v></c>'
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
+    for values in zip(*columns, strict=True):
+        sheet.append(values)
+    workbook.save(path)
 
 
 # ---- who the departments know ----------------------------------------------------------------

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
+from openpyxl.utils import range_boundaries
 
 CHUNK_ROWS = 100_000
 SNIFF_BYTES = 256 * 1024
@@ -170,7 +171,7 @@ def _xlsx_chunks(
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]
-        total = max((sheet.max_row or 1) - 1, 1)
+        total = max(_declared_rows(sheet) - 1, 1)
         width = len(info.headers)
         rows: list[list[str]] = []
         first_row = 2
@@ -188,6 +189,16 @@ def _xlsx_chunks(
             yield _frame(rows, info.headers, first_row)
     finally:
         workbook.close()
+
+
+def _declared_rows(sheet) -> int:
+    """Rows the sheet declares, for progress only. Asking openpyxl for `max_row` of a sheet
+    written without a <dimension> (write-only exporters) would read the whole sheet first."""
+    try:
+        _, _, _, max_row = range_boundaries(sheet.calculate_dimension())
+    except ValueError:
+        return 1
+    return max_row or 1
 
 
 def _frame(rows: list[list[str]], headers: list[str], first_row: int) -> pd.DataFrame:
