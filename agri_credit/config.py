@@ -21,6 +21,14 @@ class DefaultConfig:
     ASSET_ROOT = PROJECT_ROOT / "node_modules"
     REDIS_URL: str | None = None
     DEMO_SEED = 20261123
+    # Rating cycle (DOMAIN.md): 公示 days, days to answer an objection, minimum months a
+    # negative public record shows before credit repair by severity, working days to decide
+    # a repair, largest evidence file.
+    PUBLICITY_DAYS = 7
+    OBJECTION_DAYS = 20
+    REPAIR_MIN_MONTHS = {"minor": 0, "general": 3, "serious": 12}
+    REPAIR_DECISION_WORKING_DAYS = 10
+    REPAIR_EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
 
 
 class TestConfig(DefaultConfig):
