@@ -1,13 +1,21 @@
+from datetime import date
+from io import BytesIO
+
 import pandas as pd
-from flask import redirect, render_template, url_for
+from flask import redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import entities_in_scope, in_scope
-from models import AgriEntity, Household, Region, Role, db
+from models import SOURCE_LABELS, AgriEntity, Household, Region, Role, db
 
 from . import bp
+from .data_coverage import build_data_coverage, chart_options, coverage_workbook
 from .file_coverage import summarise_files
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.route("/")
@@ -40,4 +48,36 @@ def index():
         coverage=coverage,
         entity_count=entity_count,
         entity_types=entity_types,
+    )
+
+
+@bp.route("/dashboard/data")
+@roles_required(Role.OFFICE, Role.CADRE)
+def data_coverage():
+    coverage = build_data_coverage(current_user, today=date.today())
+    labels = {
+        "household": _("农户"),
+        "entity": _("新型农业经营主体"),
+        "enterprise": _("中小微企业"),
+        "file_rate": _("建档率"),
+    }
+    labels.update({source.value: _(label) for source, label in SOURCE_LABELS.items()})
+    return render_template(
+        "dashboard/data_coverage.html",
+        coverage=coverage,
+        charts=chart_options(coverage, labels),
+        labels=labels,
+    )
+
+
+@bp.route("/dashboard/data.xlsx")
+@roles_required(Role.OFFICE, Role.CADRE)
+def data_coverage_xlsx():
+    today = date.today()
+    coverage = build_data_coverage(current_user, today=today)
+    return send_file(
+        BytesIO(coverage_workbook(coverage)),
+        mimetype=XLSX_MIME,
+        as_attachment=True,
+        download_name=f"数据覆盖情况-{coverage.scope_name}-{today.isoformat()}.xlsx",
     )
