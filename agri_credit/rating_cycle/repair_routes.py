@@ -1,3 +1,306 @@
-"""Views: filled in by the rating-cycle work."""
+"""Views of credit repair (信用修复): a file's negative public records with what can be
+repaired when, the application on the subject's behalf, the pending list with overdue ones
+highlighted, and the reviewer's decision."""
 
-from . import bp  # noqa: F401
+from datetime import date
+from io import BytesIO
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
+from sqlalchemy import func, select
+from wtforms import RadioField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from agri_credit.audit import record_event
+from agri_credit.auth.permissions import roles_required
+from agri_credit.auth.scopes import enterprise_or_404, entity_or_404, household_or_404
+from models import CreditRepair, PublicRecord, RepairStatus, Role, SubjectKey, User, db
+
+from . import bp, repairs
+from .repairs import RepairRefused
+
+SUBJECT_LOOKUPS = {
+    "household": household_or_404,
+    "entity": entity_or_404,
+    "enterprise": enterprise_or_404,
+}
+FILE_PAGES = {
+    "household": ("households.show", "household_id"),
+    "entity": ("entities.show", "entity_id"),
+    "enterprise": ("enterprises.show", "enterprise_id"),
+}
+COMMITMENT_TEMPLATE = (
+    "本人（本单位）已纠正上述失信行为，履行了相关义务。现郑重承诺：今后严格遵守法律法规，"
+    "诚信守约；如违反承诺，愿意接受相关部门依法依规实施的惩戒，并承担相应法律责任。"
+)
+
+
+def _today() -> date:
+    return date.today()
+
+
+def _config(name: str):
+    return current_app.config.get(name, getattr(repairs, name))
+
+
+def _subject_or_404(kind: str, subject_id: int):
+    lookup = SUBJECT_LOOKUPS.get(kind)
+    if lookup is None:
+        abort(404)
+    return lookup(subject_id, current_user)
+
+
+def subject_name(kind: str, subject) -> str:
+    return subject.head_name if kind == "household" else subject.name
+
+
+def file_url(kind: str, subject_id: int) -> str:
+    endpoint, arg = FILE_PAGES[kind]
+    return url_for(endpoint, **{arg: subject_id})
+
+
+def _repair_or_404(repair_id: int) -> tuple[CreditRepair, str, int]:
+    repair = db.get_or_404(CreditRepair, repair_id)
+    key = db.session.get(SubjectKey, repair.subject_key_id)
+    subject = repairs.subject_of(key) if key else None
+    if subject is None:
+        abort(404)
+    _subject_or_404(*subject)  # out of scope: 404
+    return repair, *subject
+
+
+@bp.route("/repairs/")
+@roles_required(Role.OFFICE)
+def repair_list():
+    today = _today()
+    status = request.args.get("status", RepairStatus.PENDING.value)
+    if status not in ("overdue", "all", *(s.value for s in RepairStatus)):
+        status = RepairStatus.PENDING.value
+    query = repairs.filter_repairs(repairs.repairs_in_scope(current_user), status, today)
+    page = db.paginate(
+        query.with_only_columns(CreditRepair),
+        per_page=current_app.config["PAGE_SIZE"],
+        max_per_page=100,
+    )
+    details = {
+        row[0].id: row
+        for row in db.session.execute(
+            repairs.repairs_in_scope(current_user).where(
+                CreditRepair.id.in_([r.id for r in page.items])
+            )
+        )
+    }
+    overdue_total = db.session.scalar(
+        repairs.filter_repairs(repairs.repairs_in_scope(current_user), "overdue", today)
+        .with_only_columns(func.count(CreditRepair.id))
+        .order_by(None)
+    )
+    return render_template(
+        "ratings/repair/index.html",
+        page=page,
+        details=details,
+        status=status,
+        today=today,
+        overdue_total=overdue_total,
+        status_labels=repairs.STATUS_LABELS,
+        is_overdue=repairs.is_overdue,
+        subject_of=repairs.subject_of,
+        file_url=file_url,
+    )
+
+
+@bp.route("/repairs/subject/<kind>/<int:subject_id>")
+@roles_required(Role.OFFICE)
+def repair_subject(kind: str, subject_id: int):
+    subject = _subject_or_404(kind, subject_id)
+    today = _today()
+    records = repairs.negative_records(kind, subject_id, today, _config("REPAIR_MIN_MONTHS"))
+    return render_template(
+        "ratings/repair/subject.html",
+        kind=kind,
+        subject=subject,
+        name=subject_name(kind, subject),
+        file_url=file_url(kind, subject_id),
+        records=records,
+        today=today,
+        status_labels=repairs.STATUS_LABELS,
+    )
+
+
+class RepairForm(FlaskForm):
+    commitment = TextAreaField(
+        _l("信用承诺书"),
+        validators=[DataRequired(_l("请填写信用承诺书内容")), Length(max=4000)],
+        default=COMMITMENT_TEMPLATE,
+        render_kw={"rows": 4},
+    )
+    evidence = TextAreaField(
+        _l("纠正失信行为的情况说明"),
+        validators=[Optional(), Length(max=4000)],
+        description=_l("如已缴清罚款、履行判决义务等，写明时间与凭证编号"),
+        render_kw={"rows": 4},
+    )
+    evidence_file = FileField(
+        _l("证明材料（PDF 或图片，可选）"),
+        validators=[FileAllowed(list(repairs.EVIDENCE_EXTENSIONS), _l("只能上传 PDF 或 JPG/PNG"))],
+        render_kw={"accept": ".pdf,.jpg,.jpeg,.png"},
+    )
+    submit = SubmitField(_l("提交修复申请"))
+
+
+def _record_of_subject_or_404(kind: str, subject_id: int, record_id: int) -> PublicRecord:
+    link = repairs.SUBJECT_LINKS[kind]
+    record = db.session.scalar(
+        select(PublicRecord)
+        .join(SubjectKey, SubjectKey.id == PublicRecord.subject_key_id)
+        .where(
+            PublicRecord.id == record_id,
+            link == subject_id,
+            PublicRecord.kind.in_(repairs.NEGATIVE_KINDS),
+        )
+    )
+    if record is None:
+        abort(404)
+    return record
+
+
+@bp.route(
+    "/repairs/subject/<kind>/<int:subject_id>/records/<int:record_id>/apply",
+    methods=["GET", "POST"],
+)
+@roles_required(Role.OFFICE)
+def repair_apply(kind: str, subject_id: int, record_id: int):
+    subject = _subject_or_404(kind, subject_id)
+    record = _record_of_subject_or_404(kind, subject_id, record_id)
+    today = _today()
+    min_months = _config("REPAIR_MIN_MONTHS")
+    form = RepairForm()
+    if form.validate_on_submit():
+        upload = form.evidence_file.data
+        content = upload.read() if upload and upload.filename else None
+        try:
+            repair = repairs.apply_for_repair(
+                record,
+                commitment=form.commitment.data,
+                evidence=form.evidence.data or "",
+                user=current_user,
+                today=today,
+                evidence_filename=upload.filename if content is not None else "",
+                evidence_file=content,
+                min_months=min_months,
+                working_days=_config("REPAIR_DECISION_WORKING_DAYS"),
+                max_bytes=_config("REPAIR_EVIDENCE_MAX_BYTES"),
+            )
+        except RepairRefused as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(_("已提交信用修复申请，须于 %(day)s 前作出决定", day=repair.decide_by), "success")
+            return redirect(url_for(".repair_show", repair_id=repair.id))
+    return render_template(
+        "ratings/repair/apply.html",
+        form=form,
+        kind=kind,
+        subject=subject,
+        name=subject_name(kind, subject),
+        record=record,
+        earliest=repairs.earliest_repair_on(record, min_months),
+        months=repairs.min_months_for(record, min_months),
+        today=today,
+        max_mb=_config("REPAIR_EVIDENCE_MAX_BYTES") // (1024 * 1024),
+    )
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField(
+        _l("审核决定"),
+        choices=[("approve", _l("同意修复")), ("reject", _l("不同意修复"))],
+        validators=[DataRequired(_l("请选择审核决定"))],
+    )
+    reasoning = TextAreaField(
+        _l("审核意见及理由"),
+        validators=[DataRequired(_l("请写明审核意见及理由")), Length(max=4000)],
+        render_kw={"rows": 4},
+    )
+    submit = SubmitField(_l("提交决定"))
+
+
+@bp.route("/repairs/<int:repair_id>", methods=["GET", "POST"])
+@roles_required(Role.OFFICE)
+def repair_show(repair_id: int):
+    repair, kind, subject_id = _repair_or_404(repair_id)
+    subject = _subject_or_404(kind, subject_id)
+    today = _today()
+    form = DecisionForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            repairs.decide_repair(
+                repair,
+                approve=form.decision.data == "approve",
+                reasoning=form.reasoning.data,
+                user=current_user,
+            )
+        except RepairRefused as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(_("已作出决定"), "success")
+            return redirect(url_for(".repair_show", repair_id=repair.id))
+    users = {
+        u.id: u
+        for u in db.session.scalars(
+            select(User).where(User.id.in_({repair.applied_by_id, repair.decided_by_id or 0}))
+        )
+    }
+    return render_template(
+        "ratings/repair/show.html",
+        repair=repair,
+        kind=kind,
+        subject=subject,
+        name=subject_name(kind, subject),
+        file_url=file_url(kind, subject_id),
+        record=repairs.current_record(repair),
+        form=form,
+        users=users,
+        overdue=repairs.is_overdue(repair, today),
+        status_labels=repairs.STATUS_LABELS,
+        today=today,
+    )
+
+
+@bp.route("/repairs/<int:repair_id>/evidence")
+@roles_required(Role.OFFICE)
+def repair_evidence(repair_id: int):
+    repair, _kind, _subject_id = _repair_or_404(repair_id)
+    if not repair.evidence_file:
+        abort(404)
+    record_event(
+        "repair.evidence.view",
+        "credit_repair",
+        repair.id,
+        f"查看证明材料 {repair.evidence_filename}",
+    )
+    db.session.commit()
+    response = send_file(
+        BytesIO(bytes(repair.evidence_file)),
+        mimetype="application/octet-stream",
+        as_attachment=True,
+        download_name=repair.evidence_filename or "evidence",
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

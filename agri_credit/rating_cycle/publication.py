@@ -1,0 +1,459 @@
+"""公示: a village's proposed results are reviewed by its cadre, published for a period
+during which households may object, and take effect once the period is over.
+
+Dates: a village published on day D is under 公示 up to and including `publicity_ends_on`
+(D + PUBLICITY_DAYS); objections are accepted on those days; from the day after, every result
+of the village without an open objection takes effect (`apply_effective_results`).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import case, exists, func, select, update
+
+from agri_credit.audit import record_event
+from agri_credit.ratings.rules import RuleSet as Rules
+from agri_credit.ratings.rules import RuleSetFormatError
+from models import (
+    AgriEntity,
+    AuditEvent,
+    Household,
+    Objection,
+    ObjectionStatus,
+    RatingResult,
+    RatingRun,
+    Region,
+    RegionLevel,
+    RegionRating,
+    RegionResultStatus,
+    ResultStatus,
+    Role,
+    RunStatus,
+    User,
+    db,
+    mask_id,
+    utcnow,
+)
+
+PUBLICITY_DAYS = 7  # default of config PUBLICITY_DAYS
+CREDIT_GRADES = ("AAA", "AA", "A")
+EFFECTIVE_ACTION = "rating.effective"
+# A rule set may show scores on the notice: {"show_scores_on_notice": true} in its body.
+SHOW_SCORES_KEY = "show_scores_on_notice"
+
+STATUS_LABELS = {
+    RegionResultStatus.PROPOSED: "待公示",
+    RegionResultStatus.PUBLISHED: "公示中",
+    RegionResultStatus.APPROVED: "已审核通过",
+    RegionResultStatus.RETURNED: "已退回",
+}
+RESULT_STATUS_LABELS = {
+    ResultStatus.PROPOSED: "拟评定",
+    ResultStatus.OBJECTED: "有异议",
+    ResultStatus.EFFECTIVE: "已生效",
+}
+
+
+class PublicationError(ValueError):
+    """An action the state of the run or village does not allow; the message is Chinese."""
+
+
+# ---- reading a village's results -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    result: RatingResult
+    kind: str  # "household" or "entity"
+    subject_id: int
+    name: str
+    id_masked: str
+    open_objection: Objection | None = None
+
+    @property
+    def grade(self) -> str | None:
+        return self.result.grade
+
+    @property
+    def is_credit(self) -> bool:
+        return self.result.grade in CREDIT_GRADES
+
+
+def region_rating(run_id: int, region_code: str) -> RegionRating | None:
+    return db.session.scalar(
+        select(RegionRating).where(
+            RegionRating.run_id == run_id, RegionRating.region_code == region_code
+        )
+    )
+
+
+def village_results(run_id: int, village_code: str) -> list[ResultRow]:
+    """Every household and entity result of one village in a run, best score first, each
+    with its open objection if any. Two queries, whatever the size of the village."""
+    rows = db.session.execute(
+        select(
+            RatingResult,
+            Household.head_name,
+            Household.head_id_masked,
+            AgriEntity.name,
+            AgriEntity.uscc,
+            AgriEntity.operator_id_masked,
+        )
+        .outerjoin(Household, Household.id == RatingResult.household_id)
+        .outerjoin(AgriEntity, AgriEntity.id == RatingResult.entity_id)
+        .where(RatingResult.run_id == run_id, RatingResult.village_code == village_code)
+        .order_by(RatingResult.score.desc(), RatingResult.id)
+    ).all()
+    open_objections = {
+        o.result_id: o
+        for o in db.session.scalars(
+            select(Objection)
+            .join(RatingResult, RatingResult.id == Objection.result_id)
+            .where(
+                RatingResult.run_id == run_id,
+                RatingResult.village_code == village_code,
+                Objection.status == ObjectionStatus.OPEN,
+            )
+        )
+    }
+    out = []
+    for result, head, head_masked, entity, uscc, operator_masked in rows:
+        if result.household_id is not None:
+            kind, subject_id, name, masked = "household", result.household_id, head, head_masked
+        else:
+            kind, subject_id, name = "entity", result.entity_id, entity
+            masked = mask_id(uscc) if uscc else operator_masked
+        out.append(
+            ResultRow(result, kind, subject_id, name, masked, open_objections.get(result.id))
+        )
+    return out
+
+
+def rules_of(run: RatingRun) -> Rules | None:
+    """The run's rule set as the engine reads it, or None for a body it cannot read (the
+    pages then fall back to raw indicator keys)."""
+    try:
+        return Rules.from_dict(run.rule_set.body)
+    except (RuleSetFormatError, KeyError, TypeError, ValueError):
+        return None
+
+
+def grade_labels(run: RatingRun) -> dict[str, str]:
+    """{"AAA": "优秀", ...} from the run's rule set."""
+    rules = rules_of(run)
+    if rules is None:
+        return {}
+    return {band.grade: band.label for band in rules.grade_bands}
+
+
+def indicator_labels(run: RatingRun) -> dict[str, str]:
+    """Indicator key to its Chinese label, for breakdowns (households and every entity type)."""
+    rules = rules_of(run)
+    if rules is None:
+        return {}
+    labels = {i.key: i.label for i in rules.household_indicators}
+    for sheet in rules.entity_sheets:
+        labels.update({i.key: i.label for i in sheet.indicators})
+    return labels
+
+
+def shows_scores(run: RatingRun) -> bool:
+    return bool((run.rule_set.body or {}).get(SHOW_SCORES_KEY, False))
+
+
+# ---- publishing ------------------------------------------------------------------------------
+
+
+def publication_blockers(run: RatingRun, rating: RegionRating) -> list[str]:
+    """Why the village cannot be published now, in Chinese; empty when it can."""
+    if run.status == RunStatus.SUPERSEDED:
+        return ["本次评定已被新的评定取代，不能公示"]
+    if run.status == RunStatus.APPROVED:
+        return ["本次评定已由县级审定，不能重新公示"]
+    if rating.level != RegionLevel.VILLAGE:
+        return ["只有村级评定结果需要公示"]
+    if rating.status == RegionResultStatus.PUBLISHED:
+        return [f"已于 {rating.published_at:%Y-%m-%d} 公示，公示期至 {rating.publicity_ends_on}"]
+    if rating.status != RegionResultStatus.PROPOSED:
+        return ["该村评定结果已公示过"]
+    return []
+
+
+def publish_village(
+    run: RatingRun,
+    rating: RegionRating,
+    user: User,
+    today: date,
+    days: int = PUBLICITY_DAYS,
+) -> RegionRating:
+    """Put a village's results under 公示 from `today` for `days` days."""
+    blockers = publication_blockers(run, rating)
+    if blockers:
+        raise PublicationError(blockers[0])
+    rating.status = RegionResultStatus.PUBLISHED
+    rating.published_at = utcnow()
+    rating.publicity_ends_on = today + timedelta(days=days)
+    rating.published_by_id = user.id
+    record_event(
+        "rating.publish",
+        "region_rating",
+        rating.id,
+        f"公示 {run.year} 年评定结果，公示期至 {rating.publicity_ends_on}",
+        {
+            "run_id": run.id,
+            "region_code": rating.region_code,
+            "ends_on": str(today + timedelta(days=days)),
+        },
+        user=user,
+    )
+    return rating
+
+
+def published_on(rating: RegionRating) -> date | None:
+    return rating.published_at.date() if rating.published_at else None
+
+
+def in_objection_window(rating: RegionRating, today: date) -> bool:
+    start, end = published_on(rating), rating.publicity_ends_on
+    return (
+        rating.status == RegionResultStatus.PUBLISHED
+        and start is not None
+        and end is not None
+        and start <= today <= end
+    )
+
+
+# ---- the public notice ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Notice:
+    run: RatingRun
+    rating: RegionRating
+    village: Region
+    township: Region | None
+    households: list[ResultRow]
+    entities: list[ResultRow]
+    grade_labels: dict[str, str]
+    show_scores: bool
+    contacts: list[User]
+
+    @property
+    def starts_on(self) -> date | None:
+        return published_on(self.rating)
+
+    @property
+    def ends_on(self) -> date | None:
+        return self.rating.publicity_ends_on
+
+
+def village_contacts(village_code: str, publisher_id: int | None) -> list[User]:
+    """Who a household calls to object: the village's cadres, the publisher first."""
+    cadres = list(
+        db.session.scalars(
+            select(User)
+            .where(User.role == Role.CADRE, User.scope_code == village_code, User.active)
+            .order_by((User.id == (publisher_id or 0)).desc(), User.id)
+        )
+    )
+    if cadres or publisher_id is None:
+        return cadres
+    publisher = db.session.get(User, publisher_id)
+    return [publisher] if publisher else []
+
+
+def _grade_order(grades: Iterable[str]) -> dict[str, int]:
+    return {g: i for i, g in enumerate(grades)}
+
+
+def public_notice(run: RatingRun, rating: RegionRating) -> Notice:
+    """What the printed 公示 shows: credit households and entities with their grades, IDs
+    masked; scores only when the rule set says so."""
+    labels = grade_labels(run)
+    order = _grade_order(labels or {g: g for g in CREDIT_GRADES})
+    rows = [r for r in village_results(run.id, rating.region_code) if r.grade]
+    rows.sort(key=lambda r: (order.get(r.grade or "", 99), r.name or ""))
+    village = db.session.get(Region, rating.region_code)
+    township = db.session.get(Region, village.parent_code) if village.parent_code else None
+    return Notice(
+        run=run,
+        rating=rating,
+        village=village,
+        township=township,
+        households=[r for r in rows if r.kind == "household"],
+        entities=[r for r in rows if r.kind == "entity"],
+        grade_labels=labels,
+        show_scores=shows_scores(run),
+        contacts=village_contacts(rating.region_code, rating.published_by_id),
+    )
+
+
+# ---- taking effect --------------------------------------------------------------------------
+
+
+def _due_villages(today: date):
+    """Village results whose 公示 ended before `today` and that have not been applied yet.
+    The journal entry written on applying is the marker (a village is published once), so
+    this stays one small query over region ratings however many results there are."""
+    applied = exists().where(
+        AuditEvent.subject_type == "region_rating",
+        AuditEvent.subject_id == RegionRating.id,
+        AuditEvent.action == EFFECTIVE_ACTION,
+    )
+    return (
+        select(RegionRating, RatingRun.year)
+        .join(RatingRun, RatingRun.id == RegionRating.run_id)
+        .where(
+            RegionRating.level == RegionLevel.VILLAGE,
+            RegionRating.status.in_(
+                [
+                    RegionResultStatus.PUBLISHED,
+                    RegionResultStatus.APPROVED,
+                    RegionResultStatus.RETURNED,
+                ]
+            ),
+            RegionRating.publicity_ends_on.is_not(None),
+            RegionRating.publicity_ends_on < today,
+            RatingRun.status != RunStatus.SUPERSEDED,
+            ~applied,
+        )
+        .order_by(RegionRating.id)
+    )
+
+
+def apply_effective_results(today: date) -> int:
+    """Let every result whose village's 公示 ended before `today` and that carries no open
+    objection take effect, and write its grade to the household or entity file. Idempotent:
+    a second call finds nothing to do. Returns how many results took effect. The caller
+    commits."""
+    made_effective = 0
+    for rating, year in db.session.execute(_due_villages(today)).all():
+        made_effective += _apply_village(rating, year)
+        event = record_event(
+            EFFECTIVE_ACTION,
+            "region_rating",
+            rating.id,
+            f"{year} 年评定结果公示期满，生效",
+            {"run_id": rating.run_id, "region_code": rating.region_code},
+        )
+        event.user_id = None  # the calendar did it, not whoever loaded the page
+    db.session.flush()
+    return made_effective
+
+
+def _apply_village(rating: RegionRating, year: int) -> int:
+    due = (
+        RatingResult.run_id == rating.run_id,
+        RatingResult.village_code == rating.region_code,
+        RatingResult.status == ResultStatus.PROPOSED,
+    )
+    rows = db.session.execute(
+        select(
+            RatingResult.id, RatingResult.household_id, RatingResult.entity_id, RatingResult.grade
+        ).where(*due)
+    ).all()
+    if not rows:
+        return 0
+    db.session.execute(
+        update(RatingResult)
+        .where(RatingResult.id.in_([r.id for r in rows]))
+        .values(status=ResultStatus.EFFECTIVE),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    write_grades(rows, year)
+    return len(rows)
+
+
+def write_grades(rows: Iterable[Any], year: int) -> None:
+    """Copy effective grades to the files, in bulk. A household keeps a grade of a later
+    year if it already has one (an old run taking effect late must not overwrite it)."""
+    households = [
+        {"id": r.household_id, "credit_grade": r.grade, "credit_grade_year": year}
+        for r in rows
+        if r.household_id is not None
+    ]
+    if households:
+        newer = set(
+            db.session.scalars(
+                select(Household.id).where(
+                    Household.id.in_([h["id"] for h in households]),
+                    Household.credit_grade_year > year,
+                )
+            )
+        )
+        households = [h for h in households if h["id"] not in newer]
+    if households:
+        db.session.execute(update(Household), households)
+    entities = [
+        {"id": r.entity_id, "credit_grade": r.grade} for r in rows if r.entity_id is not None
+    ]
+    if entities:
+        db.session.execute(update(AgriEntity), entities)
+    # Bulk updates by primary key bypass the identity map: refresh what the session holds.
+    touched = {(Household, h["id"]) for h in households} | {(AgriEntity, e["id"]) for e in entities}
+    for obj in list(db.session.identity_map.values()):
+        if (type(obj), getattr(obj, "id", None)) in touched:
+            db.session.expire(
+                obj,
+                ["credit_grade", *(["credit_grade_year"] if isinstance(obj, Household) else [])],
+            )
+
+
+def make_result_effective(result: RatingResult, year: int) -> None:
+    """One result taking effect on its own (an objection answered after the window)."""
+    result.status = ResultStatus.EFFECTIVE
+    db.session.flush()
+    write_grades([result], year)
+
+
+# ---- lists ------------------------------------------------------------------------------------
+
+
+def village_ratings_query(region_filter: Any, status: str = ""):
+    """Village results of runs still in play (not superseded), newest run first."""
+    query = (
+        select(RegionRating)
+        .join(RatingRun, RatingRun.id == RegionRating.run_id)
+        .where(
+            RegionRating.level == RegionLevel.VILLAGE,
+            RatingRun.status != RunStatus.SUPERSEDED,
+            region_filter,
+        )
+        .order_by(RatingRun.year.desc(), RatingRun.id.desc(), RegionRating.region_code)
+    )
+    if status:
+        query = query.where(RegionRating.status == status)
+    return query
+
+
+@dataclass(frozen=True)
+class VillageCounts:
+    results: int = 0
+    credit: int = 0
+    objected: int = 0
+
+
+def village_counts(pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], VillageCounts]:
+    """Results, credit results and objected results per (run, village), for one page of a
+    list: grouped over those villages only, through the (run_id, village_code) index."""
+    pairs = list(pairs)
+    if not pairs:
+        return {}
+    as_int = lambda condition: func.sum(case((condition, 1), else_=0))  # noqa: E731
+    rows = db.session.execute(
+        select(
+            RatingResult.run_id,
+            RatingResult.village_code,
+            func.count(),
+            as_int(RatingResult.grade.in_(CREDIT_GRADES)),
+            as_int(RatingResult.status == ResultStatus.OBJECTED),
+        )
+        .where(
+            RatingResult.run_id.in_({p[0] for p in pairs}),
+            RatingResult.village_code.in_({p[1] for p in pairs}),
+        )
+        .group_by(RatingResult.run_id, RatingResult.village_code)
+    ).all()
+    return {(r[0], r[1]): VillageCounts(int(r[2]), int(r[3] or 0), int(r[4] or 0)) for r in rows}

@@ -1,0 +1,390 @@
+"""信用修复: a negative public record (行政处罚, 失信被执行人) shows for a minimum period by
+severity; after it, the subject (through a credit-office user) may apply with a 信用承诺 and
+evidence, and a reviewer decides within 10 working days. An approved repair takes the record
+out of rating and display from the decision on, and the record's history is kept.
+
+A repair is keyed by the record's natural key (subject key, kind, 文书号), not by the row:
+departments re-send their lists, each version a new row, and a repaired record must stay
+repaired through every later version. Others filter with `not_repaired(model)` (SQL) or
+`repaired_keys()` (Python).
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import PurePath
+
+from sqlalchemy import ColumnElement, Select, case, cast, exists, func, null, or_, select, true
+
+from agri_credit.audit import record_event
+from agri_credit.auth.scopes import enterprises_in_scope, entities_in_scope, households_in_scope
+from agri_credit.departmental.retention import in_use
+from models import (
+    NEGATIVE_PUBLIC_KINDS,
+    PUBLIC_RECORD_KIND_LABELS,
+    SEVERITY_LABELS,
+    AgriEntity,
+    CreditRepair,
+    Enterprise,
+    Household,
+    PublicRecord,
+    RepairStatus,
+    SubjectKey,
+    User,
+    db,
+    utcnow,
+)
+
+# Defaults of the config values of the same names. The minimum display period, by
+# severity, is the lower end of each range in DOMAIN.md (minor ≤ 3 months, general 3-12
+# months, serious 1-3 years); a record the department gave no severity counts as general.
+REPAIR_MIN_MONTHS = {"minor": 0, "general": 3, "serious": 12}
+DEFAULT_SEVERITY = "general"
+REPAIR_DECISION_WORKING_DAYS = 10
+REPAIR_EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+EVIDENCE_EXTENSIONS = ("pdf", "jpg", "jpeg", "png")
+
+STATUS_LABELS = {
+    RepairStatus.PENDING: "待审核",
+    RepairStatus.APPROVED: "已修复",
+    RepairStatus.REJECTED: "未通过",
+}
+SUBJECT_LINKS = {
+    "household": SubjectKey.household_id,
+    "entity": SubjectKey.entity_id,
+    "enterprise": SubjectKey.enterprise_id,
+}
+NEGATIVE_KINDS = [k.value for k in NEGATIVE_PUBLIC_KINDS]
+
+RecordKey = tuple[int, str, str]  # (subject_key_id, kind, document_no)
+
+
+class RepairRefused(ValueError):
+    """The application or decision is not allowed; the message is Chinese."""
+
+
+# ---- dates ------------------------------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, the month's last day when it has no such day."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def add_working_days(start: date, days: int) -> date:
+    """`days` working days after `start`, skipping Saturdays and Sundays. Public holidays
+    (and the weekend days worked in exchange, 调休) are not modelled: the date can fall a
+    few days early around 春节 or 国庆."""
+    day = start
+    while days > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            days -= 1
+    return day
+
+
+def min_months_for(record: PublicRecord, min_months: dict[str, int] | None = None) -> int:
+    table = min_months or REPAIR_MIN_MONTHS
+    return table.get(record.severity or DEFAULT_SEVERITY, table[DEFAULT_SEVERITY])
+
+
+def earliest_repair_on(record: PublicRecord, min_months: dict[str, int] | None = None) -> date:
+    """The first day an application is accepted: the decision date plus the minimum period."""
+    return add_months(record.decided_on, min_months_for(record, min_months))
+
+
+# ---- the filters others use ---------------------------------------------------------------------
+
+
+def _approved(as_of: date | None) -> list[ColumnElement[bool]]:
+    conditions = [CreditRepair.status == RepairStatus.APPROVED]
+    if as_of is not None:
+        # "From then on": a rating as of an earlier date still saw the record.
+        conditions.append(CreditRepair.decided_at < datetime.combine(as_of + timedelta(1), time()))
+    return conditions
+
+
+def not_repaired(model: type = PublicRecord, as_of: date | None = None) -> ColumnElement[bool]:
+    """SQL predicate: the rows of `model` no approved credit repair covers (as of a date, or
+    now). Only public records can be repaired; for any other model it is always true, so
+    callers may apply it to every source alike:
+
+        select(PublicRecord).where(PublicRecord.superseded_by_id.is_(None), not_repaired())
+    """
+    if model is not PublicRecord:
+        return true()
+    return ~exists().where(
+        CreditRepair.subject_key_id == PublicRecord.subject_key_id,
+        CreditRepair.record_kind == PublicRecord.kind,
+        CreditRepair.document_no == PublicRecord.document_no,
+        *_approved(as_of),
+    )
+
+
+def repaired_on(model: type = PublicRecord) -> ColumnElement:
+    """SQL column: when an approved repair of the row was decided (a datetime), else NULL;
+    the `repaired_on` column of the rating engine's record frame."""
+    if model is not PublicRecord:
+        return cast(null(), CreditRepair.decided_at.type)
+    return (
+        select(func.min(CreditRepair.decided_at))
+        .where(
+            CreditRepair.subject_key_id == PublicRecord.subject_key_id,
+            CreditRepair.record_kind == PublicRecord.kind,
+            CreditRepair.document_no == PublicRecord.document_no,
+            CreditRepair.status == RepairStatus.APPROVED,
+        )
+        .scalar_subquery()
+    )
+
+
+def repaired_keys(as_of: date | None = None) -> set[RecordKey]:
+    """Natural keys (subject_key_id, kind, document_no) of every repaired record."""
+    rows = db.session.execute(
+        select(CreditRepair.subject_key_id, CreditRepair.record_kind, CreditRepair.document_no)
+        .where(*_approved(as_of))
+        .distinct()
+    )
+    return {(r[0], r[1], r[2]) for r in rows}
+
+
+# ---- a subject's negative records ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NegativeRecord:
+    record: PublicRecord
+    earliest: date
+    repairs: list[CreditRepair]  # newest first
+
+    @property
+    def key(self) -> RecordKey:
+        return (self.record.subject_key_id, self.record.kind, self.record.document_no)
+
+    @property
+    def kind_label(self) -> str:
+        return PUBLIC_RECORD_KIND_LABELS.get(self.record.kind, self.record.kind)
+
+    @property
+    def severity_label(self) -> str:
+        return SEVERITY_LABELS.get(self.record.severity or "", "")
+
+    @property
+    def latest(self) -> CreditRepair | None:
+        return self.repairs[0] if self.repairs else None
+
+    @property
+    def repaired(self) -> bool:
+        return any(r.status == RepairStatus.APPROVED for r in self.repairs)
+
+    @property
+    def pending(self) -> bool:
+        return any(r.status == RepairStatus.PENDING for r in self.repairs)
+
+    def can_apply(self, today: date) -> bool:
+        return not self.repaired and not self.pending and today >= self.earliest
+
+
+def _repairs_by_key(keys: list[RecordKey]) -> dict[RecordKey, list[CreditRepair]]:
+    if not keys:
+        return {}
+    repairs = db.session.scalars(
+        select(CreditRepair)
+        .where(CreditRepair.subject_key_id.in_({k[0] for k in keys}))
+        .order_by(CreditRepair.applied_at.desc(), CreditRepair.id.desc())
+    )
+    grouped: dict[RecordKey, list[CreditRepair]] = {}
+    for repair in repairs:
+        grouped.setdefault((repair.subject_key_id, repair.record_kind, repair.document_no), [])
+        grouped[(repair.subject_key_id, repair.record_kind, repair.document_no)].append(repair)
+    return grouped
+
+
+def negative_records(
+    kind: str, subject_id: int, today: date, min_months: dict[str, int] | None = None
+) -> list[NegativeRecord]:
+    """A file's negative public records (current versions, within the five-year rule),
+    repaired ones included so their history can be shown, newest first."""
+    link = SUBJECT_LINKS[kind]
+    records = list(
+        db.session.scalars(
+            select(PublicRecord)
+            .join(SubjectKey, SubjectKey.id == PublicRecord.subject_key_id)
+            .where(
+                link == subject_id,
+                PublicRecord.kind.in_(NEGATIVE_KINDS),
+                PublicRecord.superseded_by_id.is_(None),
+                in_use(PublicRecord, today),
+            )
+            .order_by(PublicRecord.decided_on.desc(), PublicRecord.id.desc())
+        )
+    )
+    repairs = _repairs_by_key([(r.subject_key_id, r.kind, r.document_no) for r in records])
+    return [
+        NegativeRecord(
+            r,
+            earliest_repair_on(r, min_months),
+            repairs.get((r.subject_key_id, r.kind, r.document_no), []),
+        )
+        for r in records
+    ]
+
+
+def current_record(repair: CreditRepair) -> PublicRecord | None:
+    """The record's current version (None if every batch that carried it was rolled back)."""
+    return db.session.scalar(
+        select(PublicRecord).where(
+            PublicRecord.subject_key_id == repair.subject_key_id,
+            PublicRecord.kind == repair.record_kind,
+            PublicRecord.document_no == repair.document_no,
+            PublicRecord.superseded_by_id.is_(None),
+        )
+    )
+
+
+# ---- applying and deciding ------------------------------------------------------------------------
+
+
+def apply_for_repair(
+    record: PublicRecord,
+    *,
+    commitment: str,
+    evidence: str,
+    user: User,
+    today: date,
+    evidence_filename: str = "",
+    evidence_file: bytes | None = None,
+    min_months: dict[str, int] | None = None,
+    working_days: int = REPAIR_DECISION_WORKING_DAYS,
+    max_bytes: int = REPAIR_EVIDENCE_MAX_BYTES,
+) -> CreditRepair:
+    """File an application on the subject's behalf. Refused before the minimum display
+    period is over (with the date it becomes possible), while another application for the
+    same record is pending, and once the record is repaired."""
+    if record.kind not in NEGATIVE_KINDS:
+        raise RepairRefused("只有行政处罚、失信被执行人等失信记录可以申请信用修复")
+    if record.superseded_by_id is not None:
+        raise RepairRefused("该记录已被部门更新，请对最新版本申请")
+    earliest = earliest_repair_on(record, min_months)
+    if today < earliest:
+        months = min_months_for(record, min_months)
+        raise RepairRefused(
+            f"该记录最短公示期为 {months} 个月，尚未届满，{earliest} 起可申请信用修复"
+        )
+    key = (record.subject_key_id, record.kind, record.document_no)
+    for existing in _repairs_by_key([key]).get(key, []):
+        if existing.status == RepairStatus.APPROVED:
+            raise RepairRefused("该记录已完成信用修复")
+        if existing.status == RepairStatus.PENDING:
+            raise RepairRefused("该记录已有一份信用修复申请正在审核")
+    if not commitment.strip():
+        raise RepairRefused("请填写信用承诺书内容")
+    if not evidence.strip() and not evidence_file:
+        raise RepairRefused("请说明已纠正失信行为的情况，或上传证明材料")
+    if evidence_file is not None:
+        if len(evidence_file) > max_bytes:
+            raise RepairRefused(f"证明材料不能超过 {max_bytes // (1024 * 1024)} MB")
+        extension = PurePath(evidence_filename).suffix.lower().lstrip(".")
+        if extension not in EVIDENCE_EXTENSIONS:
+            raise RepairRefused("证明材料只能是 PDF 或 JPG/PNG 图片")
+    repair = CreditRepair(
+        subject_key_id=record.subject_key_id,
+        record_kind=record.kind,
+        document_no=record.document_no,
+        record_title=record.title[:200],
+        commitment=commitment.strip(),
+        evidence=evidence.strip(),
+        evidence_filename=PurePath(evidence_filename).name[:200] if evidence_file else "",
+        evidence_file=evidence_file or None,
+        applied_by_id=user.id,
+        decide_by=add_working_days(today, working_days),
+        status=RepairStatus.PENDING,
+    )
+    db.session.add(repair)
+    db.session.flush()
+    record_event(
+        "repair.apply",
+        "credit_repair",
+        repair.id,
+        f"申请信用修复：{repair.record_title}，{repair.decide_by} 前作出决定",
+        {"document_no": repair.document_no, "kind": repair.record_kind},
+        user=user,
+    )
+    return repair
+
+
+def decide_repair(
+    repair: CreditRepair, *, approve: bool, reasoning: str, user: User
+) -> CreditRepair:
+    if repair.status != RepairStatus.PENDING:
+        raise RepairRefused("该申请已有决定")
+    if not reasoning.strip():
+        raise RepairRefused("请写明审核意见及理由")
+    repair.status = RepairStatus.APPROVED if approve else RepairStatus.REJECTED
+    repair.decided_by_id = user.id
+    repair.decided_at = utcnow()
+    repair.reasoning = reasoning.strip()
+    record_event(
+        "repair.approve" if approve else "repair.reject",
+        "credit_repair",
+        repair.id,
+        f"信用修复{'通过' if approve else '未通过'}：{repair.record_title}",
+        {"status": ["pending", repair.status], "document_no": repair.document_no},
+        user=user,
+    )
+    return repair
+
+
+def is_overdue(repair: CreditRepair, today: date) -> bool:
+    return repair.status == RepairStatus.PENDING and repair.decide_by < today
+
+
+# ---- lists in scope -------------------------------------------------------------------------------
+
+
+def subject_keys_in_scope(user: User) -> ColumnElement[bool]:
+    """Subject keys linked to a file the user may see."""
+    return or_(
+        SubjectKey.household_id.in_(households_in_scope(user).with_only_columns(Household.id)),
+        SubjectKey.entity_id.in_(entities_in_scope(user).with_only_columns(AgriEntity.id)),
+        SubjectKey.enterprise_id.in_(enterprises_in_scope(user).with_only_columns(Enterprise.id)),
+    )
+
+
+def repairs_in_scope(user: User) -> Select:
+    """Repairs with their subject's name and file link: (CreditRepair, SubjectKey, name)."""
+    name = func.coalesce(Household.head_name, AgriEntity.name, Enterprise.name, SubjectKey.name)
+    return (
+        select(CreditRepair, SubjectKey, name.label("subject_name"))
+        .join(SubjectKey, SubjectKey.id == CreditRepair.subject_key_id)
+        .outerjoin(Household, Household.id == SubjectKey.household_id)
+        .outerjoin(AgriEntity, AgriEntity.id == SubjectKey.entity_id)
+        .outerjoin(Enterprise, Enterprise.id == SubjectKey.enterprise_id)
+        .where(subject_keys_in_scope(user))
+    )
+
+
+def filter_repairs(query: Select, status: str, today: date) -> Select:
+    if status == "overdue":
+        query = query.where(
+            CreditRepair.status == RepairStatus.PENDING, CreditRepair.decide_by < today
+        )
+    elif status in {s.value for s in RepairStatus}:
+        query = query.where(CreditRepair.status == status)
+    pending_first = case((CreditRepair.status == RepairStatus.PENDING, 0), else_=1)
+    return query.order_by(
+        pending_first,
+        CreditRepair.decide_by,
+        CreditRepair.id.desc(),
+    )
+
+
+def subject_of(key: SubjectKey) -> tuple[str, int] | None:
+    """(kind, id) of the file a subject key is linked to."""
+    for kind, column in SUBJECT_LINKS.items():
+        value = getattr(key, column.key)
+        if value is not None:
+            return kind, value
+    return None
