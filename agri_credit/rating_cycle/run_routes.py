@@ -1,3 +1,545 @@
-"""Views: filled in by the rating-cycle work."""
+"""Rating run pages: the list of runs, starting one, a run's summary with its township and
+village ratings, a village's household and entity results, and one result's breakdown.
 
-from . import bp  # noqa: F401
+Credit offices start and re-run; cadres see their village's part. Every page shows only the
+part of a run inside the user's scope: a county run is listed for a township office and a
+cadre, with their own township or village in it; anything else is a 404."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import DateField, IntegerField, SelectField, SubmitField
+from wtforms.validators import InputRequired, NumberRange, ValidationError
+
+from agri_credit.audit import record_event
+from agri_credit.auth.permissions import roles_required
+from agri_credit.auth.scopes import in_scope, region_in_scope
+from agri_credit.ratings.rules import METRIC_LABELS, Indicator
+from agri_credit.ratings.rules import RuleSet as Rules
+from models import (
+    ENTITY_TYPE_LABELS,
+    AgriEntity,
+    EntityType,
+    Household,
+    RatingResult,
+    RatingRun,
+    Region,
+    RegionLevel,
+    RegionRating,
+    ResultStatus,
+    Role,
+    RuleSet,
+    RunStatus,
+    User,
+    db,
+)
+
+from . import bp
+from .runs import (
+    RunRefused,
+    may_start_runs,
+    rerun,
+    rule_set_applies,
+    run_regions,
+    runs_for,
+    runs_reaching,
+    start_run,
+    usable_rule_sets,
+)
+
+VIEWERS = (Role.CADRE, Role.OFFICE)
+GRADE_FILTERS = ("AAA", "AA", "A", "none")
+SORTS = {
+    "-score": (RatingResult.score.desc(), RatingResult.id),
+    "score": (RatingResult.score, RatingResult.id),
+    "name": (func.coalesce(Household.head_name, AgriEntity.name), RatingResult.id),
+}
+RUN_STATUS_LABELS = {
+    RunStatus.PROPOSED: _l("待审定"),
+    RunStatus.APPROVED: _l("已审定"),
+    RunStatus.SUPERSEDED: _l("已被重新评定取代"),
+}
+RESULT_STATUS_LABELS = {
+    ResultStatus.PROPOSED: _l("拟评定"),
+    ResultStatus.OBJECTED: _l("有异议"),
+    ResultStatus.EFFECTIVE: _l("已生效"),
+}
+# The metrics shown in the area tables, in this order.
+VILLAGE_METRICS = (
+    "credit_household_share",
+    "borrowers_not_overdue_share",
+    "npl_ratio",
+    "new_npl_ratio",
+    "file_coverage",
+)
+TOWNSHIP_METRICS = (
+    "credit_village_share",
+    "credit_household_share",
+    "borrowers_not_overdue_share",
+    "npl_ratio",
+)
+
+
+# ---- access --------------------------------------------------------------------------------
+
+
+def _run_or_404(run_id: int) -> RatingRun:
+    run = db.session.scalar(
+        select(RatingRun).where(RatingRun.id == run_id, runs_reaching(current_user))
+    )
+    if run is None:
+        abort(404)
+    return run
+
+
+def _covers(run: RatingRun, user: User) -> bool:
+    """The whole run lies in the user's scope (not just her part of it)."""
+    return user.scope.contains(run.region_code)
+
+
+def _may_rerun(run: RatingRun, user: User) -> bool:
+    return may_start_runs(user) and _covers(run, user) and run.status != RunStatus.SUPERSEDED
+
+
+def _regions(codes: set[str]) -> dict[str, Region]:
+    if not codes:
+        return {}
+    return {r.code: r for r in db.session.scalars(select(Region).where(Region.code.in_(codes)))}
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The headline figures of a run as one user may see them: the whole run's when it lies
+    in her scope, else those of her own township or village in it."""
+
+    households: int | None
+    credit_households: int | None
+    credit_share: float | None
+    entities: int | None
+    credit_entities: int | None
+    villages: tuple[int, int] | None  # (credit villages, villages)
+    townships: tuple[int, int] | None
+    county_passed: bool | None
+    whole_run: bool
+
+
+def _figures(run: RatingRun, user: User, own: RegionRating | None = None) -> Figures:
+    summary = run.summary or {}
+    if _covers(run, user):
+        households = summary.get("household", {})
+        entities = summary.get("entity", {})
+        regions = summary.get("regions", {})
+        county = regions.get(RegionLevel.COUNTY.value, {})
+        return Figures(
+            households=households.get("total"),
+            credit_households=households.get("credit"),
+            credit_share=households.get("credit_share"),
+            entities=entities.get("total"),
+            credit_entities=entities.get("credit"),
+            villages=_pair(regions.get(RegionLevel.VILLAGE.value)),
+            townships=_pair(regions.get(RegionLevel.TOWNSHIP.value)),
+            county_passed=bool(county.get("passed")) if county.get("total") else None,
+            whole_run=True,
+        )
+    own = own or db.session.scalar(
+        select(RegionRating).where(
+            RegionRating.run_id == run.id, RegionRating.region_code == user.scope_code
+        )
+    )
+    metrics = own.metrics if own else {}
+    villages = None
+    if own is not None and own.level == RegionLevel.TOWNSHIP:
+        villages = (metrics.get("credit_villages") or 0, metrics.get("villages") or 0)
+    return Figures(
+        households=metrics.get("households"),
+        credit_households=metrics.get("credit_households"),
+        credit_share=metrics.get("credit_household_share"),
+        entities=None,
+        credit_entities=None,
+        villages=villages,
+        townships=None,
+        county_passed=None,
+        whole_run=False,
+    )
+
+
+def _pair(counts: dict[str, int] | None) -> tuple[int, int] | None:
+    if not counts or not counts.get("total"):
+        return None
+    return counts.get("passed", 0), counts["total"]
+
+
+# ---- list and start ------------------------------------------------------------------------
+
+
+@bp.route("/runs/")
+@roles_required(*VIEWERS)
+def run_list():
+    page = db.paginate(
+        runs_for(current_user), per_page=current_app.config["PAGE_SIZE"], max_per_page=100
+    )
+    regions = _regions({r.region_code for r in page.items})
+    own = {
+        r.run_id: r
+        for r in db.session.scalars(
+            select(RegionRating).where(
+                RegionRating.run_id.in_([r.id for r in page.items]),
+                RegionRating.region_code == current_user.scope_code,
+            )
+        )
+    }
+    return render_template(
+        "ratings/runs/index.html",
+        page=page,
+        regions=regions,
+        figures={r.id: _figures(r, current_user, own.get(r.id)) for r in page.items},
+        status_labels=RUN_STATUS_LABELS,
+        may_start=may_start_runs(current_user),
+    )
+
+
+class RunForm(FlaskForm):
+    region = SelectField(_l("评定地区"), validators=[InputRequired(_l("请选择评定地区"))])
+    year = IntegerField(
+        _l("评定年度"),
+        validators=[
+            InputRequired(_l("请填写评定年度")),
+            NumberRange(2000, 2100, _l("年度应在 2000–2100 之间")),
+        ],
+    )
+    as_of = DateField(
+        _l("数据截止日期"),
+        validators=[InputRequired(_l("请填写数据截止日期"))],
+        description=_l("部门数据（贷款、公共信用记录）只计入该日期及以前的记录"),
+    )
+    rule_set = SelectField(
+        _l("评定办法"), coerce=int, validators=[InputRequired(_l("请选择已发布的评定办法"))]
+    )
+    submit = SubmitField(_l("开始评定"))
+
+    def validate_as_of(self, field: DateField) -> None:
+        if field.data and field.data > date.today():
+            raise ValidationError(_("数据截止日期不能晚于今天"))
+
+
+def _rule_set_choices(regions: list[Region]) -> list[tuple[int, str]]:
+    seen: dict[int, RuleSet] = {}
+    for region in regions:
+        for rule_set in usable_rule_sets(region):
+            seen.setdefault(rule_set.id, rule_set)
+    return [(r.id, f"{r.name}（第{r.version}版）") for r in seen.values()]
+
+
+@bp.route("/runs/new", methods=["GET", "POST"])
+@roles_required(Role.OFFICE)
+def run_new():
+    if not may_start_runs(current_user):
+        abort(403)
+    regions = run_regions(current_user)
+    form = RunForm()
+    form.region.choices = [(r.code, r.name) for r in regions]
+    form.rule_set.choices = _rule_set_choices(regions)
+    if request.method == "GET":
+        today = date.today()
+        form.year.data = today.year
+        form.as_of.data = today
+        form.region.data = current_user.scope_code
+    if form.validate_on_submit():
+        rule_set = db.session.get(RuleSet, form.rule_set.data)
+        if rule_set is not None and not rule_set_applies(rule_set, form.region.data):
+            form.rule_set.errors.append(_("该评定办法不适用于所选地区"))
+        else:
+            try:
+                run = start_run(
+                    form.region.data, form.year.data, form.as_of.data, rule_set, current_user
+                )
+            except RunRefused as refused:
+                form.rule_set.errors.append(str(refused))
+            else:
+                flash(_("评定完成：共评定 %(n)s 户（个）", n=_rated(run)), "success")
+                return redirect(url_for("rating_cycle.run_show", run_id=run.id))
+    return render_template("ratings/runs/new.html", form=form)
+
+
+def _rated(run: RatingRun) -> int:
+    summary = run.summary or {}
+    return summary.get("household", {}).get("total", 0) + summary.get("entity", {}).get("total", 0)
+
+
+@bp.route("/runs/<int:run_id>/rerun", methods=["POST"])
+@roles_required(Role.OFFICE)
+def run_rerun(run_id: int):
+    run = _run_or_404(run_id)
+    if not _may_rerun(run, current_user):
+        abort(403)
+    try:
+        new = rerun(run, current_user)
+    except RunRefused as refused:
+        flash(str(refused), "danger")
+        return redirect(url_for("rating_cycle.run_show", run_id=run.id))
+    if new.input_digest == run.input_digest:
+        flash(_("已重新评定：数据与上次相同，结果一致"), "success")
+    else:
+        flash(_("已重新评定：数据有变化，结果已更新"), "success")
+    return redirect(url_for("rating_cycle.run_show", run_id=new.id))
+
+
+# ---- one run -------------------------------------------------------------------------------
+
+
+def _area_ratings(run: RatingRun, level: RegionLevel) -> list[RegionRating]:
+    query = (
+        select(RegionRating)
+        .where(
+            RegionRating.run_id == run.id,
+            RegionRating.level == level,
+            in_scope(RegionRating.region_code, current_user),
+        )
+        .order_by(RegionRating.region_code)
+    )
+    return list(db.session.scalars(query))
+
+
+class RerunForm(FlaskForm):
+    submit = SubmitField(_l("重新评定"))
+
+
+@bp.route("/runs/<int:run_id>")
+@roles_required(*VIEWERS)
+def run_show(run_id: int):
+    run = _run_or_404(run_id)
+    townships = _area_ratings(run, RegionLevel.TOWNSHIP)
+    villages = _area_ratings(run, RegionLevel.VILLAGE)
+    township_filter = request.args.get("township", "")
+    if township_filter:
+        villages = [v for v in villages if v.region_code[:9] == township_filter[:9]]
+    passed_filter = request.args.get("passed", "")
+    if passed_filter in ("0", "1"):
+        villages = [v for v in villages if v.passed == (passed_filter == "1")]
+    county = None
+    if _covers(run, current_user):
+        county = db.session.scalar(
+            select(RegionRating).where(
+                RegionRating.run_id == run.id, RegionRating.level == RegionLevel.COUNTY
+            )
+        )
+    return render_template(
+        "ratings/runs/show.html",
+        run=run,
+        region=db.session.get(Region, run.region_code),
+        figures=_figures(run, current_user),
+        county=county,
+        townships=townships,
+        villages=villages,
+        regions=_regions({r.region_code for r in townships + villages}),
+        township_filter=township_filter,
+        passed_filter=passed_filter,
+        metric_labels=METRIC_LABELS,
+        village_metrics=VILLAGE_METRICS,
+        township_metrics=TOWNSHIP_METRICS,
+        status_labels=RUN_STATUS_LABELS,
+        may_rerun=_may_rerun(run, current_user),
+        rerun_form=RerunForm(),
+    )
+
+
+@bp.route("/runs/<int:run_id>/villages/<code>")
+@roles_required(*VIEWERS)
+def run_village(run_id: int, code: str):
+    run = _run_or_404(run_id)
+    if not region_in_scope(code, current_user):
+        abort(404)
+    rating = db.session.scalar(
+        select(RegionRating).where(
+            RegionRating.run_id == run.id,
+            RegionRating.region_code == code,
+            RegionRating.level == RegionLevel.VILLAGE,
+        )
+    )
+    if rating is None:
+        abort(404)
+    grade = request.args.get("grade", "")
+    kind = request.args.get("kind", "")
+    sort = request.args.get("sort", "-score")
+    query = (
+        select(RatingResult)
+        .outerjoin(Household, Household.id == RatingResult.household_id)
+        .outerjoin(AgriEntity, AgriEntity.id == RatingResult.entity_id)
+        .where(RatingResult.run_id == run.id, RatingResult.village_code == code)
+    )
+    if grade == "none":
+        query = query.where(RatingResult.grade.is_(None))
+    elif grade in GRADE_FILTERS:
+        query = query.where(RatingResult.grade == grade)
+    if kind == "household":
+        query = query.where(RatingResult.household_id.is_not(None))
+    elif kind == "entity":
+        query = query.where(RatingResult.entity_id.is_not(None))
+    query = query.order_by(*SORTS.get(sort, SORTS["-score"]))
+    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=100)
+    return render_template(
+        "ratings/runs/village.html",
+        run=run,
+        rating=rating,
+        village=db.session.get(Region, code),
+        page=page,
+        subjects=_subjects(page.items),
+        grade=grade,
+        kind=kind,
+        sort=sort,
+        grades=GRADE_FILTERS[:-1],
+        metric_labels=METRIC_LABELS,
+        village_metrics=VILLAGE_METRICS,
+        result_status_labels=RESULT_STATUS_LABELS,
+    )
+
+
+@dataclass(frozen=True)
+class Subject:
+    name: str
+    kind_label: str
+    id_masked: str
+    url: str
+
+
+def _subjects(results: list[RatingResult]) -> dict[int, Subject]:
+    """Name, kind and file link of each result's household or entity: two queries a page."""
+    household_ids = [r.household_id for r in results if r.household_id is not None]
+    entity_ids = [r.entity_id for r in results if r.entity_id is not None]
+    households = {
+        h.id: h
+        for h in db.session.execute(
+            select(Household.id, Household.head_name, Household.head_id_masked).where(
+                Household.id.in_(household_ids)
+            )
+        )
+    }
+    entities = {
+        e.id: e
+        for e in db.session.execute(
+            select(AgriEntity.id, AgriEntity.name, AgriEntity.entity_type).where(
+                AgriEntity.id.in_(entity_ids)
+            )
+        )
+    }
+    subjects = {}
+    for r in results:
+        if r.household_id is not None and r.household_id in households:
+            h = households[r.household_id]
+            subjects[r.id] = Subject(
+                h.head_name,
+                _("农户"),
+                h.head_id_masked,
+                url_for("households.show", household_id=h.id),
+            )
+        elif r.entity_id in entities:
+            e = entities[r.entity_id]
+            subjects[r.id] = Subject(
+                e.name,
+                ENTITY_TYPE_LABELS.get(EntityType(e.entity_type), e.entity_type),
+                "",
+                url_for("entities.show", entity_id=e.id),
+            )
+    return subjects
+
+
+# ---- one result ----------------------------------------------------------------------------
+
+
+def _indicators(run: RatingRun, result: RatingResult) -> tuple[Rules, tuple[Indicator, ...]]:
+    rules = Rules.from_dict(run.rule_set.body)
+    if result.household_id is not None:
+        return rules, rules.household_indicators
+    entity_type = db.session.scalar(
+        select(AgriEntity.entity_type).where(AgriEntity.id == result.entity_id)
+    )
+    return rules, rules.entity_indicators(entity_type or "")
+
+
+def breakdown_rows(
+    indicators: tuple[Indicator, ...], breakdown: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """One row per indicator of the sheet: its label, points scored (None when the indicator
+    had no data in the run and was left out of the total) and the most it can score."""
+    rows = []
+    for ind in indicators:
+        points = breakdown.get(ind.key)
+        rows.append(
+            {
+                "key": ind.key,
+                "label": ind.label,
+                "points": points,
+                "max": ind.points,
+                "percent": round(points / ind.points * 100) if points is not None else 0,
+            }
+        )
+    return rows
+
+
+def breakdown_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """ECharts option: points per indicator against its maximum, as horizontal bars."""
+    labels = [r["label"] for r in reversed(rows)]
+    return {
+        "grid": {"left": 8, "right": 24, "top": 28, "bottom": 8, "containLabel": True},
+        "legend": {"data": [_("得分"), _("满分")], "top": 0},
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "xAxis": {"type": "value", "min": 0},
+        "yAxis": {"type": "category", "data": labels},
+        "series": [
+            {
+                "name": _("满分"),
+                "type": "bar",
+                "data": [r["max"] for r in reversed(rows)],
+                "itemStyle": {"color": "#dee2e6"},
+                "barGap": "-100%",
+                "silent": True,
+            },
+            {
+                "name": _("得分"),
+                "type": "bar",
+                "data": [r["points"] for r in reversed(rows)],
+                "itemStyle": {"color": "#198754"},
+                "label": {"show": True, "position": "right"},
+            },
+        ],
+    }
+
+
+@bp.route("/results/<int:result_id>")
+@roles_required(*VIEWERS)
+def result_show(result_id: int):
+    result = db.get_or_404(RatingResult, result_id)
+    if not region_in_scope(result.village_code, current_user):
+        abort(404)
+    run = _run_or_404(result.run_id)
+    rules, indicators = _indicators(run, result)
+    rows = breakdown_rows(indicators, result.breakdown or {})
+    subject = _subjects([result]).get(result.id)
+    # A score and its breakdown describe a family's assets and income against the village:
+    # each look is logged like a look at the file.
+    record_event(
+        "rating_result.view",
+        "rating_result",
+        result.id,
+        "查看评定结果：" + (subject.name if subject else str(result.id)),
+    )
+    db.session.commit()
+    return render_template(
+        "ratings/runs/result.html",
+        run=run,
+        result=result,
+        subject=subject,
+        village=db.session.get(Region, result.village_code),
+        rows=rows,
+        chart=breakdown_chart(rows),
+        grade_labels={b.grade: b.label for b in rules.grade_bands},
+        notes=(run.summary or {}).get("notes", []),
+        result_status_labels=RESULT_STATUS_LABELS,
+    )
