@@ -14,7 +14,7 @@ None, so the engine says "no data" instead of scoring everyone as if they had a 
 import hashlib
 import json
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,6 @@ from sqlalchemy import (
     and_,
     case,
     cast,
-    exists,
     func,
     null,
     or_,
@@ -42,7 +41,6 @@ from models import (
     AgriEntity,
     BatchStatus,
     CreditRecord,
-    CreditRepair,
     Household,
     ImportBatch,
     LoanRecord,
@@ -50,7 +48,6 @@ from models import (
     PublicRecordKind,
     Region,
     RegionLevel,
-    RepairStatus,
     SocialInsuranceRecord,
     Source,
     SubjectKey,
@@ -59,6 +56,8 @@ from models import (
     code_range,
     db,
 )
+
+from .repairs import not_repaired
 
 INCOME_COLUMNS = (
     Household.income_crops,
@@ -405,13 +404,6 @@ def record_facts(
     An event without an end date ends when it happened (the five-year rule of
     `departmental.retention`), except a 失信被执行人 listing, which lasts until it is lifted.
     """
-    repaired = exists().where(
-        CreditRepair.subject_key_id == PublicRecord.subject_key_id,
-        CreditRepair.record_kind == PublicRecord.kind,
-        CreditRepair.document_no == PublicRecord.document_no,
-        CreditRepair.status == RepairStatus.APPROVED,
-        CreditRepair.decided_at < datetime.combine(repairs_until + timedelta(days=1), time()),
-    )
     dishonest = PublicRecord.kind == PublicRecordKind.DISHONEST
 
     def public(link: Any, model: type, area: ColumnElement[bool]) -> Select:
@@ -435,7 +427,7 @@ def record_facts(
                 PublicRecord.kind.in_(NEGATIVE_KINDS),
                 PublicRecord.decided_on <= as_of,
                 in_use(PublicRecord, as_of),
-                ~repaired,
+                not_repaired(PublicRecord, repairs_until),
             )
             .order_by(PublicRecord.id)
         )
