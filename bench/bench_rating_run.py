@@ -140,8 +140,8 @@ def seed_departmental(seed: int = 4) -> dict[str, int]:
     term = rng.choice([365, 730, 1095], m)
     repaid = rng.random(m) < 0.35
     overdue = np.where(
-        ~repaid & (rng.random(m) < 0.05), rng.integers(1, 400, m), 0
-    )  # 5 % of the outstanding ones are late
+        ~repaid & (rng.random(m) < 0.015), rng.integers(1, 400, m), 0
+    )  # 1.5 % of the outstanding ones are late
     status = np.select(
         [overdue >= 180, overdue >= 90, overdue > 0],
         ["doubtful", "substandard", "special_mention"],
