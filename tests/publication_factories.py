@@ -6,7 +6,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from agri_credit.ratings.rules import default_rule_set
 from models import (
     AgriEntity,
     Household,
@@ -15,27 +14,15 @@ from models import (
     RegionRating,
     RegionResultStatus,
     RuleSet,
-    RuleSetStatus,
     User,
     db,
 )
 from tests import factories as f
+from tests import rating_factories
 
 
 def make_rule_set(user: User, **body_overrides: Any) -> RuleSet:
-    body = default_rule_set().to_dict() | body_overrides
-    rule_set = RuleSet(
-        name="富平县农户信用评定办法",
-        version=1,
-        status=RuleSetStatus.PUBLISHED,
-        scope_code=f.COUNTY,
-        body=body,
-        created_by_id=user.id,
-        published_by_id=user.id,
-    )
-    db.session.add(rule_set)
-    db.session.flush()
-    return rule_set
+    return rating_factories.rule_set_row(user, **body_overrides)
 
 
 def make_run(

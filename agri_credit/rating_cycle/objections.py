@@ -29,6 +29,7 @@ from .publication import (
     published_on,
     region_rating,
 )
+from .runs import rerate_result
 
 OBJECTION_DAYS = 20  # default of config OBJECTION_DAYS
 
@@ -46,12 +47,6 @@ class ObjectionRefused(ValueError):
 
 
 Rerate = Callable[[RatingResult, User], Any]
-
-
-def _default_rerate(result: RatingResult, user: User) -> Any:
-    from .runs import rerate_result  # the runs module imports nothing of this one
-
-    return rerate_result(result, user)
 
 
 def ancestor_codes(code: str) -> list[str]:
@@ -165,7 +160,7 @@ def answer_objection(
         raise ObjectionRefused("请填写书面答复及理由")
     result = objection.result
     if outcome == ObjectionStatus.CORRECTED:
-        (rerate or _default_rerate)(result, user)
+        (rerate or rerate_result)(result, user)
         db.session.flush()
     objection.status = outcome
     objection.answer = answer.strip()
