@@ -1,3 +1,245 @@
-"""Views: filled in by the rating-cycle work."""
+"""Rule set (评定办法) pages: the list with versions, one version in readable tables, copy as
+a new version, edit a draft, publish, delete a draft, and what changed against the version
+it was copied from. County credit offices manage; township offices read; nobody else."""
 
-from . import bp  # noqa: F401
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from agri_credit.auth.permissions import roles_required
+from agri_credit.ratings.rules import LEVEL_LABELS, METHODS, fmt
+from models import Region, Role, RuleSet, db
+
+from . import bp
+from .ruleset_forms import draft_form, rules_from_form
+from .rulesets import (
+    OP_TEXT,
+    RuleSetRefused,
+    band_text,
+    copy_as_new_version,
+    county_of,
+    delete_draft,
+    diff_rules,
+    ensure_default_rule_set,
+    field_label,
+    indicator_text,
+    lineages,
+    may_manage,
+    publish,
+    rule_set_in_scope,
+    rules_of,
+    save_draft,
+    sheets,
+    status_label,
+)
+
+
+class ActionForm(FlaskForm):
+    """Copy, publish and delete are POSTs with nothing but the CSRF token."""
+
+
+def _rule_set_or_404(rule_set_id: int) -> RuleSet:
+    rule_set = rule_set_in_scope(rule_set_id, current_user)
+    if rule_set is None:
+        abort(404)
+    return rule_set
+
+
+def _manage_or_403(rule_set: RuleSet) -> None:
+    if not may_manage(current_user, rule_set):
+        abort(403)
+
+
+def _refused(error: RuleSetRefused) -> None:
+    for message in error.messages:
+        flash(message, "danger")
+
+
+def _helpers() -> dict:
+    return {
+        "band_text": band_text,
+        "field_label": field_label,
+        "indicator_text": indicator_text,
+        "fmt": fmt,
+        "methods": METHODS,
+        "op_text": OP_TEXT,
+        "level_labels": LEVEL_LABELS,
+        "status_label": status_label,
+    }
+
+
+@bp.route("/rule-sets")
+@roles_required(Role.OFFICE)
+def rule_set_index():
+    county = county_of(current_user.scope_code)
+    if county is not None:
+        ensure_default_rule_set(county)
+        db.session.commit()
+    found = lineages(current_user)
+    owners = {lineage.scope_code for lineage in found}
+    return render_template(
+        "ratings/rulesets/index.html",
+        lineages=found,
+        owner_names=dict(
+            db.session.execute(
+                select(Region.code, Region.name).where(Region.code.in_(owners))
+            ).all()
+        ),
+        can_manage=may_manage(current_user),
+        form=ActionForm(),
+        **_helpers(),
+    )
+
+
+@bp.route("/rule-sets/<int:rule_set_id>")
+@roles_required(Role.OFFICE)
+def rule_set_show(rule_set_id: int):
+    rule_set = _rule_set_or_404(rule_set_id)
+    try:
+        rules = rules_of(rule_set)
+    except RuleSetRefused as error:
+        _refused(error)
+        return redirect(url_for("rating_cycle.rule_set_index"))
+    based_on = (
+        rule_set_in_scope(rule_set.based_on_id, current_user) if rule_set.based_on_id else None
+    )
+    return render_template(
+        "ratings/rulesets/show.html",
+        rule_set=rule_set,
+        rules=rules,
+        sheets=sheets(rules),
+        based_on=based_on,
+        problems=rules.validate() if not rule_set.published else [],
+        can_manage=may_manage(current_user, rule_set),
+        form=ActionForm(),
+        **_helpers(),
+    )
+
+
+@bp.route("/rule-sets/<int:rule_set_id>/copy", methods=["POST"])
+@roles_required(Role.OFFICE)
+def rule_set_copy(rule_set_id: int):
+    source = _rule_set_or_404(rule_set_id)
+    _manage_or_403(source)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        draft = copy_as_new_version(source, current_user)
+    except RuleSetRefused as error:
+        db.session.rollback()
+        _refused(error)
+        return redirect(url_for("rating_cycle.rule_set_show", rule_set_id=source.id))
+    db.session.commit()
+    flash(_("已复制为第 %(version)s 版（草稿），修改后请发布", version=draft.version), "success")
+    return redirect(url_for("rating_cycle.rule_set_edit", rule_set_id=draft.id))
+
+
+@bp.route("/rule-sets/<int:rule_set_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.OFFICE)
+def rule_set_edit(rule_set_id: int):
+    rule_set = _rule_set_or_404(rule_set_id)
+    _manage_or_403(rule_set)
+    if rule_set.published:
+        flash(
+            _(
+                "「%(name)s」第 %(version)s 版已发布，不能修改；如需调整，请复制为新版本后修改",
+                name=rule_set.name,
+                version=rule_set.version,
+            ),
+            "warning",
+        )
+        return redirect(url_for("rating_cycle.rule_set_show", rule_set_id=rule_set.id))
+    try:
+        rules = rules_of(rule_set)
+    except RuleSetRefused as error:
+        _refused(error)
+        return redirect(url_for("rating_cycle.rule_set_index"))
+    form_class, layout, values = draft_form(rules, rule_set.notes)
+    form = form_class(data=values)
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            edited = rules_from_form(rules, layout, form.data)
+            save_draft(rule_set, edited, current_user, notes=form.data[layout.notes])
+        except RuleSetRefused as error:
+            db.session.rollback()
+            problems = error.messages
+        else:
+            db.session.commit()
+            flash(_("草稿已保存；核对无误后请发布"), "success")
+            return redirect(url_for("rating_cycle.rule_set_show", rule_set_id=rule_set.id))
+    elif request.method == "POST":
+        problems = [_("部分数值填写有误，请检查标红的栏目")]
+    return render_template(
+        "ratings/rulesets/edit.html",
+        rule_set=rule_set,
+        rules=rules,
+        form=form,
+        layout=layout,
+        problems=problems,
+        **_helpers(),
+    )
+
+
+@bp.route("/rule-sets/<int:rule_set_id>/publish", methods=["POST"])
+@roles_required(Role.OFFICE)
+def rule_set_publish(rule_set_id: int):
+    rule_set = _rule_set_or_404(rule_set_id)
+    _manage_or_403(rule_set)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        publish(rule_set, current_user)
+    except RuleSetRefused as error:
+        db.session.rollback()
+        _refused(error)
+    else:
+        db.session.commit()
+        flash(
+            _("第 %(version)s 版已发布，可用于信用评定；此后不能再修改", version=rule_set.version),
+            "success",
+        )
+    return redirect(url_for("rating_cycle.rule_set_show", rule_set_id=rule_set.id))
+
+
+@bp.route("/rule-sets/<int:rule_set_id>/delete", methods=["POST"])
+@roles_required(Role.OFFICE)
+def rule_set_delete(rule_set_id: int):
+    rule_set = _rule_set_or_404(rule_set_id)
+    _manage_or_403(rule_set)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        delete_draft(rule_set, current_user)
+    except RuleSetRefused as error:
+        db.session.rollback()
+        _refused(error)
+        return redirect(url_for("rating_cycle.rule_set_show", rule_set_id=rule_set.id))
+    db.session.commit()
+    flash(_("草稿已删除"), "success")
+    return redirect(url_for("rating_cycle.rule_set_index"))
+
+
+@bp.route("/rule-sets/<int:rule_set_id>/diff")
+@roles_required(Role.OFFICE)
+def rule_set_diff(rule_set_id: int):
+    rule_set = _rule_set_or_404(rule_set_id)
+    against_id = request.args.get("against", type=int) or rule_set.based_on_id
+    if against_id is None:
+        flash(_("这一版不是复制而来，没有可对比的版本"), "info")
+        return redirect(url_for("rating_cycle.rule_set_show", rule_set_id=rule_set.id))
+    against = _rule_set_or_404(against_id)
+    try:
+        changes = diff_rules(rules_of(against), rules_of(rule_set))
+    except RuleSetRefused as error:
+        _refused(error)
+        return redirect(url_for("rating_cycle.rule_set_show", rule_set_id=rule_set.id))
+    return render_template(
+        "ratings/rulesets/diff.html",
+        rule_set=rule_set,
+        against=against,
+        changes=changes,
+        **_helpers(),
+    )

@@ -1,0 +1,334 @@
+"""The form that edits a draft rule set, built from the draft's own rules.
+
+Every indicator keeps its method and number of bands; the office changes what a county's
+评定办法 changes from year to year: each indicator's points, its band edges and the points of
+each band (or of each category), the grade cut-offs, the village / township / county
+thresholds (on or off, comparison and percent), which gates apply and at what value, and
+which kinds of negative record disqualify. Bands are edited as edges, so they stay
+contiguous: band k runs from edge k to edge k+1, the outer edges blank for "unbounded".
+
+`draft_form(rules)` returns the form class, the layout the template walks, and the initial
+values; `rules_from_form(rules, layout, form.data)` gives the edited rules back (plain data,
+validated afterwards by `rules.validate` in `rulesets.save_draft`).
+"""
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, FloatField, SelectField, SelectMultipleField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from agri_credit.ratings.rules import (
+    BANDS,
+    CATEGORY,
+    COUNTY,
+    LEVEL_LABELS,
+    LEVEL_METRICS,
+    METRIC_LABELS,
+    RELATIVE,
+    TOWNSHIP,
+    VILLAGE,
+    Band,
+    EntitySheet,
+    Gate,
+    GradeBand,
+    Indicator,
+    Threshold,
+    default_rule_set,
+    fmt,
+)
+from agri_credit.ratings.rules import RuleSet as Rules
+from models import NEGATIVE_PUBLIC_KINDS, PUBLIC_RECORD_KIND_LABELS
+from village_forms.household_fields import RECORD_CATEGORIES
+
+from .rulesets import RuleSetRefused, sheets
+
+NUMBER_REQUIRED = "请填写数值"
+OP_CHOICES = [(">=", "≥"), (">", "＞"), ("<=", "≤"), ("<", "＜")]
+# A metric newly switched on compares the usual way: shares from below, loan ratios from above.
+DEFAULT_OPS = {"npl_ratio": "<", "new_npl_ratio": "<"}
+POSITIVE_CATEGORIES = {"荣誉表彰"}
+
+
+class NumberField(FloatField):
+    """A float input whose parse error reads in Chinese whatever WTForms' catalogue says."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or str(valuelist[0]).strip() == "":
+            self.data = None
+            return
+        try:
+            self.data = float(str(valuelist[0]).strip())
+        except ValueError as error:
+            self.data = None
+            raise ValueError("请填写数字") from error
+
+    def _value(self) -> str:
+        # 8 rather than 8.0: the figures read as the 评定办法 prints them.
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return "" if self.data is None else fmt(self.data)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _number(label: str, required: bool = True) -> NumberField:
+    first = InputRequired(NUMBER_REQUIRED) if required else Optional()
+    return NumberField(label, validators=[first], render_kw={"inputmode": "decimal"})
+
+
+@dataclass
+class IndicatorFields:
+    indicator: Indicator
+    points: str
+    lower: str | None = None  # the first band's lower edge
+    bands: list[tuple[str, str]] = field(default_factory=list)  # (upper edge, points)
+    alt_lower: str | None = None
+    alt_bands: list[tuple[str, str]] = field(default_factory=list)
+    categories: list[tuple[str, str]] = field(default_factory=list)  # (value, points)
+
+
+@dataclass
+class SheetFields:
+    title: str
+    indicators: list[IndicatorFields]
+
+
+@dataclass
+class ThresholdFields:
+    level: str
+    metric: str
+    label: str
+    on: str
+    op: str
+    value: str
+
+
+@dataclass
+class GateFields:
+    gate: Gate
+    on: str
+    value: str | None  # None for a yes/no gate
+
+
+@dataclass
+class Layout:
+    sheets: list[SheetFields]
+    grades: list[tuple[GradeBand, str]]
+    thresholds: dict[str, list[ThresholdFields]]
+    gates: list[GateFields]
+    categories: str = "record_categories"
+    lookback: str = "lookback_years"
+    notes: str = "notes"
+
+    @property
+    def level_labels(self) -> dict[str, str]:
+        return LEVEL_LABELS
+
+
+def _band_fields(
+    attrs: dict[str, Any], values: dict[str, Any], prefix: str, label: str, bands: tuple[Band, ...]
+) -> tuple[str, list[tuple[str, str]]]:
+    lower = f"{prefix}_lo"
+    attrs[lower] = _number(f"{label} 起点", required=False)
+    values[lower] = bands[0].lower if bands else None
+    rows = []
+    for k, band in enumerate(bands):
+        upper, points = f"{prefix}_b{k}_up", f"{prefix}_b{k}_pts"
+        attrs[upper] = _number(f"{label} 第{k + 1}档上限", required=False)
+        attrs[points] = _number(f"{label} 第{k + 1}档得分")
+        values[upper], values[points] = band.upper, band.points
+        rows.append((upper, points))
+    return lower, rows
+
+
+def _negative_categories(rules: Rules) -> list[str]:
+    known = [c for c in RECORD_CATEGORIES if c not in POSITIVE_CATEGORIES]
+    known += [PUBLIC_RECORD_KIND_LABELS[k] for k in NEGATIVE_PUBLIC_KINDS]
+    known += list(rules.records.disqualifying_categories)
+    return list(dict.fromkeys(known))
+
+
+def _gate_candidates(rules: Rules) -> list[tuple[Gate, bool]]:
+    """The rule set's gates (on), then the default gates it has dropped (off), so a gate
+    switched off in one version can be switched on again in the next."""
+    current = [(g, True) for g in rules.gates]
+    keys = {g.key for g in rules.gates}
+    return current + [(g, False) for g in default_rule_set().gates if g.key not in keys]
+
+
+def draft_form(rules: Rules, notes: str = "") -> tuple[type[FlaskForm], Layout, dict[str, Any]]:
+    attrs: dict[str, Any] = {}
+    values: dict[str, Any] = {}
+
+    sheet_layouts = []
+    for s, (title, indicators) in enumerate(sheets(rules)):
+        rows = []
+        for i, ind in enumerate(indicators):
+            prefix = f"s{s}_i{i}"
+            fields = IndicatorFields(ind, f"{prefix}_points")
+            attrs[fields.points] = _number(f"{title}·{ind.label} 分值")
+            values[fields.points] = ind.points
+            if ind.method in (BANDS, RELATIVE):
+                fields.lower, fields.bands = _band_fields(
+                    attrs, values, prefix, f"{title}·{ind.label}", ind.bands
+                )
+                if ind.alt_field:
+                    fields.alt_lower, fields.alt_bands = _band_fields(
+                        attrs,
+                        values,
+                        f"{prefix}_alt",
+                        f"{title}·{ind.label}（{ind.alt_field}）",
+                        ind.alt_bands,
+                    )
+            elif ind.method == CATEGORY:
+                for c, (value, points) in enumerate(ind.categories):
+                    name = f"{prefix}_c{c}_pts"
+                    attrs[name] = _number(f"{title}·{ind.label}·{value} 得分")
+                    values[name] = points
+                    fields.categories.append((value, name))
+            rows.append(fields)
+        sheet_layouts.append(SheetFields(title, rows))
+
+    grades = []
+    for g, band in enumerate(rules.grade_bands):
+        name = f"grade{g}"
+        attrs[name] = _number(f"{band.grade} 分数线")
+        values[name] = band.min_score
+        grades.append((band, name))
+
+    thresholds: dict[str, list[ThresholdFields]] = {}
+    for level in (VILLAGE, TOWNSHIP, COUNTY):
+        current = {t.metric: t for t in rules.thresholds(level)}
+        order = list(current) + [m for m in LEVEL_METRICS[level] if m not in current]
+        rows = []
+        for metric in order:
+            prefix = f"t_{level}_{metric}"
+            label = METRIC_LABELS.get(metric, metric)
+            t = current.get(metric)
+            row = ThresholdFields(
+                level, metric, label, f"{prefix}_on", f"{prefix}_op", f"{prefix}_value"
+            )
+            attrs[row.on] = BooleanField(f"{LEVEL_LABELS[level]}：{label}")
+            attrs[row.op] = SelectField(f"{label} 比较", choices=OP_CHOICES)
+            attrs[row.value] = _number(f"{LEVEL_LABELS[level]}：{label}（%）", required=False)
+            values[row.on] = t is not None
+            values[row.op] = t.op if t else DEFAULT_OPS.get(metric, ">=")
+            values[row.value] = t.value if t else None
+            rows.append(row)
+        thresholds[level] = rows
+
+    gates = []
+    for k, (gate, on) in enumerate(_gate_candidates(rules)):
+        row = GateFields(gate, f"gate{k}_on", None if gate.op == "true" else f"gate{k}_value")
+        attrs[row.on] = BooleanField(gate.reason)
+        values[row.on] = on
+        if row.value:
+            attrs[row.value] = _number(f"{gate.reason} 数值", required=False)
+            values[row.value] = gate.value
+        gates.append(row)
+
+    layout = Layout(sheet_layouts, grades, thresholds, gates)
+    categories = _negative_categories(rules)
+    attrs[layout.categories] = MultiCheckboxField(
+        "取消评定资格的不良记录类别", choices=[(c, c) for c in categories]
+    )
+    values[layout.categories] = list(rules.records.disqualifying_categories)
+    attrs[layout.lookback] = _number("不良记录追溯年限（年）")
+    values[layout.lookback] = rules.records.lookback_years
+    attrs[layout.notes] = TextAreaField("版本说明", validators=[Length(max=2000)])
+    values[layout.notes] = notes
+
+    form_class = type("RuleSetDraftForm", (FlaskForm,), attrs)
+    return form_class, layout, values
+
+
+def _bands(
+    data: dict[str, Any], lower: str | None, rows: list[tuple[str, str]]
+) -> tuple[Band, ...]:
+    edges = [data.get(lower) if lower else None] + [data.get(upper) for upper, _ in rows]
+    return tuple(
+        Band(edges[k], edges[k + 1], float(data.get(points) or 0))
+        for k, (_, points) in enumerate(rows)
+    )
+
+
+def _indicator(fields: IndicatorFields, data: dict[str, Any]) -> Indicator:
+    ind = fields.indicator
+    changes: dict[str, Any] = {"points": float(data.get(fields.points) or 0)}
+    if fields.bands:
+        changes["bands"] = _bands(data, fields.lower, fields.bands)
+    if fields.alt_bands:
+        changes["alt_bands"] = _bands(data, fields.alt_lower, fields.alt_bands)
+    if fields.categories:
+        changes["categories"] = tuple(
+            (value, float(data.get(name) or 0)) for value, name in fields.categories
+        )
+    return replace(ind, **changes)
+
+
+def rules_from_form(rules: Rules, layout: Layout, data: dict[str, Any]) -> Rules:
+    """The draft's rules with the form's values; RuleSetRefused when a switched-on threshold
+    or gate has no value (everything else is left to `validate`)."""
+    problems = []
+    household, *entity_layouts = layout.sheets
+    households = tuple(_indicator(f, data) for f in household.indicators)
+    entity_sheets = tuple(
+        EntitySheet(sheet.entity_type, tuple(_indicator(f, data) for f in fields.indicators))
+        for sheet, fields in zip(rules.entity_sheets, entity_layouts, strict=True)
+    )
+
+    grade_bands = tuple(
+        replace(band, min_score=float(data.get(name) or 0)) for band, name in layout.grades
+    )
+
+    levels: dict[str, tuple[Threshold, ...]] = {}
+    for level, rows in layout.thresholds.items():
+        chosen = []
+        for row in rows:
+            if not data.get(row.on):
+                continue
+            value = data.get(row.value)
+            if value is None:
+                problems.append(f"{LEVEL_LABELS[level]}条件「{row.label}」已启用，请填写百分比")
+                continue
+            chosen.append(Threshold(row.metric, data.get(row.op) or ">=", float(value)))
+        levels[level] = tuple(chosen)
+
+    gates = []
+    for row in layout.gates:
+        if not data.get(row.on):
+            continue
+        gate = row.gate
+        if row.value:
+            value = data.get(row.value)
+            if value is None:
+                problems.append(f"否决条件「{gate.reason}」已启用，请填写数值")
+                continue
+            gate = replace(gate, value=float(value))
+        gates.append(gate)
+
+    lookback = data.get(layout.lookback)
+    records = replace(
+        rules.records,
+        disqualifying_categories=tuple(data.get(layout.categories) or ()),
+        lookback_years=float(lookback if lookback is not None else rules.records.lookback_years),
+    )
+    if problems:
+        raise RuleSetRefused(*problems)
+    return replace(
+        rules,
+        household_indicators=households,
+        entity_sheets=entity_sheets,
+        gates=tuple(gates),
+        grade_bands=grade_bands,
+        village_thresholds=levels[VILLAGE],
+        township_thresholds=levels[TOWNSHIP],
+        county_thresholds=levels[COUNTY],
+        records=records,
+    )
