@@ -1,3 +1,134 @@
-"""Views: filled in by the rating-cycle work."""
+"""Rating dashboards and exports: grade distribution per village and township, the shares of
+信用户 / 信用村 / 信用乡镇 and their course over the years, the villages closest to 信用村,
+and a run's results as XLSX and as a PDF report. Credit offices and village cadres, each for
+their own scope."""
 
-from . import bp  # noqa: F401
+from datetime import datetime
+from io import BytesIO
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from agri_credit.audit import record_event
+from agri_credit.auth.permissions import roles_required
+from models import RatingRun, Role, db
+
+from . import bp
+from .report_exports import (
+    XLSX_MIME,
+    ReportFontMissing,
+    report_pdf,
+    results_frame,
+    results_workbook,
+)
+from .reports import (
+    RUN_STATUS_LABELS,
+    closest_villages,
+    default_run,
+    grade_chart,
+    records,
+    run_choices,
+    run_figures,
+    run_in_scope,
+    yearly_shares,
+    years_chart,
+)
+
+VIEWERS = (Role.OFFICE, Role.CADRE)
+
+
+def _run_or_404(run_id: int) -> RatingRun:
+    run = run_in_scope(run_id, current_user)
+    if run is None:
+        abort(404)
+    return run
+
+
+def _file_stem(run: RatingRun, scope_name: str) -> str:
+    return f"信用评定-{scope_name}-{run.year}-{run.id}"
+
+
+@bp.route("/dashboard")
+@roles_required(*VIEWERS)
+def dashboard():
+    run_id = request.args.get("run", type=int)
+    run = _run_or_404(run_id) if run_id else default_run(current_user)
+    years = yearly_shares(current_user)
+    labels = {
+        "credit_household_share": _("信用户占比"),
+        "credit_village_share": _("信用村占比"),
+        "credit_township_share": _("信用乡镇占比"),
+    }
+    if run is None:
+        return render_template(
+            "ratings/reports/dashboard.html", run=None, choices=[], figures=None, charts={}
+        )
+    figures = run_figures(run, current_user)
+    charts = {
+        "townships": grade_chart(figures.townships, "township_name", figures.grades),
+        "villages": grade_chart(figures.villages, "village_name", figures.grades),
+    }
+    if len(years):
+        charts["years"] = years_chart(years, labels)
+    choices = run_choices(current_user)
+    if run not in choices:
+        choices.insert(0, run)
+    return render_template(
+        "ratings/reports/dashboard.html",
+        run=run,
+        choices=choices,
+        figures=figures,
+        closest=closest_villages(figures),
+        year_rows=records(years),
+        village_rows=records(figures.villages),
+        charts=charts,
+        run_status_labels=RUN_STATUS_LABELS,
+    )
+
+
+@bp.route("/runs/<int:run_id>/results.xlsx")
+@roles_required(*VIEWERS)
+def run_results_xlsx(run_id: int):
+    run = _run_or_404(run_id)
+    figures = run_figures(run, current_user)
+    results = results_frame(figures, current_user)
+    record_event(
+        "rating.export",
+        "rating_run",
+        run.id,
+        f"导出评定结果（Excel）：{figures.scope_name} {run.year}年，{len(results)} 条",
+    )
+    db.session.commit()
+    return send_file(
+        BytesIO(results_workbook(figures, results, datetime.now())),
+        mimetype=XLSX_MIME,
+        as_attachment=True,
+        download_name=f"{_file_stem(run, figures.scope_name)}.xlsx",
+    )
+
+
+@bp.route("/runs/<int:run_id>/report.pdf")
+@roles_required(*VIEWERS)
+def run_report_pdf(run_id: int):
+    run = _run_or_404(run_id)
+    figures = run_figures(run, current_user)
+    try:
+        pdf = report_pdf(figures, current_app.config["ASSET_ROOT"], datetime.now())
+    except ReportFontMissing as error:
+        current_app.logger.error("PDF report without its font: %s", error)
+        flash(str(error), "danger")
+        return redirect(url_for("rating_cycle.dashboard", run=run.id))
+    record_event(
+        "rating.export",
+        "rating_run",
+        run.id,
+        f"导出评定报告（PDF）：{figures.scope_name} {run.year}年",
+    )
+    db.session.commit()
+    return send_file(
+        BytesIO(pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"{_file_stem(run, figures.scope_name)}.pdf",
+    )

@@ -1,0 +1,477 @@
+"""Rating dashboards and exports: a credit office sees, for its scope and a chosen run, how
+households spread over the grades per village and township, the shares of 信用户 / 信用村 /
+信用乡镇 and their course over the years, and which villages are closest to 信用村 and what
+they lack; it downloads the results as XLSX (IDs masked) and as a PDF report in Chinese."""
+
+import html
+import io
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from agri_credit.rating_cycle.reports import (
+    closest_villages,
+    default_run,
+    run_figures,
+    yearly_shares,
+)
+from agri_credit.rating_cycle.rulesets import ensure_default_rule_set
+from models import (
+    AuditEvent,
+    Household,
+    RatingResult,
+    RatingRun,
+    Region,
+    RegionLevel,
+    RegionRating,
+    RunStatus,
+    User,
+    db,
+)
+from tests import factories as f
+from tests.conftest import login
+
+VILLAGE_D = "610528100003"  # 东坡村, 庄里镇
+OTHER_COUNTY, OTHER_TOWNSHIP, OTHER_VILLAGE = "610526000000", "610526100000", "610526100001"
+BREAKDOWN = {
+    "household_size": 6.0,
+    "labour_count": 6.0,
+    "total_assets": 11.0,
+    "net_assets": 11.0,
+    "coop_shares": 0.0,
+    "net_income": 12.0,
+    "evaluation": 30.0,
+    "repayment": None,  # no loan data in the run
+}
+# (grade, score, gate reason) of each household in the 2025 run, by village.
+GRADES_2025 = {
+    f.VILLAGE_A: [("AAA", 85), ("AA", 72), (None, 55), (None, 78, "被列为失信被执行人")],
+    f.VILLAGE_B: [("AAA", 90), ("A", 61), ("A", 65)],
+    VILLAGE_D: [("AA", 75), ("A", 62), (None, 40)],
+    f.VILLAGE_C: [(None, 30), (None, 45)],
+}
+
+
+def village_metrics(households: int, credit: int, registered: int | None = None) -> dict:
+    registered = households if registered is None else registered
+    return {
+        "households": households,
+        "credit_households": credit,
+        "registered_households": registered,
+        "credit_household_share": credit / households * 100,
+        "file_coverage": households / registered * 100,
+        "borrowers": 2,
+        "borrowers_overdue": 0,
+        "borrowers_not_overdue_share": 100.0,
+        "loan_balance": 100_000.0,
+        "npl_balance": 0.0,
+        "new_npl_balance": 0.0,
+        "npl_ratio": 0.0,
+        "new_npl_ratio": 0.0,
+        "has_loan_data": True,
+    }
+
+
+@dataclass
+class County:
+    office: User
+    runs: dict[str, RatingRun]
+    households: dict[str, list[Household]]
+    id_numbers: list[str]
+
+
+def make_run(
+    office: User, year: int, *, region: str = f.COUNTY, status: str = RunStatus.PROPOSED, hour=9
+) -> RatingRun:
+    rule_set = ensure_default_rule_set(f.COUNTY)
+    run = RatingRun(
+        rule_set_id=rule_set.id,
+        region_code=region,
+        year=year,
+        as_of=date(year, 12, 31),
+        status=status,
+        started_by_id=office.id,
+        started_at=datetime(year + 1, 1, 10, hour),
+        summary={"notes": ["尚无公共信用记录数据：失信被执行人、行政处罚仅按档案中的不良记录核查"]},
+    )
+    db.session.add(run)
+    db.session.flush()
+    return run
+
+
+def rate(run: RatingRun, code: str, level: str, passed: bool, metrics=None, reasons=()) -> None:
+    db.session.add(
+        RegionRating(
+            run_id=run.id,
+            region_code=code,
+            level=level,
+            passed=passed,
+            metrics=metrics or {},
+            reasons=list(reasons),
+        )
+    )
+
+
+def result(run: RatingRun, household: Household, grade: str | None, score: float, gate="") -> None:
+    db.session.add(
+        RatingResult(
+            run_id=run.id,
+            household_id=household.id,
+            village_code=household.village_code,
+            score=Decimal(str(score)),
+            grade=grade,
+            breakdown=BREAKDOWN,
+            gate_reasons=gate,
+            missing="还款记录" if grade is None else "",
+        )
+    )
+
+
+def rate_villages(run: RatingRun, passed: dict[str, bool], townships: dict[str, bool]) -> None:
+    for code, ok in passed.items():
+        rate(run, code, RegionLevel.VILLAGE, ok, village_metrics(4, 3 if ok else 1))
+    for code, ok in townships.items():
+        rate(run, code, RegionLevel.TOWNSHIP, ok)
+
+
+@pytest.fixture
+def county(app, users, cipher) -> County:
+    """Four villages rated in 2023, 2024 (plus a superseded 2024 run) and 2025, and a
+    township run of 庄里镇 made after the county's 2025 run."""
+    db.session.add(
+        Region(code=VILLAGE_D, name="东坡村", level=RegionLevel.VILLAGE, parent_code=f.TOWNSHIP_A)
+    )
+    office = users["office"]
+    households: dict[str, list[Household]] = {}
+    id_numbers = []
+    for code, grades in GRADES_2025.items():
+        households[code] = []
+        for i in range(len(grades)):
+            id_number = f.make_id_number()
+            id_numbers.append(id_number)
+            name = {f.VILLAGE_A: "杨", f.VILLAGE_B: "李", VILLAGE_D: "东", f.VILLAGE_C: "何"}[code]
+            households[code].append(
+                f.make_household(
+                    cipher,
+                    users["cadre"],
+                    village_code=code,
+                    head_name=f"{name}户{i + 1}",
+                    head_id_number=id_number,
+                )
+            )
+
+    runs = {}
+    run = runs["2023"] = make_run(office, 2023, status=RunStatus.APPROVED)
+    rate_villages(
+        run,
+        {f.VILLAGE_A: False, f.VILLAGE_B: True, VILLAGE_D: False, f.VILLAGE_C: False},
+        {f.TOWNSHIP_A: False, f.TOWNSHIP_B: False},
+    )
+    result(run, households[f.VILLAGE_A][0], "AA", 75)
+    result(run, households[f.VILLAGE_A][1], None, 50)
+
+    run = runs["2024-superseded"] = make_run(office, 2024, status=RunStatus.SUPERSEDED, hour=8)
+    rate_villages(run, dict.fromkeys(GRADES_2025, True), {f.TOWNSHIP_A: True, f.TOWNSHIP_B: True})
+    run = runs["2024"] = make_run(office, 2024, status=RunStatus.APPROVED)
+    rate_villages(
+        run,
+        {f.VILLAGE_A: True, f.VILLAGE_B: True, VILLAGE_D: True, f.VILLAGE_C: False},
+        {f.TOWNSHIP_A: True, f.TOWNSHIP_B: False},
+    )
+    for household, grade in zip(households[f.VILLAGE_B], ("AAA", "AA", "A"), strict=True):
+        result(run, household, grade, 80)
+    result(run, households[f.VILLAGE_C][0], None, 40)
+
+    run = runs["2025"] = make_run(office, 2025)
+    for code, grades in GRADES_2025.items():
+        for household, (grade, score, *gate) in zip(households[code], grades, strict=True):
+            result(run, household, grade, score, *gate)
+    a = village_metrics(4, 2)
+    rate(run, f.VILLAGE_A, RegionLevel.VILLAGE, False, a, ["信用户占比 50.0%，低于 70%"])
+    rate(run, f.VILLAGE_B, RegionLevel.VILLAGE, True, village_metrics(3, 3))
+    d = village_metrics(3, 2)
+    rate(run, VILLAGE_D, RegionLevel.VILLAGE, False, d, ["信用户占比 66.6%，低于 70%"])
+    c = village_metrics(2, 0, registered=4)
+    reasons = ["信用户占比 0.0%，低于 70%", "建档率 50.0%，低于 90%"]
+    rate(run, f.VILLAGE_C, RegionLevel.VILLAGE, False, c, reasons)
+    rate(run, f.TOWNSHIP_A, RegionLevel.TOWNSHIP, False, reasons=["信用村占比 33.3%，低于 50%"])
+    rate(run, f.TOWNSHIP_B, RegionLevel.TOWNSHIP, False, reasons=["信用村占比 0.0%，低于 50%"])
+    rate(run, f.COUNTY, RegionLevel.COUNTY, False, reasons=["信用村占比 25.0%，低于 60%"])
+
+    run = runs["2025-township"] = make_run(office, 2025, region=f.TOWNSHIP_A, hour=15)
+    rate_villages(
+        run, {f.VILLAGE_A: True, f.VILLAGE_B: True, VILLAGE_D: True}, {f.TOWNSHIP_A: True}
+    )
+    db.session.commit()
+    return County(office, runs, households, id_numbers)
+
+
+def charts(page: str) -> list[dict[str, Any]]:
+    return [json.loads(html.unescape(m)) for m in re.findall(r"data-chart='([^']*)'", page)]
+
+
+def series(chart: dict[str, Any]) -> dict[str, list]:
+    return {s["name"]: s["data"] for s in chart["series"]}
+
+
+def test_grade_distribution_per_village_and_township(county, users):
+    figures = run_figures(county.runs["2025"], users["office"])
+    assert figures.grades == ["AAA", "AA", "A", "未达标", "一票否决"]
+    villages = figures.villages.set_index("village_name")
+    assert villages.loc["杨家村", ["AAA", "AA", "A", "未达标", "一票否决"]].tolist() == [
+        1,
+        1,
+        0,
+        1,
+        1,
+    ]
+    assert villages.loc["杨家村", "credit_share"] == 50.0
+    assert villages.loc["河湾村", "township_name"] == "张桥镇"
+    townships = figures.townships.set_index("township_name")
+    assert townships.loc["庄里镇", ["AAA", "AA", "A", "未达标", "一票否决"]].tolist() == [
+        2,
+        2,
+        3,
+        2,
+        1,
+    ]
+    assert townships.loc["庄里镇", "credit_share"] == 70.0
+    assert townships.loc["庄里镇", "credit_village_count"] == 1
+    totals = figures.totals
+    assert (totals["households"], totals["credit_households"]) == (12, 7)
+    assert totals["credit_household_share"] == 58.3
+    assert (totals["credit_villages"], totals["villages"], totals["credit_village_share"]) == (
+        1,
+        4,
+        25.0,
+    )
+    assert (totals["credit_townships"], totals["townships"]) == (0, 2)
+    assert totals["county_passed"] is False
+
+
+def test_dashboard_draws_the_stacked_bars_with_locally_served_echarts(county, as_office):
+    page = as_office.get("/ratings/dashboard").get_data(as_text=True)
+    assert "/vendor/echarts/echarts.min.js" in page and "cdn" not in page.lower()
+    found = {tuple(c["xAxis"]["data"]): c for c in charts(page) if c["series"][0]["type"] == "bar"}
+    by_village = found[("杨家村", "西坡村", "东坡村", "河湾村")]
+    assert all(s["stack"] == "grades" for s in by_village["series"])
+    assert series(by_village)["AAA"] == [1, 1, 0, 0]
+    assert series(by_village)["一票否决"] == [1, 0, 0, 0]
+    by_township = found[("庄里镇", "张桥镇")]
+    assert series(by_township)["A"] == [3, 0]
+    assert "58.3%" in page and "25.0%" in page  # 信用户 and 信用村 shares
+
+
+def test_shares_over_the_years_use_the_latest_current_run_of_each_year(county, users):
+    years = yearly_shares(users["office"])
+    assert years["year"].tolist() == [2023, 2024, 2025]
+    # The superseded 2024 run (every township a 信用乡镇) is not counted, nor is the
+    # township's own 2025 run, which does not cover the county.
+    assert years["credit_township_share"].tolist() == [0.0, 50.0, 0.0]
+    assert years["credit_village_share"].tolist() == [25.0, 75.0, 25.0]
+    assert years["credit_household_share"].tolist() == [50.0, 75.0, 58.3]
+    assert years["run_id"].tolist() == [county.runs[y].id for y in ("2023", "2024", "2025")]
+
+    # For 庄里镇 the latest run of 2025 is its own, made after the county's.
+    township = yearly_shares(users["township"])
+    assert township["run_id"].tolist()[-1] == county.runs["2025-township"].id
+    assert township["credit_village_share"].tolist() == [pytest.approx(33.3), 100.0, 100.0]
+    assert township["credit_township_share"].tolist() == [0.0, 100.0, 100.0]
+
+
+def test_dashboard_line_shows_one_point_per_year(county, as_office):
+    page = as_office.get("/ratings/dashboard").get_data(as_text=True)
+    line = next(c for c in charts(page) if c["series"][0]["type"] == "line")
+    assert line["xAxis"]["data"] == ["2023", "2024", "2025"]
+    assert series(line)["信用乡镇占比"] == [0.0, 50.0, 0.0]
+
+
+def test_villages_closest_to_credit_village_come_first_with_what_they_lack(county, users):
+    closest = closest_villages(run_figures(county.runs["2025"], users["office"]))
+    assert [v.village_name for v in closest] == ["东坡村", "杨家村", "河湾村"]
+    east, yang, he = closest
+    assert (east.missed, east.shortfall) == (1, pytest.approx(3.3, abs=0.05))
+    assert east.lacks == ["还需 1 户评为信用户（信用户占比 66.7%，需达 70%）"]
+    assert yang.lacks == ["还需 1 户评为信用户（信用户占比 50.0%，需达 70%）"]
+    assert he.missed == 2
+    assert he.lacks == [
+        "还需 2 户评为信用户（信用户占比 0.0%，需达 70%）",
+        "还需为 2 户建立信用档案（建档率 50.0%，需达 90%）",
+    ]
+    assert he.reasons == ["信用户占比 0.0%，低于 70%", "建档率 50.0%，低于 90%"]
+
+
+def test_a_threshold_without_data_ranks_a_village_as_far_off(county, users):
+    run = county.runs["2025"]
+    east = db.session.query(RegionRating).filter_by(run_id=run.id, region_code=VILLAGE_D).one()
+    east.metrics = {**east.metrics, "npl_ratio": None}
+    db.session.commit()
+    closest = closest_villages(run_figures(run, users["office"]))
+    # Two thresholds missed, one of them unknown: after the village that misses two by a
+    # known margin.
+    assert [v.village_name for v in closest] == ["杨家村", "河湾村", "东坡村"]
+    assert closest[2].missed == 2 and closest[2].shortfall == float("inf")
+    assert "不良贷款率：无数据" in closest[2].lacks
+
+
+def test_dashboard_page_lists_the_closest_villages_in_order(county, as_office):
+    page = as_office.get("/ratings/dashboard").get_data(as_text=True)
+    section = page[page.index("最接近信用村的村") :]
+    assert section.index("东坡村") < section.index("杨家村") < section.index("河湾村")
+    assert "还需为 2 户建立信用档案" in section
+
+
+def test_a_chosen_run_is_shown_and_another_countys_run_is_a_404(county, as_office, users):
+    page = as_office.get(f"/ratings/dashboard?run={county.runs['2024'].id}").get_data(as_text=True)
+    assert "2024年度" in page and "75.0%" in page
+    db.session.add_all(
+        [
+            Region(code=OTHER_COUNTY, name="蒲城县", level=RegionLevel.COUNTY, parent_code=f.CITY),
+            Region(
+                code=OTHER_TOWNSHIP,
+                name="城关镇",
+                level=RegionLevel.TOWNSHIP,
+                parent_code=OTHER_COUNTY,
+            ),
+        ]
+    )
+    db.session.flush()
+    other = make_run(users["office"], 2025, region=OTHER_TOWNSHIP)
+    db.session.commit()
+    assert as_office.get(f"/ratings/dashboard?run={other.id}").status_code == 404
+    assert as_office.get(f"/ratings/runs/{other.id}/results.xlsx").status_code == 404
+    assert as_office.get(f"/ratings/runs/{other.id}/report.pdf").status_code == 404
+
+
+def test_township_office_and_cadre_see_only_their_part(county, client, users):
+    assert default_run(users["township"]).id == county.runs["2025-township"].id
+    login(client, "office_town")
+    page = client.get(f"/ratings/dashboard?run={county.runs['2025'].id}").get_data(as_text=True)
+    assert "东坡村" in page and "河湾村" not in page
+    client.post("/logout")
+    login(client, "cadre_a")
+    page = client.get(f"/ratings/dashboard?run={county.runs['2025'].id}").get_data(as_text=True)
+    assert "杨家村" in page and "西坡村" not in page and "河湾村" not in page
+    book = load_workbook(
+        io.BytesIO(client.get(f"/ratings/runs/{county.runs['2025'].id}/results.xlsx").data)
+    )
+    names = [row[2] for row in book["农户评定结果"].iter_rows(min_row=2, values_only=True)]
+    assert sorted(names) == ["杨户1", "杨户2", "杨户3", "杨户4"]
+    assert [r[1] for r in book["信用村"].iter_rows(min_row=2, values_only=True)] == ["杨家村"]
+    assert list(book["信用乡镇"].iter_rows(min_row=2, values_only=True)) == []
+
+
+@pytest.mark.parametrize("username", ["officer", "applicant"])
+def test_banks_and_applicants_have_no_rating_dashboard(county, client, username):
+    login(client, username)
+    assert client.get("/ratings/dashboard").status_code == 403
+    assert client.get(f"/ratings/runs/{county.runs['2025'].id}/report.pdf").status_code == 403
+
+
+def test_dashboard_without_any_run_says_so(as_office):
+    page = as_office.get("/ratings/dashboard").get_data(as_text=True)
+    assert "尚无信用评定结果" in page and "echarts" not in page
+
+
+def test_xlsx_holds_grades_scores_points_and_reasons_with_ids_masked(county, as_office, cipher):
+    entity = f.make_entity(cipher, county.office, village_code=f.VILLAGE_B)
+    db.session.add(
+        RatingResult(
+            run_id=county.runs["2025"].id,
+            entity_id=entity.id,
+            village_code=f.VILLAGE_B,
+            score=Decimal("74.5"),
+            grade="AA",
+            breakdown={"years_operating": 10.0, "member_count": 8.0},
+        )
+    )
+    db.session.commit()
+    response = as_office.get(f"/ratings/runs/{county.runs['2025'].id}/results.xlsx")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    book = load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == ["说明", "农户评定结果", "经营主体评定结果", "信用村", "信用乡镇"]
+
+    sheet = book["农户评定结果"]
+    header = [c.value for c in sheet[1]]
+    assert header[:6] == ["乡镇", "村", "户主", "身份证号（脱敏）", "总分", "等级"]
+    assert "家庭人口（8分）" in header and "村评议品行（30分）" in header
+    rows = {
+        r[2]: dict(zip(header, r, strict=True))
+        for r in sheet.iter_rows(min_row=2, values_only=True)
+    }
+    assert len(rows) == 12
+    gated = rows["杨户4"]
+    assert (gated["等级"], gated["总分"], gated["否决原因"]) == (
+        "一票否决",
+        78,
+        "被列为失信被执行人",
+    )
+    assert rows["杨户1"]["等级"] == "AAA" and rows["杨户1"]["村评议品行（30分）"] == 30
+    assert rows["杨户1"]["还款记录（10分）"] is None  # not counted in this run
+    assert rows["杨户1"]["乡镇"] == "庄里镇" and rows["杨户1"]["状态"] == "拟评定"
+    first_id = county.id_numbers[0]
+    assert rows["杨户1"]["身份证号（脱敏）"] == first_id[:4] + "*" * 10 + first_id[-4:]
+    cells = [str(v) for ws in book for row in ws.iter_rows(values_only=True) for v in row if v]
+    assert not any(number in cell for number in county.id_numbers for cell in cells)
+    assert not any(entity.uscc in cell for cell in cells)
+
+    entities = list(book["经营主体评定结果"].iter_rows(values_only=True))
+    assert entities[1][2] == entity.name and entities[1][3] == "农民专业合作社"
+    assert "经营年限" in entities[0] and entities[1][entities[0].index("经营年限")] == 10
+
+    villages = {r[1]: r for r in book["信用村"].iter_rows(min_row=2, values_only=True)}
+    assert villages["西坡村"][-2] == "达标"
+    assert villages["河湾村"][-2:] == (
+        "未达标",
+        "信用户占比 0.0%，低于 70%；建档率 50.0%，低于 90%",
+    )
+    info = dict(book["说明"].iter_rows(min_row=2, max_col=2, values_only=True))
+    assert info["评定办法"].endswith("第 1 版") and info["信用村"] == "1 / 4"
+    assert db.session.query(AuditEvent).filter_by(action="rating.export").count() == 1
+
+
+def test_pdf_report_is_chinese_text_in_an_embedded_font(county, as_office):
+    response = as_office.get(f"/ratings/runs/{county.runs['2025'].id}/report.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.data))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    for expected in (
+        "富平县2025年度信用户、信用村、信用乡镇评定报告",
+        "信用村评定",
+        "杨家村",
+        "西坡村",
+        "东坡村",
+        "河湾村",
+        "庄里镇",
+        "达标",
+        "未达标",
+        "建档率 50.0%，低于 90%",
+        "一票否决",
+    ):
+        assert expected in text, expected
+
+    fonts = {}
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            fonts[str(font["/BaseFont"])] = font
+    assert fonts and all("NotoSansSC" in name for name in fonts)
+    for font in fonts.values():
+        descriptor = font["/FontDescriptor"].get_object()
+        assert "/FontFile2" in descriptor  # the TrueType glyphs travel inside the file
+        assert "/ToUnicode" in font  # and map back to text
+
+
+def test_pdf_of_a_township_covers_only_its_villages(county, client):
+    login(client, "office_town")
+    response = client.get(f"/ratings/runs/{county.runs['2025'].id}/report.pdf")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
+    assert "（庄里镇）" in text and "东坡村" in text and "河湾村" not in text
