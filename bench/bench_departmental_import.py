@@ -17,7 +17,6 @@ import csv
 import io
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from agri_credit.config import DefaultConfig  # noqa: E402
 from agri_credit.demo.loader import load_demo_county  # noqa: E402
 from app import create_app  # noqa: E402
 from bench.fixtures import backends  # noqa: E402
+from bench.memory import peak_rss_mb  # noqa: E402
 from models import Household, User, db, generate_master_key  # noqa: E402
 
 HEADERS = [
@@ -143,7 +143,7 @@ def child(url: str, key: str, path: str, user_id: int) -> None:
             "inserted": batch.rows_inserted,
             "unmatched": batch.rows_unmatched,
             "seconds": seconds,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_mb": peak_rss_mb(),
         }
         started = time.perf_counter()
         again = import_file(
@@ -152,7 +152,7 @@ def child(url: str, key: str, path: str, user_id: int) -> None:
         figures["reimport_seconds"] = time.perf_counter() - started
         figures["reimport_unchanged"] = again.rows_unchanged
         figures["raw_seconds"] = raw_load(Path(path))
-        figures["peak_mb_all"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        figures["peak_mb_all"] = peak_rss_mb()
     print("FIGURES " + json.dumps(figures), flush=True)
 
 

@@ -9,7 +9,6 @@ village codes, numeric columns, one loan row for about a third of the households
 """
 
 import argparse
-import resource
 import sys
 import time
 from datetime import date
@@ -24,6 +23,7 @@ if str(ROOT) not in sys.path:  # runnable as a script as well as with -m
 
 from agri_credit.ratings import engine  # noqa: E402
 from agri_credit.ratings.rules import default_rule_set  # noqa: E402
+from bench.memory import peak_rss_mb  # noqa: E402
 
 AS_OF = date(2025, 12, 31)
 TARGET_SECONDS, TARGET_MB = 5.0, 2048
@@ -118,11 +118,6 @@ def synthetic_inputs(
         }
     )
     return frame, loans, records, facts
-
-
-def peak_rss_mb() -> float:
-    # ru_maxrss is in kilobytes on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main(households: int = 1_000_000, villages: int = 1_000) -> None:

@@ -16,7 +16,6 @@ child runs it twice, the second time over unchanged data (same digest, earlier r
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -34,6 +33,7 @@ from sqlalchemy import func, insert, select, text  # noqa: E402
 from agri_credit.demo.generator import COUNTY_CODE  # noqa: E402
 from agri_credit.ratings.rules import default_rule_set  # noqa: E402
 from bench.fixtures import backends, bench_app, seeded_app  # noqa: E402
+from bench.memory import peak_rss_mb  # noqa: E402
 from models import (  # noqa: E402
     BatchStatus,
     Household,
@@ -212,19 +212,6 @@ def seed_departmental(seed: int = 4) -> dict[str, int]:
         "rule_set": rule_set.id,
         "user": office.id,
     }
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak: VmHWM starts afresh at exec, whereas ru_maxrss keeps the
-    figure of the parent the child was forked from (the seeding, here)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(url: str, user_id: int, rule_set_id: int) -> None:

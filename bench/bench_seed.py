@@ -6,7 +6,6 @@ Run: .venv/bin/python -m bench.bench_seed [--households N]
 """
 
 import argparse
-import resource
 import time
 
 from flask_migrate import upgrade
@@ -17,14 +16,10 @@ from agri_credit.demo.departments import reference_date
 from agri_credit.demo.loader import generate_demo, import_department_files, write_county
 from agri_credit.extensions import id_cipher
 from bench.fixtures import backends, bench_app
+from bench.memory import peak_rss_mb
 from models import db
 
 TARGET_SECONDS = 45
-
-
-def peak_memory_mb() -> float:
-    # ru_maxrss is in kilobytes on Linux: the peak of this whole process so far.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def seed_and_time(url: str, households: int) -> dict[str, float]:
@@ -71,7 +66,7 @@ def main(households: int = 30_000) -> None:
             f"  write + import   {timings['import']:6.1f} s ({timings['rows']:,.0f} rows, 10 files)\n"
             f"  total            {timings['total']:6.1f} s (target < {TARGET_SECONDS} s on SQLite)"
             f"{': ' + verdict if name == 'SQLite' else ''}\n"
-            f"  peak memory      {peak_memory_mb():6.0f} MB (whole process so far)"
+            f"  peak memory      {peak_rss_mb():6.0f} MB (whole process so far)"
         )
 
 

@@ -9,7 +9,6 @@ the same sheet (everything unchanged), and once the real HTTP path (test client 
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ from agri_credit.config import TestConfig  # noqa: E402
 from agri_credit.extensions import id_cipher  # noqa: E402
 from agri_credit.household_import import services  # noqa: E402
 from app import create_app  # noqa: E402
+from bench.memory import peak_rss_mb  # noqa: E402
 from models import Household, HouseholdMember, Region, RegionLevel, Role, User, db  # noqa: E402
 from village_forms import household_fields as hf  # noqa: E402
 from village_forms.household_sheet import (  # noqa: E402
@@ -176,17 +176,13 @@ def empty_files() -> None:
 # ---- measuring --------------------------------------------------------------------------------
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
-
-
 def timed(label: str, action: Callable[[], Any], results: dict[str, float]) -> Any:
     start = time.perf_counter()
     value = action()
     seconds = time.perf_counter() - start
     results[label] = round(seconds, 3)
     flag = "" if seconds < TARGET_SECONDS else "  <-- over target"
-    print(f"  {label:<46} {seconds:7.2f} s   peak RSS {peak_mb():6.0f} MB{flag}")
+    print(f"  {label:<46} {seconds:7.2f} s   peak RSS {peak_rss_mb():6.0f} MB{flag}")
     return value
 
 
@@ -277,7 +273,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             results["postgresql"] = run_backend("postgresql", url, content, edited, args.rows)
     else:
         print("[postgresql] not reachable, skipped")
-    results["peak_rss_mb"] = round(peak_mb())
+    results["peak_rss_mb"] = round(peak_rss_mb())
     verdict = "OK" if results["peak_rss_mb"] < TARGET_MB else "OVER TARGET"
     print(
         f"peak RSS of the whole run: {results['peak_rss_mb']} MB (target < {TARGET_MB}) {verdict}"
