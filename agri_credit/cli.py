@@ -14,6 +14,8 @@ from agri_credit.demo.accounts import demo_logins as demo_accounts
 from agri_credit.demo.accounts import display_width, pad
 from agri_credit.demo.departments import reference_date, write_department_files
 from agri_credit.demo.loader import DemoSeedError, generate_demo, load_demo_county
+from agri_credit.demo.ratings import DemoRatingError, rate_demo_county
+from agri_credit.rating_cycle.runs import RunRefused
 from models import Household, db, generate_master_key
 
 
@@ -69,16 +71,23 @@ def _seed_and_date(seed: int | None, as_of: datetime | None) -> tuple[int, date]
     is_flag=True,
     help="Skip importing the departments' files (tax, utilities, loans ...).",
 )
+@click.option(
+    "--without-ratings",
+    is_flag=True,
+    help="Skip the first rating run (default 评定办法, county run, one village under 公示).",
+)
 @_demo_options
 def seed_demo(
     if_empty: bool,
     without_departmental: bool,
+    without_ratings: bool,
     households: int,
     seed: int | None,
     as_of: datetime | None,
 ) -> None:
-    """Build a believable demo county: regions, users, households, entities, SMEs, and the
-    departments' records imported through the departmental importer."""
+    """Build a believable demo county: regions, users, households, entities, SMEs, the
+    departments' records imported through the departmental importer, and a first rating run
+    with the demo cadre's village under 公示."""
     if if_empty and db.session.scalar(select(func.count()).select_from(Household)):
         click.echo("Database already has data; demo seed skipped.")
         return
@@ -88,9 +97,12 @@ def seed_demo(
         summary = load_demo_county(
             seed=seed, households=households, as_of=day, departmental=not without_departmental
         )
-    except DemoSeedError as exc:
+        rating = None if without_ratings else rate_demo_county(day, publish_on=date.today())
+    except (DemoSeedError, DemoRatingError, RunRefused) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Demo county loaded in {time.perf_counter() - started:.1f}s: {summary}")
+    if rating:
+        click.echo(f"Demo rating: {rating}")
 
 
 @click.command("demo-department-files")

@@ -53,7 +53,14 @@ from .ratings import (
     RuleSetStatus,
     RunStatus,
 )
-from .regions import LEVEL_LABELS, PREFIX_LENGTH, Region, RegionLevel, code_range
+from .regions import (
+    LEVEL_LABELS,
+    PREFIX_LENGTH,
+    Region,
+    RegionLevel,
+    ancestor_codes,
+    code_range,
+)
 from .sensitive import IdCipher, generate_master_key, mask_id
 from .uploads import UploadBatch
 from .users import ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role, User
@@ -122,6 +129,7 @@ __all__ = [
     "User",
     "UtilityRecord",
     "VillageEvaluation",
+    "ancestor_codes",
     "code_range",
     "db",
     "generate_master_key",

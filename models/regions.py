@@ -40,6 +40,17 @@ def code_range(code: str, level: str) -> tuple[str, str]:
     return prefix.ljust(12, "0"), prefix.ljust(12, "9")
 
 
+def ancestor_codes(code: str) -> list[str]:
+    """The region codes above a 12-digit code, the nearest first (township, county, city,
+    province)."""
+    codes: list[str] = []
+    for level in (RegionLevel.TOWNSHIP, RegionLevel.COUNTY, RegionLevel.CITY, RegionLevel.PROVINCE):
+        ancestor = code[: PREFIX_LENGTH[level]].ljust(12, "0")
+        if ancestor != code and ancestor not in codes:
+            codes.append(ancestor)
+    return codes
+
+
 class Region(db.Model):
     __tablename__ = "regions"
 

@@ -210,6 +210,27 @@ def test_approved_repair_hides_the_record_and_survives_a_reimport(users, penalis
     assert records[0].latest.reasoning == "已缴清罚款，承诺属实"
 
 
+def test_file_page_drops_a_repaired_record_and_links_the_office_to_repair(client, users, penalised):
+    household = penalised["household"]
+    login(client, "office_county")
+    page = client.get(f"/households/{household.id}").get_data(as_text=True)
+    assert "未按规定使用农药" in page
+    assert f"/ratings/repairs/subject/household/{household.id}" in page
+
+    repair = _apply(penalised["record"], users)
+    repairs.decide_repair(repair, approve=True, reasoning="已缴清罚款", user=users["township"])
+    db.session.commit()
+    page = client.get(f"/households/{household.id}").get_data(as_text=True)
+    assert "未按规定使用农药" not in page
+
+
+def test_cadre_file_page_offers_no_repair_link(as_cadre, penalised):
+    household = penalised["household"]
+    page = as_cadre.get(f"/households/{household.id}").get_data(as_text=True)
+    assert "未按规定使用农药" in page
+    assert "/ratings/repairs/" not in page
+
+
 def test_repaired_on_gives_the_engine_its_column(users, penalised):
     batch = d.make_batch(Source.PUBLIC_RECORD, users["office"])
     d.public_record(penalised["key"], batch, "penalty", "违规焚烧秸秆", date(2024, 6, 1))

@@ -18,9 +18,14 @@ from models import (
     HouseholdLiability,
     HouseholdMember,
     ProductionItem,
+    RatingRun,
     Region,
     RegionLevel,
+    RegionRating,
+    RegionResultStatus,
     Role,
+    RuleSet,
+    RuleSetStatus,
     User,
     VillageEvaluation,
     db,
@@ -298,6 +303,29 @@ def test_seed_demo_command_loads_the_county(runner):
     assert result.exit_code == 0, result.output
     assert "300 households" in result.output
     assert db.session.scalar(select(func.count()).select_from(Household)) == 300
+
+
+def test_seed_demo_starts_the_first_rating_cycle(runner):
+    result = runner.invoke(args=["seed-demo", "--households", "300", "--without-departmental"])
+    assert result.exit_code == 0, result.output
+    run = db.session.scalar(select(RatingRun))
+    assert run.summary["household"]["total"] == 300
+    rule_set = db.session.get(RuleSet, run.rule_set_id)
+    assert rule_set.status == RuleSetStatus.PUBLISHED and rule_set.scope_code == run.region_code
+    cadre = db.session.scalar(select(User).where(User.username == "cadre"))
+    published = db.session.scalars(
+        select(RegionRating.region_code).where(RegionRating.status == RegionResultStatus.PUBLISHED)
+    ).all()
+    assert published == [cadre.scope_code]
+    assert f"village {cadre.scope_code} under 公示" in result.output
+
+
+def test_seed_demo_without_ratings_leaves_the_cycle_to_the_user(runner):
+    result = runner.invoke(
+        args=["seed-demo", "--households", "300", "--without-departmental", "--without-ratings"]
+    )
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(func.count()).select_from(RatingRun)) == 0
 
 
 def test_seed_demo_if_empty_skips_a_database_with_households(runner):

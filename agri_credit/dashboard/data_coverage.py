@@ -38,6 +38,7 @@ from models import (
     TaxRecord,
     User,
     UtilityRecord,
+    ancestor_codes,
     db,
 )
 
@@ -142,11 +143,6 @@ def _frame(rows: list, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame([tuple(row) for row in rows], columns=columns)
 
 
-def _ancestor_codes(code: str, level: str) -> list[str]:
-    above = _LEVELS[: _LEVELS.index(RegionLevel(level))]
-    return [code[: PREFIX_LENGTH[lvl]].ljust(12, "0") for lvl in above]
-
-
 def _source_filter(record: Any, source: Source) -> list[ColumnElement[bool]]:
     return [record.utility == source.value] if record is UtilityRecord else []
 
@@ -236,7 +232,7 @@ def _batches(user: User) -> pd.DataFrame:
                 subtree,
             ).where(
                 ImportBatch.status == BatchStatus.IMPORTED,
-                or_(subtree, ImportBatch.scope_code.in_(_ancestor_codes(scope.code, scope.level))),
+                or_(subtree, ImportBatch.scope_code.in_(ancestor_codes(scope.code))),
             )
         ).all(),
         ["id", "source", "scope_code", "finished_at", "in_subtree"],

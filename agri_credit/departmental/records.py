@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from agri_credit.rating_cycle.repairs import not_repaired
 from models import (
     LOAN_STATUS_LABELS,
     NEGATIVE_PUBLIC_KINDS,
@@ -116,7 +117,12 @@ def _current(
     return (
         select(*columns, link.label("subject_id"))
         .join(SubjectKey, SubjectKey.id == model.subject_key_id)
-        .where(subjects, model.superseded_by_id.is_(None), in_use(model, today))
+        .where(
+            subjects,
+            model.superseded_by_id.is_(None),
+            in_use(model, today),
+            not_repaired(model, today),
+        )
         .order_by(*NEWEST_FIRST[model])
     )
 
@@ -184,6 +190,8 @@ class SourceSection:
 
 @dataclass(frozen=True)
 class DepartmentalRecords:
+    kind: SubjectKind
+    subject_id: int
     sections: list[SourceSection]
 
     @property
@@ -217,7 +225,8 @@ PAGE_ORDER = (
 def subject_records(kind: SubjectKind, subject_id: int, today: date) -> DepartmentalRecords:
     """Every source's section for one file; a source without rows is an empty section, so
     the page can say "暂无…数据" rather than look as if all were well. One query per table:
-    water, electricity and gas share theirs."""
+    water, electricity and gas share theirs. Records an approved credit repair covers are
+    left out, as the rating leaves them out."""
     rows_by_source: dict[Source, list[dict[str, Any]]] = {s: [] for s in PAGE_ORDER}
     link = SUBJECT_LINKS[kind]
     for model in dict.fromkeys(RECORD_MODELS[s] for s in PAGE_ORDER):
@@ -226,7 +235,9 @@ def subject_records(kind: SubjectKind, subject_id: int, today: date) -> Departme
             source = Source(row["utility"]) if model is UtilityRecord else _SOURCE_OF[model]
             if source in rows_by_source:
                 rows_by_source[source].append(dict(row))
-    return DepartmentalRecords([_section(s, rows_by_source[s]) for s in PAGE_ORDER])
+    return DepartmentalRecords(
+        kind, subject_id, [_section(s, rows_by_source[s]) for s in PAGE_ORDER]
+    )
 
 
 def _section(source: Source, rows: list[dict[str, Any]]) -> SourceSection:

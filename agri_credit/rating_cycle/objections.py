@@ -19,6 +19,7 @@ from models import (
     ResultStatus,
     Role,
     User,
+    ancestor_codes,
     db,
     utcnow,
 )
@@ -47,17 +48,6 @@ class ObjectionRefused(ValueError):
 
 
 Rerate = Callable[[RatingResult, User], Any]
-
-
-def ancestor_codes(code: str) -> list[str]:
-    """The region codes above a 12-digit code, the nearest first (township, county, city,
-    province)."""
-    codes = []
-    for length in (9, 6, 4, 2):
-        ancestor = code[:length].ljust(12, "0")
-        if ancestor != code and ancestor not in codes:
-            codes.append(ancestor)
-    return codes
 
 
 def reviewers_for(village_code: str) -> list[User]:

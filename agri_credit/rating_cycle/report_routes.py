@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from agri_credit.audit import record_event
-from agri_credit.auth.permissions import roles_required
-from models import RatingRun, Role, db
+from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
+from models import RatingRun, db
 
 from . import bp
 from .report_exports import (
@@ -35,8 +35,6 @@ from .reports import (
     years_chart,
 )
 
-VIEWERS = (Role.OFFICE, Role.CADRE)
-
 
 def _run_or_404(run_id: int) -> RatingRun:
     run = run_in_scope(run_id, current_user)
@@ -50,7 +48,7 @@ def _file_stem(run: RatingRun, scope_name: str) -> str:
 
 
 @bp.route("/dashboard")
-@roles_required(*VIEWERS)
+@roles_required(*FILE_KEEPERS)
 def dashboard():
     run_id = request.args.get("run", type=int)
     run = _run_or_404(run_id) if run_id else default_run(current_user)
@@ -88,7 +86,7 @@ def dashboard():
 
 
 @bp.route("/runs/<int:run_id>/results.xlsx")
-@roles_required(*VIEWERS)
+@roles_required(*FILE_KEEPERS)
 def run_results_xlsx(run_id: int):
     run = _run_or_404(run_id)
     figures = run_figures(run, current_user)
@@ -109,7 +107,7 @@ def run_results_xlsx(run_id: int):
 
 
 @bp.route("/runs/<int:run_id>/report.pdf")
-@roles_required(*VIEWERS)
+@roles_required(*FILE_KEEPERS)
 def run_report_pdf(run_id: int):
     run = _run_or_404(run_id)
     figures = run_figures(run, current_user)

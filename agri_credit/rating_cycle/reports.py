@@ -29,10 +29,9 @@ from models import (
     RegionRating,
     RunStatus,
     User,
+    ancestor_codes,
     db,
 )
-
-from .runs import ancestor_codes
 
 UNGRADED = "未达标"  # scored below the lowest grade
 GATED = "一票否决"  # disqualified by a gate whatever the score

@@ -44,11 +44,10 @@ from models import (
     RuleSet,
     RuleSetStatus,
     User,
+    ancestor_codes,
     db,
     utcnow,
 )
-
-from .runs import ancestor_codes
 
 # The shipped rule set's name as an office sees it in lists and on reports.
 DEFAULT_NAME = "信用户、信用村、信用乡镇评定办法（系统默认）"

@@ -19,7 +19,7 @@ from wtforms import DateField, IntegerField, SelectField, SubmitField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from agri_credit.audit import record_event
-from agri_credit.auth.permissions import roles_required
+from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
 from agri_credit.auth.scopes import in_scope, region_in_scope
 from agri_credit.ratings.rules import METRIC_LABELS, Indicator
 from agri_credit.ratings.rules import RuleSet as Rules
@@ -54,7 +54,6 @@ from .runs import (
     usable_rule_sets,
 )
 
-VIEWERS = (Role.CADRE, Role.OFFICE)
 GRADE_FILTERS = ("AAA", "AA", "A", "none")
 SORTS = {
     "-score": (RatingResult.score.desc(), RatingResult.id),
@@ -180,7 +179,7 @@ def _pair(counts: dict[str, int] | None) -> tuple[int, int] | None:
 
 
 @bp.route("/runs/")
-@roles_required(*VIEWERS)
+@roles_required(*FILE_KEEPERS)
 def run_list():
     page = db.paginate(
         runs_for(current_user), per_page=current_app.config["PAGE_SIZE"], max_per_page=100
@@ -312,7 +311,7 @@ class RerunForm(FlaskForm):
 
 
 @bp.route("/runs/<int:run_id>")
-@roles_required(*VIEWERS)
+@roles_required(*FILE_KEEPERS)
 def run_show(run_id: int):
     run = _run_or_404(run_id)
     townships = _area_ratings(run, RegionLevel.TOWNSHIP)
@@ -351,7 +350,7 @@ def run_show(run_id: int):
 
 
 @bp.route("/runs/<int:run_id>/villages/<code>")
-@roles_required(*VIEWERS)
+@roles_required(*FILE_KEEPERS)
 def run_village(run_id: int, code: str):
     run = _run_or_404(run_id)
     if not region_in_scope(code, current_user):
@@ -513,7 +512,7 @@ def breakdown_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @bp.route("/results/<int:result_id>")
-@roles_required(*VIEWERS)
+@roles_required(*FILE_KEEPERS)
 def result_show(result_id: int):
     result = db.get_or_404(RatingResult, result_id)
     if not region_in_scope(result.village_code, current_user):

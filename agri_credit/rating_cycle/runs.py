@@ -36,6 +36,7 @@ from models import (
     RuleSetStatus,
     RunStatus,
     User,
+    ancestor_codes,
     code_range,
     db,
     utcnow,
@@ -439,16 +440,6 @@ def refresh_summary(run: RatingRun, **extra: Any) -> None:
 
 
 # ---- starting a run ------------------------------------------------------------------------
-
-
-def ancestor_codes(code: str) -> list[str]:
-    """Codes above a 12-digit code, the nearest first."""
-    codes = []
-    for length in (9, 6, 4, 2):
-        ancestor = code[:length].ljust(12, "0")
-        if ancestor != code and ancestor not in codes:
-            codes.append(ancestor)
-    return codes
 
 
 def _region_for_run(region_code: str, user: User) -> Region:
