@@ -68,6 +68,7 @@ def test_cadre_reviews_results_with_breakdowns_then_publishes_for_seven_days(as_
     assert "杨建国" in page and "王小明" in page and "杨家村柿子专业合作社" in page
     assert "86.5" in page and "家庭人口" in page  # score and breakdown labels
     assert "李卫东" not in page
+    assert f"/ratings/runs/{village['run'].id}/villages/{f.VILLAGE_A}" in page  # score details
 
     response = as_cadre.post(_village_url(village, suffix="/publish"))
     assert response.status_code == 302

@@ -326,6 +326,7 @@ def test_dashboard_page_lists_the_closest_villages_in_order(county, as_office):
     section = page[page.index("最接近信用村的村") :]
     assert section.index("东坡村") < section.index("杨家村") < section.index("河湾村")
     assert "还需为 2 户建立信用档案" in section
+    assert re.search(r'href="/ratings/runs/\d+/villages/\d{12}"', section)  # opens its results
 
 
 def test_a_chosen_run_is_shown_and_another_countys_run_is_a_404(county, as_office, users):

@@ -27,7 +27,7 @@ def with_household_indicator(rules: RuleSet, key: str, **changes) -> RuleSet:
 
 def test_default_rule_set_is_the_domain_sheet():
     rules = default_rule_set()
-    assert rules.name == "默认评定办法（DOMAIN.md）"
+    assert rules.name == "信用户、信用村、信用乡镇评定办法（系统默认）"
     assert rules.validate() == []
     assert {i.key: i.points for i in rules.household_indicators} == {
         "household_size": 8,

@@ -513,6 +513,7 @@ def test_village_results_filter_sort_and_break_down(client, users, county, rule_
     low_first = client.get(url + "?sort=score").get_data(as_text=True)
     assert low_first.index("赵小满") < low_first.index("杨建国")
     assert "杨建国" not in client.get(url + "?grade=none").get_data(as_text=True)
+    assert f"/ratings/publication/{run.id}/{f.VILLAGE_A}" in page  # on to 公示 and objections
 
     yang = results_by_household(run)[county["yang"].id]
     detail = client.get(f"/ratings/results/{yang.id}").get_data(as_text=True)

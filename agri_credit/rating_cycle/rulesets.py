@@ -50,7 +50,6 @@ from models import (
 )
 
 # The shipped rule set's name as an office sees it in lists and on reports.
-DEFAULT_NAME = "信用户、信用村、信用乡镇评定办法（系统默认）"
 DEFAULT_NOTE = "系统自带的默认评定办法：农户百分制评分表，信用户、信用村、信用乡镇按通行标准评定。"
 STATUS_LABELS = {RuleSetStatus.DRAFT: "草稿", RuleSetStatus.PUBLISHED: "已发布"}
 # Fields of a row that say what the rules are; none of them changes once published.
@@ -136,7 +135,7 @@ def ensure_default_rule_set(scope_code: str, user: User | None = None) -> RuleSe
         select(func.count()).select_from(RuleSet).where(RuleSet.scope_code == scope_code)
     )
     if not has_any:
-        rules = replace(default_rule_set(), name=DEFAULT_NAME)
+        rules = default_rule_set()
         row = RuleSet(
             name=rules.name,
             version=1,

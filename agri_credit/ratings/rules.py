@@ -472,7 +472,7 @@ def default_rule_set() -> RuleSet:
         ),
     )
     return RuleSet(
-        name="默认评定办法（DOMAIN.md）",
+        name="信用户、信用村、信用乡镇评定办法（系统默认）",
         household_indicators=households,
         entity_sheets=entity_sheets,
         gates=(
