@@ -16,6 +16,13 @@ def money(value: Decimal | float | None) -> str:
     return f"{value:,.2f}"
 
 
+def thousands(value: int | float | None) -> str:
+    """A count with thousands separators (30,000), as Chinese statistics print them."""
+    if value is None:
+        return "—"
+    return f"{value:,}"
+
+
 def amount(value: Decimal | float | int | None) -> str:
     if value is None or value == "":
         return "—"
@@ -41,7 +48,7 @@ def url_with(**changes: Any) -> str:
 
 
 def register_template_helpers(app: Flask) -> None:
-    app.jinja_env.filters.update(money=money, amount=amount, isodate=isodate)
+    app.jinja_env.filters.update(money=money, amount=amount, isodate=isodate, thousands=thousands)
     app.jinja_env.globals.update(
         url_with=url_with,
         Role=Role,

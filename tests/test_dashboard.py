@@ -33,3 +33,11 @@ def test_bank_officer_gets_a_dashboard_without_household_figures(client, users, 
     login(client, "officer")
     page = client.get("/dashboard").get_data(as_text=True)
     assert "已建档农户" not in page and "银行信贷员" in page
+
+
+def test_counts_print_with_thousands_separators():
+    from agri_credit.templating import thousands
+
+    assert thousands(30000) == "30,000"
+    assert thousands(7) == "7"
+    assert thousands(None) == "—"
