@@ -1,5 +1,6 @@
 """Each role's landing page: a cadre sees how far her village's files have got."""
 
+from agri_credit.templating import thousands
 from tests import factories as f
 
 
@@ -36,8 +37,6 @@ def test_bank_officer_gets_a_dashboard_without_household_figures(client, users, 
 
 
 def test_counts_print_with_thousands_separators():
-    from agri_credit.templating import thousands
-
     assert thousands(30000) == "30,000"
     assert thousands(7) == "7"
     assert thousands(None) == "—"
