@@ -331,12 +331,24 @@ def _base_option(periods: list[str]) -> dict[str, Any]:
     return option
 
 
+def _value_axis(name: str, right: bool = False, **extra: Any) -> dict[str, Any]:
+    """A value axis whose name reads inward from the axis line: ECharts centres the name on
+    the line and `containLabel` does not make room for it, so a long unit name was cut off
+    at the chart's edge."""
+    return {
+        "type": "value",
+        "name": name,
+        "nameTextStyle": {"align": "right" if right else "left"},
+        **extra,
+    }
+
+
 def tax_chart(frame: pd.DataFrame) -> dict[str, Any]:
     """纳税额 per year, as bars."""
     years = tax_by_year(frame)
     periods = [str(y) for y in years.index]
     return _base_option(periods) | {
-        "yAxis": {"type": "value", "name": _("元")},
+        "yAxis": _value_axis(_("元")),
         "series": [
             {
                 "name": _("纳税额"),
@@ -353,7 +365,7 @@ def headcount_chart(frame: pd.DataFrame, column: str, label: str) -> dict[str, A
     ordered = frame.sort_values(["year", "month"])
     periods = [period_label(y, m) for y, m in zip(ordered["year"], ordered["month"], strict=True)]
     return _base_option(periods) | {
-        "yAxis": {"type": "value", "name": _("人"), "minInterval": 1},
+        "yAxis": _value_axis(_("人"), minInterval=1),
         "series": [
             {
                 "name": label,
@@ -373,13 +385,8 @@ def utility_chart(frame: pd.DataFrame, unit_label: str) -> dict[str, Any]:
     return _base_option(periods) | {
         "legend": {"top": 0},
         "yAxis": [
-            {"type": "value", "name": unit_label},
-            {
-                "type": "value",
-                "name": _("逾期天数"),
-                "minInterval": 1,
-                "splitLine": {"show": False},
-            },
+            _value_axis(unit_label),
+            _value_axis(_("逾期天数"), right=True, minInterval=1, splitLine={"show": False}),
         ],
         "series": [
             {
