@@ -227,6 +227,32 @@ def test_loading_a_page_applies_results_whose_period_is_over(as_cadre, users, vi
     assert village["yang"].credit_grade == "AAA"
 
 
+def test_file_page_shows_the_grade_once_the_period_is_over(as_cadre, users, village):
+    yang = village["yang"]
+    page = as_cadre.get(f"/households/{yang.id}").get_data(as_text=True)
+    ratings = page[page.index('id="ratings"') :]
+    assert "拟评定" in ratings and "AAA" in ratings  # proposed, not yet on the file
+    assert f"/ratings/results/{village['results']['yang'].id}" in ratings
+    assert yang.credit_grade is None
+
+    pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], date.today() - timedelta(days=10))
+    db.session.commit()
+    page = as_cadre.get(f"/households/{yang.id}").get_data(as_text=True)
+    db.session.expire_all()
+    assert yang.credit_grade == "AAA"
+    assert "已生效" in page[page.index('id="ratings"') :]
+
+
+def test_entity_file_lists_its_ratings_and_a_new_file_says_it_has_none(
+    as_cadre, users, cipher, village
+):
+    page = as_cadre.get(f"/entities/{village['coop'].id}").get_data(as_text=True)
+    assert "信用评定" in page and "AA" in page[page.index('id="ratings"') :]
+    newcomer = f.make_household(cipher, users["cadre"], head_name="新户")
+    db.session.commit()
+    assert "尚未参加信用评定" in as_cadre.get(f"/households/{newcomer.id}").get_data(as_text=True)
+
+
 def test_command_applies_effective_results(runner, users, village):
     pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], date.today() - timedelta(days=10))
     db.session.commit()

@@ -16,6 +16,8 @@ from agri_credit.auth.scopes import (
 )
 from agri_credit.departmental.records import credit_records_in_use, subject_records
 from agri_credit.extensions import id_cipher
+from agri_credit.rating_cycle.publication import refresh_effective_results
+from agri_credit.rating_cycle.subject_ratings import subject_ratings
 from models import AgriEntity, Permission, db
 from village_forms.entity_fields import ENTITY_TYPES
 from village_forms.entity_forms import EntityForm, field_labels, record_row_template
@@ -37,6 +39,7 @@ from .services import (
 @bp.route("/")
 @roles_required(*FILE_KEEPERS)
 def index():
+    refresh_effective_results(date.today())  # the list shows and filters by grade
     q = request.args.get("q", "").strip()
     filters = EntityFilters(
         q=q,
@@ -143,6 +146,7 @@ def create():
 @bp.route("/<int:entity_id>")
 @roles_required(*FILE_KEEPERS)
 def show(entity_id: int):
+    refresh_effective_results(date.today())
     entity = entity_or_404(entity_id, current_user)
     # The file holds revenue, assets and debts: sensitive data whose every viewing is logged.
     record_event("entity.view", "entity", entity.id, "查看经营主体档案：" + entity.name)
@@ -159,6 +163,7 @@ def _render_file(entity: AgriEntity, revealed: dict[str, str]):
         revealed=revealed,
         credit_records=credit_records_in_use("entity", entity.id, today),
         departmental=subject_records("entity", entity.id, today),
+        ratings=subject_ratings("entity", entity.id),
     )
 
 

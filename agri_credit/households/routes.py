@@ -15,6 +15,8 @@ from agri_credit.auth.scopes import (
 )
 from agri_credit.departmental.records import credit_records_in_use, subject_records
 from agri_credit.extensions import id_cipher
+from agri_credit.rating_cycle.publication import refresh_effective_results
+from agri_credit.rating_cycle.subject_ratings import subject_ratings
 from models import Household, Permission, db
 from village_forms import household_fields as hf
 from village_forms.household_forms import HouseholdForm, row_templates
@@ -37,6 +39,7 @@ GRADES = ("AAA", "AA", "A")
 @bp.route("/")
 @roles_required(*FILE_KEEPERS)
 def index():
+    refresh_effective_results(date.today())  # the list shows and filters by grade
     q = request.args.get("q", "").strip()
     filters = HouseholdFilters(
         q=q,
@@ -130,6 +133,7 @@ def create():
 @bp.route("/<int:household_id>")
 @roles_required(*FILE_KEEPERS)
 def show(household_id: int):
+    refresh_effective_results(date.today())
     household = household_or_404(household_id, current_user)
     # The file holds income, deposits and debts: sensitive data whose every viewing is logged.
     record_event(
@@ -148,6 +152,7 @@ def _render_file(household: Household, revealed: dict[str, str]):
         revealed=revealed,
         credit_records=credit_records_in_use("household", household.id, today),
         departmental=subject_records("household", household.id, today),
+        ratings=subject_ratings("household", household.id),
     )
 
 

@@ -343,6 +343,14 @@ def apply_effective_results(today: date) -> int:
     return made_effective
 
 
+def refresh_effective_results(today: date) -> None:
+    """Results whose 公示 is over take effect when anyone opens a page that shows grades
+    (cheap when nothing is due); `flask rating_cycle ratings-apply-effective` does the same
+    from cron. Commits."""
+    apply_effective_results(today)
+    db.session.commit()
+
+
 def _apply_village(rating: RegionRating, year: int) -> int:
     due = (
         RatingResult.run_id == rating.run_id,

@@ -44,13 +44,6 @@ def _today() -> date:
     return date.today()
 
 
-def _refresh_effective() -> None:
-    """Results whose 公示 is over take effect when anyone looks (cheap when nothing is due);
-    `flask rating_cycle ratings-apply-effective` does the same from cron."""
-    publication.apply_effective_results(_today())
-    db.session.commit()
-
-
 def _run_or_404(run_id: int) -> RatingRun:
     return db.get_or_404(RatingRun, run_id)
 
@@ -91,7 +84,7 @@ def _subject_name(result: RatingResult) -> str:
 @bp.route("/publication/")
 @roles_required(*FILE_KEEPERS)
 def publication_index():
-    _refresh_effective()
+    publication.refresh_effective_results(_today())
     status = request.args.get("status", "")
     if status not in STATUS_FILTERS:
         status = ""
@@ -135,7 +128,7 @@ class PublishForm(FlaskForm):
 @bp.route("/publication/<int:run_id>/<code>")
 @roles_required(*FILE_KEEPERS)
 def village_results(run_id: int, code: str):
-    _refresh_effective()
+    publication.refresh_effective_results(_today())
     run, rating = _village_or_404(run_id, code)
     rows = publication.village_results(run.id, code)
     grade = request.args.get("grade", "")
@@ -269,7 +262,7 @@ def objection_new(result_id: int):
 @bp.route("/objections/")
 @roles_required(*FILE_KEEPERS)
 def objection_list():
-    _refresh_effective()
+    publication.refresh_effective_results(_today())
     today = _today()
     status = request.args.get("status", "open")
     if status not in ("open", "answered", "all"):
@@ -443,14 +436,14 @@ def _runs_for(user: User) -> list[RatingRun]:
 @bp.route("/review/")
 @roles_required(Role.OFFICE)
 def review_index():
-    _refresh_effective()
+    publication.refresh_effective_results(_today())
     return render_template("ratings/publication/review_index.html", runs=_runs_for(current_user))
 
 
 @bp.route("/review/<int:run_id>")
 @roles_required(Role.OFFICE)
 def review_run(run_id: int):
-    _refresh_effective()
+    publication.refresh_effective_results(_today())
     run = _run_or_404(run_id)
     if not _reaches(run, current_user):
         abort(404)
@@ -550,7 +543,7 @@ def issuing_office(run: RatingRun) -> str:
 @bp.route("/certificates/<int:result_id>")
 @roles_required(*FILE_KEEPERS)
 def certificate(result_id: int):
-    _refresh_effective()
+    publication.refresh_effective_results(_today())
     result = _result_or_404(result_id)
     run = _run_or_404(result.run_id)
     if result.grade not in CREDIT_GRADES:
