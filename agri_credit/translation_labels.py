@@ -69,8 +69,8 @@ PUBLICATION_STATUS_LABELS = (
     _l("已退回"),
 )
 
-# RESULT_STATUS_LABELS of rating_cycle.publication and rating_cycle.report_exports:
-# `_(labels[result.status])` in ratings/publication/_status.html
+# models.ratings.RESULT_STATUS_LABELS: `_(labels[result.status])` in ratings/publication/_status.html,
+# ratings/runs/result.html, village.html and ratings/_subject_ratings.html
 RESULT_STATUS_LABELS = (
     _l("拟评定"),
     _l("有异议"),
@@ -102,15 +102,17 @@ ERROR_MESSAGES = (
     _l("服务器内部错误，已记录，请稍后再试"),
 )
 
-# The labels below are shown as they are today (no `_()` where they are displayed); they are
-# listed so that wrapping them is all a template needs.
-
-# rating_cycle.reports.RUN_STATUS_LABELS (run_routes.RUN_STATUS_LABELS is `_l` already)
+# models.ratings.RUN_STATUS_LABELS: `_(labels[run.status])` in ratings/runs/_macros.html and the
+# rating dashboard's run picker
 RUN_STATUS_LABELS = (
-    _l("拟评定"),
-    _l("已审批"),
+    _l("待审定"),
+    _l("已审定"),
     _l("已被重新评定取代"),
 )
+
+# The labels below are shown as they are today (no `_()` where they are displayed), but for
+# ROLE_LABELS in the navigation bar; they are listed so that wrapping them is all a template
+# needs.
 
 # rating_cycle.rulesets.STATUS_LABELS
 RULE_SET_STATUS_LABELS = (

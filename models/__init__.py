@@ -40,6 +40,8 @@ from .households import (
     VillageEvaluation,
 )
 from .ratings import (
+    RESULT_STATUS_LABELS,
+    RUN_STATUS_LABELS,
     CreditRepair,
     Objection,
     ObjectionStatus,
@@ -67,6 +69,8 @@ from .users import ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role, User
 
 __all__ = [
     "BATCH_STATUS_LABELS",
+    "RESULT_STATUS_LABELS",
+    "RUN_STATUS_LABELS",
     "ENTITY_TYPE_LABELS",
     "LEVEL_LABELS",
     "LOAN_STATUS_LABELS",

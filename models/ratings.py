@@ -46,6 +46,14 @@ class RunStatus(StrEnum):
     SUPERSEDED = "superseded"  # a later run of the same region and year replaced it
 
 
+# Chinese labels as data (exports print them as they are); pages pass them through `_()`.
+RUN_STATUS_LABELS = {
+    RunStatus.PROPOSED: "待审定",
+    RunStatus.APPROVED: "已审定",
+    RunStatus.SUPERSEDED: "已被重新评定取代",
+}
+
+
 class RatingRun(db.Model):
     __tablename__ = "rating_runs"
 
@@ -73,6 +81,13 @@ class ResultStatus(StrEnum):
     PROPOSED = "proposed"
     OBJECTED = "objected"  # flagged by an open objection
     EFFECTIVE = "effective"  # the 公示 period passed without an open objection
+
+
+RESULT_STATUS_LABELS = {
+    ResultStatus.PROPOSED: "拟评定",
+    ResultStatus.OBJECTED: "有异议",
+    ResultStatus.EFFECTIVE: "已生效",
+}
 
 
 class RatingResult(db.Model):

@@ -21,8 +21,6 @@ from agri_credit.rating_cycle import (
     objections,
     publication,
     repairs,
-    report_exports,
-    reports,
     rulesets,
 )
 from agri_credit.ratings import rules
@@ -131,11 +129,10 @@ def _runtime_labels() -> dict[str, list[str]]:
         "models.departmental.PUBLIC_RECORD_KIND_LABELS": models.departmental.PUBLIC_RECORD_KIND_LABELS,
         "models.departmental.SEVERITY_LABELS": models.departmental.SEVERITY_LABELS,
         "publication.STATUS_LABELS": publication.STATUS_LABELS,
-        "publication.RESULT_STATUS_LABELS": publication.RESULT_STATUS_LABELS,
-        "report_exports.RESULT_STATUS_LABELS": report_exports.RESULT_STATUS_LABELS,
+        "models.ratings.RESULT_STATUS_LABELS": models.ratings.RESULT_STATUS_LABELS,
         "objections.STATUS_LABELS": objections.STATUS_LABELS,
         "repairs.STATUS_LABELS": repairs.STATUS_LABELS,
-        "reports.RUN_STATUS_LABELS": reports.RUN_STATUS_LABELS,
+        "models.ratings.RUN_STATUS_LABELS": models.ratings.RUN_STATUS_LABELS,
         "rulesets.STATUS_LABELS": rulesets.STATUS_LABELS,
         "errors.MESSAGES": errors.MESSAGES,
         "models.regions.LEVEL_LABELS": models.regions.LEVEL_LABELS,

@@ -49,11 +49,6 @@ STATUS_LABELS = {
     RegionResultStatus.APPROVED: "已审核通过",
     RegionResultStatus.RETURNED: "已退回",
 }
-RESULT_STATUS_LABELS = {
-    ResultStatus.PROPOSED: "拟评定",
-    ResultStatus.OBJECTED: "有异议",
-    ResultStatus.EFFECTIVE: "已生效",
-}
 
 
 class PublicationError(ValueError):

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
 from agri_credit.auth.scopes import in_scope, region_in_scope
 from models import (
+    RESULT_STATUS_LABELS,
     AgriEntity,
     Household,
     Objection,
@@ -151,7 +152,7 @@ def village_results(run_id: int, code: str):
         window_open=publication.in_objection_window(rating, today),
         published_on=publication.published_on(rating),
         status_labels=publication.STATUS_LABELS,
-        result_status_labels=publication.RESULT_STATUS_LABELS,
+        result_status_labels=RESULT_STATUS_LABELS,
         form=PublishForm(),
         days=current_app.config.get("PUBLICITY_DAYS", publication.PUBLICITY_DAYS),
         today=today,

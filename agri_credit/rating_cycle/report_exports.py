@@ -36,27 +36,23 @@ from agri_credit.auth.scopes import in_scope
 from agri_credit.ratings.rules import fmt
 from models import (
     ENTITY_TYPE_LABELS,
+    RESULT_STATUS_LABELS,
+    RUN_STATUS_LABELS,
     AgriEntity,
     Household,
     RatingResult,
-    ResultStatus,
     User,
     db,
     mask_id,
 )
 
-from .reports import GATED, RUN_STATUS_LABELS, UNGRADED, RunFigures, grade_colours
+from .reports import GATED, UNGRADED, RunFigures, grade_colours
 
 FONT_FILES = {
     "regular": "@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf",
     "bold": "@expo-google-fonts/noto-sans-sc/700Bold/NotoSansSC_700Bold.ttf",
 }
 FONT, FONT_BOLD = "NotoSansSC", "NotoSansSC-Bold"
-RESULT_STATUS_LABELS = {
-    ResultStatus.PROPOSED: "拟评定",
-    ResultStatus.OBJECTED: "有异议",
-    ResultStatus.EFFECTIVE: "已生效",
-}
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

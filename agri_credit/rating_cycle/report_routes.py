@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
-from models import RatingRun, db
+from models import RUN_STATUS_LABELS, RatingRun, db
 
 from . import bp
 from .report_exports import (
@@ -23,7 +23,6 @@ from .report_exports import (
     results_workbook,
 )
 from .reports import (
-    RUN_STATUS_LABELS,
     closest_villages,
     default_run,
     grade_chart,

@@ -37,11 +37,6 @@ UNGRADED = "未达标"  # scored below the lowest grade
 GATED = "一票否决"  # disqualified by a gate whatever the score
 CREDIT_COLOURS = ("#1b7a3d", "#43a047", "#9ccc65", "#c5e1a5")
 UNGRADED_COLOUR, GATED_COLOUR = "#b0bec5", "#e57373"
-RUN_STATUS_LABELS = {
-    RunStatus.PROPOSED: "拟评定",
-    RunStatus.APPROVED: "已审批",
-    RunStatus.SUPERSEDED: "已被重新评定取代",
-}
 CLOSEST_LIMIT = 10
 
 

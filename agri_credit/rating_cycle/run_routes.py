@@ -25,6 +25,8 @@ from agri_credit.ratings.rules import METRIC_LABELS, Indicator
 from agri_credit.ratings.rules import RuleSet as Rules
 from models import (
     ENTITY_TYPE_LABELS,
+    RESULT_STATUS_LABELS,
+    RUN_STATUS_LABELS,
     AgriEntity,
     EntityType,
     Household,
@@ -33,7 +35,6 @@ from models import (
     Region,
     RegionLevel,
     RegionRating,
-    ResultStatus,
     Role,
     RuleSet,
     RunStatus,
@@ -59,16 +60,6 @@ SORTS = {
     "-score": (RatingResult.score.desc(), RatingResult.id),
     "score": (RatingResult.score, RatingResult.id),
     "name": (func.coalesce(Household.head_name, AgriEntity.name), RatingResult.id),
-}
-RUN_STATUS_LABELS = {
-    RunStatus.PROPOSED: _l("待审定"),
-    RunStatus.APPROVED: _l("已审定"),
-    RunStatus.SUPERSEDED: _l("已被重新评定取代"),
-}
-RESULT_STATUS_LABELS = {
-    ResultStatus.PROPOSED: _l("拟评定"),
-    ResultStatus.OBJECTED: _l("有异议"),
-    ResultStatus.EFFECTIVE: _l("已生效"),
 }
 # The metrics shown in the area tables, in this order.
 VILLAGE_METRICS = (

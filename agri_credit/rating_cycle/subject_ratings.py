@@ -9,9 +9,7 @@ from typing import Literal
 
 from sqlalchemy import select
 
-from models import RatingResult, RatingRun, RunStatus, db
-
-from .publication import RESULT_STATUS_LABELS
+from models import RESULT_STATUS_LABELS, RatingResult, RatingRun, RunStatus, db
 
 RatedKind = Literal["household", "entity"]
 _LINKS = {"household": RatingResult.household_id, "entity": RatingResult.entity_id}
