@@ -126,6 +126,20 @@ def test_copy_makes_a_draft_of_the_next_version(as_office, users):
     assert versions == [1, 2, 3]
 
 
+def test_two_copies_numbered_alike_keep_one_and_explain_the_other(users, monkeypatch):
+    default = ensure_default_rule_set(f.COUNTY)
+    db.session.commit()
+    first = copy_as_new_version(default, users["office"])
+    db.session.commit()
+    # The second clicker read the newest version before the first copy was written.
+    monkeypatch.setattr("agri_credit.rating_cycle.rulesets.next_version", lambda source: 2)
+    with pytest.raises(RuleSetRefused, match="第 2 版刚刚由他人创建"):
+        copy_as_new_version(default, users["office"])
+    db.session.commit()  # the session is still usable; nothing else was lost
+    versions = db.session.scalars(select(RuleSet.version).order_by(RuleSet.version)).all()
+    assert versions == [1, 2] and first.version == 2
+
+
 def test_editing_a_draft_changes_points_bands_grades_thresholds_and_gates(as_office, users):
     draft = a_draft(users)
     payload = form_payload(

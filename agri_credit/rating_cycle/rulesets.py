@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from itertools import groupby
 
 from sqlalchemy import Select, event, func, inspect, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from agri_credit.audit import record_event
 from agri_credit.auth.scopes import in_scope
@@ -209,8 +210,14 @@ def copy_as_new_version(source: RuleSet, user: User) -> RuleSet:
         notes=f"复制自第 {source.version} 版",
         created_by_id=user.id,
     )
-    db.session.add(draft)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a clash rolls back this insert only
+            db.session.add(draft)
+    except IntegrityError:
+        # Someone else numbered a copy the same between our read and our write.
+        raise RuleSetRefused(
+            f"「{source.name}」第 {draft.version} 版刚刚由他人创建，请刷新页面后重试"
+        ) from None
     record_event(
         "ruleset.copy",
         "rule_set",
