@@ -13,16 +13,21 @@ from agri_credit.demo.loader import DemoSeedError, load_demo_county
 from agri_credit.households.completeness import assess_households
 from models import (
     AgriEntity,
+    CreditRepair,
     Household,
     HouseholdAsset,
     HouseholdLiability,
     HouseholdMember,
+    Objection,
+    ObjectionStatus,
     ProductionItem,
+    RatingResult,
     RatingRun,
     Region,
     RegionLevel,
     RegionRating,
     RegionResultStatus,
+    RepairStatus,
     Role,
     RuleSet,
     RuleSetStatus,
@@ -303,6 +308,9 @@ def test_seed_demo_command_loads_the_county(runner):
     assert result.exit_code == 0, result.output
     assert "300 households" in result.output
     assert db.session.scalar(select(func.count()).select_from(Household)) == 300
+    # The departments' penalty lists give the office one credit repair to decide.
+    repair = db.session.scalar(select(CreditRepair))
+    assert repair.status == RepairStatus.PENDING and repair.record_kind == "penalty"
 
 
 def test_seed_demo_starts_the_first_rating_cycle(runner):
@@ -318,6 +326,10 @@ def test_seed_demo_starts_the_first_rating_cycle(runner):
     ).all()
     assert published == [cadre.scope_code]
     assert f"village {cadre.scope_code} under 公示" in result.output
+    objection = db.session.scalar(select(Objection))
+    assert objection.status == ObjectionStatus.OPEN
+    objected = db.session.get(RatingResult, objection.result_id)
+    assert objected.village_code == cadre.scope_code and objected.status == "objected"
 
 
 def test_seed_demo_without_ratings_leaves_the_cycle_to_the_user(runner):

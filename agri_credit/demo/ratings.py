@@ -1,20 +1,32 @@
 """The demo county's first rating cycle: the default 评定办法 published for the county office,
-a rating run of the whole county as of the demo date, and the demo cadre's village put under
-公示, so every page of the cycle has something to show on a fresh `make run`."""
+a rating run of the whole county as of the demo date, the demo cadre's village put under
+公示 with one household objecting, and one credit-repair application waiting for a decision,
+so every page of the cycle has something to show on a fresh `make run`."""
 
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
 
+from agri_credit.rating_cycle.objections import raise_objection
 from agri_credit.rating_cycle.publication import (
     publication_blockers,
     publish_village,
     region_rating,
 )
+from agri_credit.rating_cycle.repairs import apply_for_repair, earliest_repair_on
 from agri_credit.rating_cycle.rulesets import ensure_default_rule_set
 from agri_credit.rating_cycle.runs import start_run
-from models import RatingRun, User, db
+from models import (
+    Household,
+    PublicRecord,
+    PublicRecordKind,
+    RatingResult,
+    RatingRun,
+    SubjectKey,
+    User,
+    db,
+)
 
 
 class DemoRatingError(RuntimeError):
@@ -26,14 +38,14 @@ class DemoRatingSummary:
     run_id: int
     households: int
     published_village: str | None
+    objections: int = 0
+    repairs: int = 0
 
     def __str__(self) -> str:
         text = f"rating run {self.run_id} over {self.households:,} households"
-        return (
-            f"{text}, village {self.published_village} under 公示"
-            if self.published_village
-            else text
-        )
+        if self.published_village:
+            text += f", village {self.published_village} under 公示"
+        return f"{text}, {self.objections} objection(s), {self.repairs} repair application(s)"
 
 
 def _user(username: str) -> User:
@@ -53,10 +65,66 @@ def rate_demo_county(
     db.session.commit()
     run: RatingRun = start_run(office_user.scope_code, as_of.year, as_of, rule_set, office_user)
     rating = region_rating(run.id, cadre_user.scope_code)
-    published = None
+    published, objections = None, 0
     if rating is not None and not publication_blockers(run, rating):
         publish_village(run, rating, cadre_user, publish_on)
         db.session.commit()
         published = rating.region_code
+        objections = _object_to_the_lowest_result(run, published, cadre_user, publish_on)
+    repairs = _apply_for_one_repair(office_user, publish_on)
     households = int(run.summary["household"]["total"])
-    return DemoRatingSummary(run.id, households, published)
+    return DemoRatingSummary(run.id, households, published, objections, repairs)
+
+
+def _object_to_the_lowest_result(run: RatingRun, village: str, cadre: User, today: date) -> int:
+    """The household with the lowest score in the published village objects, as a family
+    that believes a bank's record is wrong would."""
+    row = db.session.execute(
+        select(RatingResult, Household)
+        .join(Household, Household.id == RatingResult.household_id)
+        .where(RatingResult.run_id == run.id, RatingResult.village_code == village)
+        .order_by(RatingResult.score, RatingResult.id)
+        .limit(1)
+    ).first()
+    if row is None:
+        return 0
+    result, household = row
+    raise_objection(
+        result,
+        raised_by_name=household.head_name,
+        contact=household.phone,
+        reason="本户去年的贷款已按期还清，评分中的逾期记录与实际不符，请核实银行数据。",
+        user=cadre,
+        today=today,
+    )
+    db.session.commit()
+    return 1
+
+
+def _apply_for_one_repair(office: User, today: date) -> int:
+    """A credit-repair application for the oldest current 行政处罚 of a household with a file,
+    filed by the county office on the household's behalf."""
+    records = db.session.scalars(
+        select(PublicRecord)
+        .join(SubjectKey, SubjectKey.id == PublicRecord.subject_key_id)
+        .where(
+            PublicRecord.superseded_by_id.is_(None),
+            PublicRecord.kind == PublicRecordKind.PENALTY,
+            SubjectKey.household_id.is_not(None),
+        )
+        .order_by(PublicRecord.decided_on, PublicRecord.id)
+        .limit(20)
+    )
+    for record in records:
+        if earliest_repair_on(record) > today:
+            continue
+        apply_for_repair(
+            record,
+            commitment="本人已按处罚决定履行全部义务，承诺今后守法经营，如有违反愿承担相应责任。",
+            evidence="已缴清罚款，附缴款凭证；村委会出具整改情况说明。",
+            user=office,
+            today=today,
+        )
+        db.session.commit()
+        return 1
+    return 0
