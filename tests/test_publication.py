@@ -256,12 +256,12 @@ def test_entity_file_lists_its_ratings_and_a_new_file_says_it_has_none(
 def test_command_applies_effective_results(runner, users, village):
     pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], date.today() - timedelta(days=10))
     db.session.commit()
-    result = runner.invoke(args=["rating_cycle", "ratings-apply-effective"])
+    result = runner.invoke(args=["ratings-apply-effective"])
     assert result.exit_code == 0, result.output
     assert "3 results took effect" in result.output
     db.session.expire_all()
     assert village["yang"].credit_grade == "AAA"
-    again = runner.invoke(args=["rating_cycle", "ratings-apply-effective"])
+    again = runner.invoke(args=["ratings-apply-effective"])
     assert "0 results took effect" in again.output
 
 

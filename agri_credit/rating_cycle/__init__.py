@@ -6,7 +6,7 @@ from the database, stores its results and serves the pages around them."""
 
 from flask import Blueprint
 
-bp = Blueprint("rating_cycle", __name__, url_prefix="/ratings")
+bp = Blueprint("rating_cycle", __name__, url_prefix="/ratings", cli_group=None)
 
 from . import (  # noqa: E402,F401
     publication_routes,

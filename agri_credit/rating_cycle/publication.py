@@ -340,7 +340,7 @@ def apply_effective_results(today: date) -> int:
 
 def refresh_effective_results(today: date) -> None:
     """Results whose 公示 is over take effect when anyone opens a page that shows grades
-    (cheap when nothing is due); `flask rating_cycle ratings-apply-effective` does the same
+    (cheap when nothing is due); `flask ratings-apply-effective` does the same
     from cron. Commits."""
     apply_effective_results(today)
     db.session.commit()
