@@ -19,7 +19,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -239,7 +239,31 @@ def child(url: str, user_id: int, rule_set_id: int) -> None:
                     "peak_mb": peak_rss_mb(),
                 }
             )
+        figures.append(time_exports(run, user, app.config["ASSET_ROOT"]))
     print("FIGURES " + json.dumps(figures), flush=True)
+
+
+def time_exports(run, user: User, asset_root) -> dict:
+    """The dashboard's two downloads for the whole county: the XLSX of every result and the
+    PDF report, each from reading the run to the finished bytes."""
+    from agri_credit.rating_cycle.report_exports import report_pdf, results_frame, results_workbook
+    from agri_credit.rating_cycle.reports import run_figures
+
+    started = time.perf_counter()
+    figures = run_figures(run, user)
+    results = results_frame(figures, user)
+    xlsx = results_workbook(figures, results, datetime.now())
+    xlsx_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    pdf = report_pdf(run_figures(run, user), asset_root, datetime.now())
+    return {
+        "xlsx_seconds": xlsx_seconds,
+        "xlsx_rows": len(results),
+        "xlsx_mb": len(xlsx) / 1e6,
+        "pdf_seconds": time.perf_counter() - started,
+        "pdf_kb": len(pdf) / 1e3,
+        "peak_mb": peak_rss_mb(),
+    }
 
 
 def run(label: str, url: str, households: int) -> None:
@@ -274,7 +298,7 @@ def run(label: str, url: str, households: int) -> None:
     if line is None:
         print(result.stdout[-2000:], result.stderr[-4000:])
         raise SystemExit(f"{label}: the rating child failed")
-    first, again = json.loads(line[len("FIGURES ") :])
+    first, again, exports = json.loads(line[len("FIGURES ") :])
     for name, fig in (("run", first), ("re-run", again)):
         verdict = "OK" if fig["seconds"] < TARGET_SECONDS else f"OVER {TARGET_SECONDS:.0f} s"
         print(
@@ -287,6 +311,13 @@ def run(label: str, url: str, households: int) -> None:
         )
     same = "same" if first["digest"] == again["digest"] else "DIFFERENT"
     print(f"{label:10} input digest of the re-run: {same} ({first['digest'][:12]}…)")
+    print(
+        f"{label:10} exports: XLSX of {exports['xlsx_rows']:,} results in "
+        f"{exports['xlsx_seconds']:.1f} s ({exports['xlsx_mb']:.1f} MB), PDF report in "
+        f"{exports['pdf_seconds']:.1f} s ({exports['pdf_kb']:.0f} KB); peak RSS "
+        f"{exports['peak_mb']:.0f} MB",
+        flush=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
