@@ -4,6 +4,7 @@ import inline or on a real RQ worker with progress, error report, rollback, scop
 import io
 import re
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,39 @@ def test_a_lost_worker_job_fails_the_batch_and_nothing_lands(client, users, redi
     db.session.expire_all()
     assert "中断" in db.session.get(ImportBatch, batch.id).message
     assert db.session.scalar(select(func.count()).select_from(UtilityRecord)) == 0
+
+
+# ---- uploads left waiting -------------------------------------------------------------------
+
+
+def test_an_upload_never_mapped_is_deleted_after_a_day_with_its_file(app, client, users):
+    login(client, "office_county")
+    upload(client, csv_bytes(power_rows(f.make_id_number())))
+    upload(client, csv_bytes(power_rows(f.make_id_number())))
+    old, fresh = db.session.scalars(select(ImportBatch).order_by(ImportBatch.id)).all()
+    old_id, fresh_id = old.id, fresh.id
+    folder = Path(app.instance_path) / "imports"
+    assert (folder / f"batch-{old_id}.upload").exists()
+    old.created_at -= timedelta(hours=25)
+    db.session.commit()
+
+    assert client.get("/data/imports/new").status_code == 200  # opening the page purges
+    db.session.expire_all()
+    assert list(db.session.scalars(select(ImportBatch.id))) == [fresh_id]
+    assert not (folder / f"batch-{old_id}.upload").exists()
+    assert (folder / f"batch-{fresh_id}.upload").exists()
+    assert client.get(f"/data/imports/{old_id}/mapping").status_code == 404
+
+
+def test_purge_command_deletes_waiting_uploads_older_than_asked(app, client, runner, users):
+    login(client, "office_county")
+    upload(client, csv_bytes(power_rows(f.make_id_number())))
+    batch = db.session.scalar(select(ImportBatch))
+    batch_id = batch.id
+    batch.created_at -= timedelta(hours=3)
+    db.session.commit()
+    assert "0 abandoned upload(s) deleted" in runner.invoke(args=["purge-abandoned-uploads"]).output
+    result = runner.invoke(args=["purge-abandoned-uploads", "--hours", "2"])
+    assert "1 abandoned upload(s) deleted" in result.output
+    assert db.session.scalar(select(func.count()).select_from(ImportBatch)) == 0
+    assert list((Path(app.instance_path) / "imports").glob(f"batch-{batch_id}.*")) == []

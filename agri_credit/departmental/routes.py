@@ -21,9 +21,9 @@ from sqlalchemy import select
 
 from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import in_scope, region_in_scope
-from models import SOURCE_LABELS, BatchStatus, ColumnMapping, ImportBatch, Role, db
+from models import SOURCE_LABELS, BatchStatus, ColumnMapping, ImportBatch, Role, db, utcnow
 
-from . import batches, bp, jobs
+from . import batches, bp, jobs, uploads
 from .forms import DepartmentUploadForm, chosen_columns, mapping_errors, mapping_form
 from .importer import BatchRefused, create_batch, earlier_import_of, rollback_batch
 from .parsing import UnreadableFile, preview, sniff
@@ -35,14 +35,8 @@ PAGE_SIZE = 20
 UPLOAD_LIMIT = 512 * 1024 * 1024
 
 
-def upload_folder() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def pending_path(batch: ImportBatch) -> Path:
-    return upload_folder() / f"batch-{batch.id}.upload"
+def _folder() -> Path:
+    return uploads.upload_folder(current_app.instance_path)
 
 
 def _batch_or_404(batch_id: int) -> ImportBatch:
@@ -80,8 +74,10 @@ def upload():
     request.max_content_length = UPLOAD_LIMIT
     form = DepartmentUploadForm(source=request.args.get("source"))
     file_error = None
+    if request.method == "GET" and uploads.purge_abandoned_uploads(_folder(), utcnow()):
+        db.session.commit()
     if form.validate_on_submit():
-        token = upload_folder() / f"upload-{uuid.uuid4().hex}.tmp"
+        token = _folder() / f"upload-{uuid.uuid4().hex}.tmp"
         form.file.data.save(token)
         try:
             batch, _info = create_batch(
@@ -96,7 +92,7 @@ def upload():
             token.unlink(missing_ok=True)
             file_error = str(exc)
         else:
-            token.rename(pending_path(batch))
+            token.rename(uploads.pending_path(_folder(), batch.id))
             return redirect(url_for("departmental.mapping", batch_id=batch.id))
     return render_template(
         "departmental/upload.html", form=form, file_error=file_error, sources=SOURCE_LABELS
@@ -111,7 +107,7 @@ def mapping(batch_id: int):
         return redirect(url_for("departmental.batch", batch_id=batch.id))
     if batch.user_id != current_user.id:
         abort(404)  # an upload waiting for its mapping is its uploader's alone
-    path = pending_path(batch)
+    path = uploads.pending_path(_folder(), batch.id)
     if not path.exists():
         flash(_("上传的文件已不存在，请重新上传。"), "warning")
         return redirect(url_for("departmental.upload", source=batch.source))
