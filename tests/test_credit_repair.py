@@ -106,6 +106,13 @@ def test_application_records_commitment_and_decision_date(users, penalised):
         _apply(penalised["record"], users, today=date(2025, 5, 9))
 
 
+def test_a_record_past_the_five_year_rule_needs_no_repair(users, penalised):
+    record = penalised["record"]  # decided 15 January 2025, no end date: ends at the decision
+    with pytest.raises(RepairRefused, match="已超过5年保存期"):
+        _apply(record, users, today=date(2030, 1, 16))
+    assert _apply(record, users, today=date(2030, 1, 15)).status == RepairStatus.PENDING
+
+
 def test_only_negative_records_can_be_repaired(users, penalised):
     batch = d.make_batch(Source.PUBLIC_RECORD, users["office"])
     honour = d.public_record(penalised["key"], batch, "honour", "市级文明户", date(2024, 1, 1))

@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+from agri_credit.departmental.retention import in_use
 from agri_credit.rating_cycle.objections import raise_objection
 from agri_credit.rating_cycle.publication import (
     publication_blockers,
@@ -102,8 +103,9 @@ def _object_to_the_lowest_result(run: RatingRun, village: str, cadre: User, toda
 
 
 def _apply_for_one_repair(office: User, today: date) -> int:
-    """A credit-repair application for the oldest current 行政处罚 of a household with a file,
-    filed by the county office on the household's behalf."""
+    """A credit-repair application for the newest 行政处罚 still in use (within the five-year
+    rule) whose minimum display period is over, of a household with a file, filed by the
+    county office on the household's behalf."""
     records = db.session.scalars(
         select(PublicRecord)
         .join(SubjectKey, SubjectKey.id == PublicRecord.subject_key_id)
@@ -111,9 +113,10 @@ def _apply_for_one_repair(office: User, today: date) -> int:
             PublicRecord.superseded_by_id.is_(None),
             PublicRecord.kind == PublicRecordKind.PENALTY,
             SubjectKey.household_id.is_not(None),
+            in_use(PublicRecord, today),
         )
-        .order_by(PublicRecord.decided_on, PublicRecord.id)
-        .limit(20)
+        .order_by(PublicRecord.decided_on.desc(), PublicRecord.id)
+        .limit(50)
     )
     for record in records:
         if earliest_repair_on(record) > today:

@@ -267,6 +267,10 @@ def apply_for_repair(
         raise RepairRefused("只有行政处罚、失信被执行人等失信记录可以申请信用修复")
     if record.superseded_by_id is not None:
         raise RepairRefused("该记录已被部门更新，请对最新版本申请")
+    if not db.session.scalar(
+        select(exists().where(PublicRecord.id == record.id, in_use(PublicRecord, today)))
+    ):
+        raise RepairRefused("该记录已超过5年保存期，不再使用和展示，无需申请信用修复")
     earliest = earliest_repair_on(record, min_months)
     if today < earliest:
         months = min_months_for(record, min_months)
