@@ -191,6 +191,39 @@ def test_a_gate_switched_off_can_be_switched_on_in_the_next_version(as_office, u
     assert [g.key for g in rules_of(nxt).gates] == ["dishonest"]
 
 
+def test_an_indicator_left_out_must_have_its_points_moved_and_can_come_back(as_office, users):
+    draft = a_draft(users)
+    payload = form_payload(draft)
+    del payload[field_for(draft, "农户·合作社入股 计入评分")]  # untick 合作社入股 (4 points)
+    page = as_office.post(f"/ratings/rule-sets/{draft.id}/edit", data=payload)
+    assert "农户指标分值合计 96 分，应为 100 分" in page.get_data(as_text=True)
+
+    payload[field_for(draft, "农户·家庭纯收入 分值")] = "18"
+    payload[field_for(draft, "农户·家庭纯收入 第6档得分")] = "18"
+    response = as_office.post(f"/ratings/rule-sets/{draft.id}/edit", data=payload)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.refresh(draft)
+    kept = rules_of(draft).household_indicators
+    assert "coop_shares" not in [i.key for i in kept]
+    assert {i.key: i.points for i in kept}["net_income"] == 18
+
+    # The next version offers it again, unticked, with the default's bands.
+    publish(draft, users["office"])
+    nxt = copy_as_new_version(draft, users["office"])
+    db.session.commit()
+    payload = form_payload(nxt)
+    assert field_for(nxt, "农户·合作社入股 计入评分") not in payload
+    payload[field_for(nxt, "农户·合作社入股 计入评分")] = "y"
+    payload[field_for(nxt, "农户·家庭纯收入 分值")] = "14"
+    payload[field_for(nxt, "农户·家庭纯收入 第6档得分")] = "14"
+    assert as_office.post(f"/ratings/rule-sets/{nxt.id}/edit", data=payload).status_code == 302
+    db.session.refresh(nxt)
+    assert [i.key for i in rules_of(nxt).household_indicators][-1] == "coop_shares"
+    assert rules_of(nxt).household_indicators[-1] == next(
+        i for i in default_rule_set().household_indicators if i.key == "coop_shares"
+    )
+
+
 def test_invalid_edit_is_refused_with_reasons_in_chinese(as_office, users):
     draft = a_draft(users)
     before = dict(draft.body)

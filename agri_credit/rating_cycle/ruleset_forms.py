@@ -1,8 +1,9 @@
 """The form that edits a draft rule set, built from the draft's own rules.
 
 Every indicator keeps its method and number of bands; the office changes what a county's
-评定办法 changes from year to year: each indicator's points, its band edges and the points of
-each band (or of each category), the grade cut-offs, the village / township / county
+评定办法 changes from year to year: which indicators count (one of the default sheet's that a
+version left out can be taken up again), each indicator's points, its band edges and the
+points of each band (or of each category), the grade cut-offs, the village / township / county
 thresholds (on or off, comparison and percent), which gates apply and at what value, and
 which kinds of negative record disqualify. Bands are edited as edges, so they stay
 contiguous: band k runs from edge k to edge k+1, the outer edges blank for "unbounded".
@@ -85,6 +86,7 @@ def _number(label: str, required: bool = True) -> NumberField:
 @dataclass
 class IndicatorFields:
     indicator: Indicator
+    on: str  # 计入评分: unticked, the indicator leaves this version
     points: str
     lower: str | None = None  # the first band's lower edge
     bands: list[tuple[str, str]] = field(default_factory=list)  # (upper edge, points)
@@ -162,16 +164,30 @@ def _gate_candidates(rules: Rules) -> list[tuple[Gate, bool]]:
     return current + [(g, False) for g in default_rule_set().gates if g.key not in keys]
 
 
+def _indicator_candidates(rules: Rules) -> list[tuple[str, list[tuple[Indicator, bool]]]]:
+    """Per sheet, its indicators (on), then the default sheet's indicators it has dropped
+    (off), so an indicator left out of one version can be taken up again in the next."""
+    defaults = dict(sheets(default_rule_set()))
+    out = []
+    for title, indicators in sheets(rules):
+        keys = {i.key for i in indicators}
+        dropped = [i for i in defaults.get(title, ()) if i.key not in keys]
+        out.append((title, [(i, True) for i in indicators] + [(i, False) for i in dropped]))
+    return out
+
+
 def draft_form(rules: Rules, notes: str = "") -> tuple[type[FlaskForm], Layout, dict[str, Any]]:
     attrs: dict[str, Any] = {}
     values: dict[str, Any] = {}
 
     sheet_layouts = []
-    for s, (title, indicators) in enumerate(sheets(rules)):
+    for s, (title, candidates) in enumerate(_indicator_candidates(rules)):
         rows = []
-        for i, ind in enumerate(indicators):
+        for i, (ind, on) in enumerate(candidates):
             prefix = f"s{s}_i{i}"
-            fields = IndicatorFields(ind, f"{prefix}_points")
+            fields = IndicatorFields(ind, f"{prefix}_on", f"{prefix}_points")
+            attrs[fields.on] = BooleanField(f"{title}·{ind.label} 计入评分")
+            values[fields.on] = on
             attrs[fields.points] = _number(f"{title}·{ind.label} 分值")
             values[fields.points] = ind.points
             if ind.method in (BANDS, RELATIVE):
@@ -272,14 +288,18 @@ def _indicator(fields: IndicatorFields, data: dict[str, Any]) -> Indicator:
     return replace(ind, **changes)
 
 
+def _included(sheet: SheetFields, data: dict[str, Any]) -> tuple[Indicator, ...]:
+    return tuple(_indicator(f, data) for f in sheet.indicators if data.get(f.on))
+
+
 def rules_from_form(rules: Rules, layout: Layout, data: dict[str, Any]) -> Rules:
     """The draft's rules with the form's values; RuleSetRefused when a switched-on threshold
     or gate has no value (everything else is left to `validate`)."""
     problems = []
     household, *entity_layouts = layout.sheets
-    households = tuple(_indicator(f, data) for f in household.indicators)
+    households = _included(household, data)
     entity_sheets = tuple(
-        EntitySheet(sheet.entity_type, tuple(_indicator(f, data) for f in fields.indicators))
+        EntitySheet(sheet.entity_type, _included(fields, data))
         for sheet, fields in zip(rules.entity_sheets, entity_layouts, strict=True)
     )
 
