@@ -15,6 +15,9 @@ from agri_credit.demo.accounts import display_width, pad
 from agri_credit.demo.departments import reference_date, write_department_files
 from agri_credit.demo.loader import DemoSeedError, generate_demo, load_demo_county
 from agri_credit.demo.ratings import DemoRatingError, rate_demo_county
+from agri_credit.rating_cycle.objections import ObjectionRefused
+from agri_credit.rating_cycle.publication import PublicationError
+from agri_credit.rating_cycle.repairs import RepairRefused
 from agri_credit.rating_cycle.runs import RunRefused
 from models import Household, db, generate_master_key
 
@@ -98,7 +101,14 @@ def seed_demo(
             seed=seed, households=households, as_of=day, departmental=not without_departmental
         )
         rating = None if without_ratings else rate_demo_county(day, publish_on=date.today())
-    except (DemoSeedError, DemoRatingError, RunRefused) as exc:
+    except (
+        DemoSeedError,
+        DemoRatingError,
+        RunRefused,
+        PublicationError,
+        ObjectionRefused,
+        RepairRefused,
+    ) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Demo county loaded in {time.perf_counter() - started:.1f}s: {summary}")
     if rating:

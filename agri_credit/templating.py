@@ -1,13 +1,13 @@
 """Jinja filters and globals shared by every template."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from flask import Flask, request, url_for
 from flask_babel import get_locale
 
-from models import ENTITY_TYPE_LABELS, ROLE_LABELS, Permission, Role
+from models import ENTITY_TYPE_LABELS, ROLE_LABELS, Permission, Role, local_date
 
 
 def money(value: Decimal | float | None) -> str:
@@ -30,11 +30,17 @@ def amount(value: Decimal | float | int | None) -> str:
 
 
 def isodate(value: date | datetime | None) -> str:
+    """A date as 2026-12-02; a (naive UTC) timestamp as the server's local 2026-12-02 21:45."""
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return value.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
     return value.isoformat()
+
+
+def localdate(value: datetime | None) -> str:
+    """The server's local calendar date of a naive-UTC timestamp."""
+    return "—" if value is None else local_date(value).isoformat()
 
 
 def url_with(**changes: Any) -> str:
@@ -48,7 +54,9 @@ def url_with(**changes: Any) -> str:
 
 
 def register_template_helpers(app: Flask) -> None:
-    app.jinja_env.filters.update(money=money, amount=amount, isodate=isodate, thousands=thousands)
+    app.jinja_env.filters.update(
+        money=money, amount=amount, isodate=isodate, localdate=localdate, thousands=thousands
+    )
     app.jinja_env.globals.update(
         url_with=url_with,
         Role=Role,

@@ -1,7 +1,15 @@
 """The data layer. Import models from here; this package imports nothing else of ours."""
 
 from .audit import AuditEvent
-from .base import NAMING_CONVENTION, Base, db, refresh_planner_statistics, utcnow
+from .base import (
+    NAMING_CONVENTION,
+    Base,
+    db,
+    local_date,
+    refresh_planner_statistics,
+    utc_start_of,
+    utcnow,
+)
 from .credit_records import NEGATIVE, POSITIVE, CreditRecord
 from .departmental import (
     BATCH_STATUS_LABELS,
@@ -139,5 +147,7 @@ __all__ = [
     "generate_master_key",
     "mask_id",
     "refresh_planner_statistics",
+    "local_date",
+    "utc_start_of",
     "utcnow",
 ]

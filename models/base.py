@@ -1,7 +1,7 @@
 """The declarative base and the `db` handle shared by every model module."""
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event, text
@@ -29,6 +29,21 @@ db = SQLAlchemy(model_class=Base)
 def utcnow() -> datetime:
     """Naive UTC timestamp; both SQLite and PostgreSQL columns store it as-is."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+# Calendar dates (公示 periods, due dates, "today") are the server's local dates, as
+# `date.today()` reads them; timestamps are naive UTC. These two convert between them, so a
+# date compared with a timestamp means the same day whatever zone the server runs in.
+
+
+def local_date(moment: datetime) -> date:
+    """The server's local calendar date of a naive-UTC timestamp."""
+    return moment.replace(tzinfo=UTC).astimezone().date()
+
+
+def utc_start_of(day: date) -> datetime:
+    """The naive-UTC instant at which the server's local `day` begins."""
+    return datetime.combine(day, time()).astimezone(UTC).replace(tzinfo=None)
 
 
 @event.listens_for(Engine, "connect")

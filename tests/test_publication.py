@@ -2,13 +2,15 @@
 notice shows names and grades only, results take effect once the period is over, the
 township and county approve up the tree, and certificates print for effective results."""
 
-from datetime import date, timedelta
+import time
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from agri_credit.rating_cycle import approvals, publication
 from agri_credit.rating_cycle.approvals import ReviewRefused
+from agri_credit.templating import isodate
 from models import (
     AuditEvent,
     Objection,
@@ -207,6 +209,25 @@ def test_results_take_effect_the_day_after_the_period(users, village):
     assert publication.apply_effective_results(date(2026, 3, 20)) == 0  # idempotent
 
 
+@pytest.fixture
+def new_york(monkeypatch):
+    """The server's local zone set behind UTC, as a machine abroad would have it."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_notice_period_starts_on_the_local_day_it_was_published(new_york, users, village):
+    rating = village["tree"][f.VILLAGE_A]
+    publication.publish_village(village["run"], rating, users["cadre"], date(2026, 3, 1))
+    rating.published_at = datetime(2026, 3, 2, 1, 0)  # 20:00 on 1 March in New York, as UTC
+    assert publication.published_on(rating) == date(2026, 3, 1)
+    assert publication.in_objection_window(rating, date(2026, 3, 1))
+    assert isodate(rating.published_at) == "2026-03-01 20:00"
+
+
 def test_an_old_run_taking_effect_late_keeps_a_newer_grade(users, village):
     village["yang"].credit_grade, village["yang"].credit_grade_year = "AA", 2026
     publication.publish_village(
@@ -247,10 +268,21 @@ def test_entity_file_lists_its_ratings_and_a_new_file_says_it_has_none(
     as_cadre, users, cipher, village
 ):
     page = as_cadre.get(f"/entities/{village['coop'].id}").get_data(as_text=True)
-    assert "信用评定" in page and "AA" in page[page.index('id="ratings"') :]
+    ratings = page[page.index('id="ratings"') : page.index('id="departmental"')]
+    assert '<span class="badge text-bg-success">AA</span>' in ratings and "72.00" in ratings
+    assert f"/ratings/results/{village['results']['coop'].id}" in ratings
     newcomer = f.make_household(cipher, users["cadre"], head_name="新户")
     db.session.commit()
     assert "尚未参加信用评定" in as_cadre.get(f"/households/{newcomer.id}").get_data(as_text=True)
+
+
+def test_household_list_applies_results_whose_period_is_over(as_cadre, users, village):
+    pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], date.today() - timedelta(days=10))
+    db.session.commit()
+    page = as_cadre.get("/households/?grade=AAA").get_data(as_text=True)
+    assert "杨建国" in page  # the list filters by the grade that has just taken effect
+    db.session.expire_all()
+    assert village["results"]["yang"].status == ResultStatus.EFFECTIVE
 
 
 def test_command_applies_effective_results(runner, users, village):

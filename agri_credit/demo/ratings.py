@@ -6,13 +6,16 @@ so every page of the cycle has something to show on a fresh `make run`."""
 from dataclasses import dataclass
 from datetime import date
 
+from flask import current_app
 from sqlalchemy import select
 
 from agri_credit.departmental.retention import in_use
 from agri_credit.rating_cycle.objections import raise_objection
 from agri_credit.rating_cycle.publication import (
+    PUBLICITY_DAYS,
     publication_blockers,
     publish_village,
+    published_on,
     region_rating,
 )
 from agri_credit.rating_cycle.repairs import apply_for_repair, earliest_repair_on
@@ -68,11 +71,15 @@ def rate_demo_county(
     rating = region_rating(run.id, cadre_user.scope_code)
     published, objections = None, 0
     if rating is not None and not publication_blockers(run, rating):
-        publish_village(run, rating, cadre_user, publish_on)
+        days = current_app.config.get("PUBLICITY_DAYS", PUBLICITY_DAYS)
+        publish_village(run, rating, cadre_user, publish_on, days=days)
         db.session.commit()
         published = rating.region_code
-        objections = _object_to_the_lowest_result(run, published, cadre_user, publish_on)
-    repairs = _apply_for_one_repair(office_user, publish_on)
+        # The window's own first day, so the objection lands whatever the server's zone.
+        opened = published_on(rating) or publish_on
+        objections = _object_to_the_lowest_result(run, published, cadre_user, opened)
+    # As of the demo's date, like its data: the same seed applies for the same record.
+    repairs = _apply_for_one_repair(office_user, as_of)
     households = int(run.summary["household"]["total"])
     return DemoRatingSummary(run.id, households, published, objections, repairs)
 

@@ -38,7 +38,14 @@ def purge_abandoned_uploads(
         )
     )
     if ids:
-        db.session.execute(delete(ImportBatch).where(ImportBatch.id.in_(ids)))
+        # Still pending: a mapping confirmed since the select keeps its batch and its file.
+        ids = list(
+            db.session.scalars(
+                delete(ImportBatch)
+                .where(ImportBatch.id.in_(ids), ImportBatch.status == BatchStatus.PENDING)
+                .returning(ImportBatch.id)
+            )
+        )
     for batch_id in ids:
         pending_path(folder, batch_id).unlink(missing_ok=True)
     for stray in folder.glob("upload-*.tmp"):

@@ -39,7 +39,6 @@ from .services import (
 @bp.route("/")
 @roles_required(*FILE_KEEPERS)
 def index():
-    refresh_effective_results(date.today())  # the list shows and filters by grade
     q = request.args.get("q", "").strip()
     filters = EntityFilters(
         q=q,

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import case, exists, func, select, update
+from sqlalchemy.exc import OperationalError
 
 from agri_credit.audit import record_event
 from agri_credit.ratings.rules import RuleSet as Rules
@@ -33,6 +35,7 @@ from models import (
     RunStatus,
     User,
     db,
+    local_date,
     mask_id,
     utcnow,
 )
@@ -207,7 +210,8 @@ def publish_village(
 
 
 def published_on(rating: RegionRating) -> date | None:
-    return rating.published_at.date() if rating.published_at else None
+    """The local day the 公示 began (published_at is UTC; `today` everywhere is local)."""
+    return local_date(rating.published_at) if rating.published_at else None
 
 
 def in_objection_window(rating: RegionRating, today: date) -> bool:
@@ -340,10 +344,15 @@ def apply_effective_results(today: date) -> int:
 
 def refresh_effective_results(today: date) -> None:
     """Results whose 公示 is over take effect when anyone opens a page that shows grades
-    (cheap when nothing is due); `flask ratings-apply-effective` does the same
-    from cron. Commits."""
-    apply_effective_results(today)
-    db.session.commit()
+    (cheap when nothing is due); `flask ratings-apply-effective` does the same from cron.
+    Commits. A page is only reading: when the database cannot take the write now (SQLite
+    locked by a long import), the results wait for the next page or the cron run."""
+    try:
+        apply_effective_results(today)
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        current_app.logger.warning("Rating results not applied now: the database is busy")
 
 
 def _apply_village(rating: RegionRating, year: int) -> int:

@@ -34,6 +34,7 @@ from models import (
     RunStatus,
     User,
     db,
+    local_date,
 )
 
 from . import approvals, bp, objections, publication
@@ -564,7 +565,7 @@ def certificate(result_id: int):
         grade_label=publication.grade_labels(run).get(result.grade, ""),
         number=certificate_number(run, result),
         office=issuing_office(run),
-        issued_on=(run.approved_at.date() if run.approved_at else _today()),
+        issued_on=(local_date(run.approved_at) if run.approved_at else _today()),
     )
 
 
@@ -586,7 +587,7 @@ def plaque(run_id: int, code: str):
         township=db.session.get(Region, village.parent_code) if village.parent_code else None,
         number=plaque_number(run, rating),
         office=issuing_office(run),
-        issued_on=(rating.reviewed_at.date() if rating.reviewed_at else _today()),
+        issued_on=(local_date(rating.reviewed_at) if rating.reviewed_at else _today()),
     )
 
 

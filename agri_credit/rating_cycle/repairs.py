@@ -11,7 +11,7 @@ repaired through every later version. Others filter with `not_repaired(model)` (
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from pathlib import PurePath
 
 from sqlalchemy import ColumnElement, Select, case, cast, exists, func, null, or_, select, true
@@ -32,6 +32,7 @@ from models import (
     SubjectKey,
     User,
     db,
+    utc_start_of,
     utcnow,
 )
 
@@ -102,7 +103,7 @@ def _approved(as_of: date | None) -> list[ColumnElement[bool]]:
     conditions = [CreditRepair.status == RepairStatus.APPROVED]
     if as_of is not None:
         # "From then on": a rating as of an earlier date still saw the record.
-        conditions.append(CreditRepair.decided_at < datetime.combine(as_of + timedelta(1), time()))
+        conditions.append(CreditRepair.decided_at < utc_start_of(as_of + timedelta(1)))
     return conditions
 
 

@@ -148,9 +148,12 @@ def ensure_default_rule_set(scope_code: str, user: User | None = None) -> RuleSe
             published_by_id=user.id if user else None,
             published_at=utcnow(),
         )
-        db.session.add(row)
-        db.session.flush()
-        return row
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+            return row
+        except IntegrityError:
+            pass  # another request of the same office created it first: use theirs
     newest = db.session.scalar(
         select(RuleSet)
         .where(RuleSet.scope_code == scope_code, RuleSet.status == RuleSetStatus.PUBLISHED)

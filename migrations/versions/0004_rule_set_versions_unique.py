@@ -1,5 +1,9 @@
 """rule set versions unique per office and name
 
+A database holding two rule sets with the same office, name and version (possible before
+this constraint, only through two simultaneous 复制为新版本 clicks) must have one of them
+renumbered before upgrading.
+
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-02 14:00:00
