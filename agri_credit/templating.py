@@ -1,13 +1,13 @@
 """Jinja filters and globals shared by every template."""
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from flask import Flask, request, url_for
 from flask_babel import get_locale
 
-from models import ENTITY_TYPE_LABELS, ROLE_LABELS, Permission, Role, local_date
+from models import ENTITY_TYPE_LABELS, ROLE_LABELS, Permission, Role, local_date, local_time
 
 
 def money(value: Decimal | float | None) -> str:
@@ -34,7 +34,7 @@ def isodate(value: date | datetime | None) -> str:
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+        return local_time(value).strftime("%Y-%m-%d %H:%M")
     return value.isoformat()
 
 

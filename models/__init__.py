@@ -6,6 +6,7 @@ from .base import (
     Base,
     db,
     local_date,
+    local_time,
     refresh_planner_statistics,
     utc_start_of,
     utcnow,
@@ -148,6 +149,7 @@ __all__ = [
     "mask_id",
     "refresh_planner_statistics",
     "local_date",
+    "local_time",
     "utc_start_of",
     "utcnow",
 ]

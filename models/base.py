@@ -36,9 +36,14 @@ def utcnow() -> datetime:
 # date compared with a timestamp means the same day whatever zone the server runs in.
 
 
+def local_time(moment: datetime) -> datetime:
+    """A naive-UTC timestamp in the server's local zone."""
+    return moment.replace(tzinfo=UTC).astimezone()
+
+
 def local_date(moment: datetime) -> date:
     """The server's local calendar date of a naive-UTC timestamp."""
-    return moment.replace(tzinfo=UTC).astimezone().date()
+    return local_time(moment).date()
 
 
 def utc_start_of(day: date) -> datetime:
