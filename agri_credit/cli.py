@@ -15,10 +15,10 @@ from agri_credit.demo.accounts import display_width, pad
 from agri_credit.demo.departments import reference_date, write_department_files
 from agri_credit.demo.loader import DemoSeedError, generate_demo, load_demo_county
 from agri_credit.demo.ratings import DemoRatingError, rate_demo_county
-from agri_credit.rating_cycle.objections import ObjectionRefused
-from agri_credit.rating_cycle.publication import PublicationError
-from agri_credit.rating_cycle.repairs import RepairRefused
-from agri_credit.rating_cycle.runs import RunRefused
+from agri_credit.rating_cycle.objections.services import ObjectionRefused
+from agri_credit.rating_cycle.publication.services import PublicationError
+from agri_credit.rating_cycle.repairs.services import RepairRefused
+from agri_credit.rating_cycle.runs.services import RunRefused
 from models import Household, db, generate_master_key
 
 

@@ -216,7 +216,7 @@ def seed_departmental(seed: int = 4) -> dict[str, int]:
 
 def child(url: str, user_id: int, rule_set_id: int) -> None:
     """Two runs of the county, the second over the same data; print figures as JSON."""
-    from agri_credit.rating_cycle.runs import start_run
+    from agri_credit.rating_cycle.runs.services import start_run
 
     app = bench_app(url)
     figures = []
@@ -246,8 +246,8 @@ def child(url: str, user_id: int, rule_set_id: int) -> None:
 def time_exports(run, user: User, asset_root) -> dict:
     """The dashboard's two downloads for the whole county: the XLSX of every result and the
     PDF report, each from reading the run to the finished bytes."""
-    from agri_credit.rating_cycle.report_exports import report_pdf, results_frame, results_workbook
-    from agri_credit.rating_cycle.reports import run_figures
+    from agri_credit.rating_cycle.reports.exports import report_pdf, results_frame, results_workbook
+    from agri_credit.rating_cycle.reports.services import run_figures
 
     started = time.perf_counter()
     figures = run_figures(run, user)

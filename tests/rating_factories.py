@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from agri_credit.rating_cycle.runs import start_run
+from agri_credit.rating_cycle.runs.services import start_run
 from agri_credit.ratings.rules import default_rule_set
 from models import Household, RatingRun, Region, RuleSet, RuleSetStatus, User, db
 from tests import factories as f

@@ -8,8 +8,8 @@ from io import BytesIO
 import pytest
 from sqlalchemy import select
 
-from agri_credit.rating_cycle import repairs
-from agri_credit.rating_cycle.repairs import RepairRefused
+from agri_credit.rating_cycle.repairs import services as repairs
+from agri_credit.rating_cycle.repairs.services import RepairRefused
 from models import (
     AuditEvent,
     CreditRepair,

@@ -17,12 +17,10 @@ from flask_babel import refresh
 
 import models
 from agri_credit import errors
-from agri_credit.rating_cycle import (
-    objections,
-    publication,
-    repairs,
-    rulesets,
-)
+from agri_credit.rating_cycle.objections import services as objections
+from agri_credit.rating_cycle.publication import services as publication
+from agri_credit.rating_cycle.repairs import services as repairs
+from agri_credit.rating_cycle.rulesets import services as rulesets
 from agri_credit.ratings import rules
 from models import db
 from tests import factories as f

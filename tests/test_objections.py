@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from agri_credit.rating_cycle import objections, publication
-from agri_credit.rating_cycle.objections import ObjectionRefused
+from agri_credit.rating_cycle.objections import services as objections
+from agri_credit.rating_cycle.objections.services import ObjectionRefused
+from agri_credit.rating_cycle.publication import services as publication
 from models import AuditEvent, Objection, ObjectionStatus, RatingResult, ResultStatus, Role, db
 from tests import factories as f
 from tests import publication_factories as pf

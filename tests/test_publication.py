@@ -8,8 +8,9 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from agri_credit.rating_cycle import approvals, publication
-from agri_credit.rating_cycle.approvals import ReviewRefused
+from agri_credit.rating_cycle.approvals import services as approvals
+from agri_credit.rating_cycle.approvals.services import ReviewRefused
+from agri_credit.rating_cycle.publication import services as publication
 from agri_credit.templating import isodate
 from models import (
     AuditEvent,

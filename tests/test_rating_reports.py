@@ -16,13 +16,13 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from agri_credit.rating_cycle.reports import (
+from agri_credit.rating_cycle.reports.services import (
     closest_villages,
     default_run,
     run_figures,
     yearly_shares,
 )
-from agri_credit.rating_cycle.rulesets import ensure_default_rule_set
+from agri_credit.rating_cycle.rulesets.services import ensure_default_rule_set
 from models import (
     AuditEvent,
     Household,

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from agri_credit.rating_cycle.runs import RunRefused, rerate_result, start_run
+from agri_credit.rating_cycle.runs.services import RunRefused, rerate_result, start_run
 from agri_credit.ratings import engine
 from agri_credit.ratings.rules import default_rule_set
 from models import (
@@ -372,7 +372,7 @@ def test_the_same_data_gives_the_same_digest_and_results(users, county, rule_set
 
 
 def test_a_run_is_written_whole_or_not_at_all(users, county, rule_set, monkeypatch):
-    from agri_credit.rating_cycle import runs
+    from agri_credit.rating_cycle.runs import services as runs
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")

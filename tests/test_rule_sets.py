@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from agri_credit.rating_cycle.ruleset_forms import draft_form
-from agri_credit.rating_cycle.rulesets import (
+from agri_credit.rating_cycle.rulesets.forms import draft_form
+from agri_credit.rating_cycle.rulesets.services import (
     RuleSetRefused,
     copy_as_new_version,
     ensure_default_rule_set,
@@ -132,7 +132,7 @@ def test_two_copies_numbered_alike_keep_one_and_explain_the_other(users, monkeyp
     first = copy_as_new_version(default, users["office"])
     db.session.commit()
     # The second clicker read the newest version before the first copy was written.
-    monkeypatch.setattr("agri_credit.rating_cycle.rulesets.next_version", lambda source: 2)
+    monkeypatch.setattr("agri_credit.rating_cycle.rulesets.services.next_version", lambda source: 2)
     with pytest.raises(RuleSetRefused, match="第 2 版刚刚由他人创建"):
         copy_as_new_version(default, users["office"])
     db.session.commit()  # the session is still usable; nothing else was lost

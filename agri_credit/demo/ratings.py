@@ -10,17 +10,17 @@ from flask import current_app
 from sqlalchemy import select
 
 from agri_credit.departmental.retention import in_use
-from agri_credit.rating_cycle.objections import raise_objection
-from agri_credit.rating_cycle.publication import (
+from agri_credit.rating_cycle.objections.services import raise_objection
+from agri_credit.rating_cycle.publication.services import (
     PUBLICITY_DAYS,
     publication_blockers,
     publish_village,
     published_on,
     region_rating,
 )
-from agri_credit.rating_cycle.repairs import apply_for_repair, earliest_repair_on
-from agri_credit.rating_cycle.rulesets import ensure_default_rule_set
-from agri_credit.rating_cycle.runs import start_run
+from agri_credit.rating_cycle.repairs.services import apply_for_repair, earliest_repair_on
+from agri_credit.rating_cycle.rulesets.services import ensure_default_rule_set
+from agri_credit.rating_cycle.runs.services import start_run
 from models import (
     Household,
     PublicRecord,

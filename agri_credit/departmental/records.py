@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from agri_credit.rating_cycle.repairs import not_repaired
+from agri_credit.rating_cycle.repairs.services import not_repaired
 from models import (
     LOAN_STATUS_LABELS,
     NEGATIVE_PUBLIC_KINDS,

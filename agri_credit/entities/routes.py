@@ -16,8 +16,8 @@ from agri_credit.auth.scopes import (
 )
 from agri_credit.departmental.records import credit_records_in_use, subject_records
 from agri_credit.extensions import id_cipher
-from agri_credit.rating_cycle.publication import refresh_effective_results
-from agri_credit.rating_cycle.subject_ratings import subject_ratings
+from agri_credit.rating_cycle.publication.services import refresh_effective_results
+from agri_credit.rating_cycle.runs.subject_ratings import subject_ratings
 from models import AgriEntity, Permission, db
 from village_forms.entity_fields import ENTITY_TYPES
 from village_forms.entity_forms import EntityForm, field_labels, record_row_template

@@ -8,10 +8,9 @@ from flask import Blueprint
 
 bp = Blueprint("rating_cycle", __name__, url_prefix="/ratings", cli_group=None)
 
-from . import (  # noqa: E402,F401
-    publication_routes,
-    repair_routes,
-    report_routes,
-    ruleset_routes,
-    run_routes,
-)
+# Each room registers its views on the one blueprint, so endpoint names stay `rating_cycle.*`.
+from .publication import routes as publication_routes  # noqa: E402,F401
+from .repairs import routes as repair_routes  # noqa: E402,F401
+from .reports import routes as report_routes  # noqa: E402,F401
+from .rulesets import routes as ruleset_routes  # noqa: E402,F401
+from .runs import routes as run_routes  # noqa: E402,F401

@@ -42,7 +42,7 @@ from models import (
     utcnow,
 )
 
-from .run_inputs import RunInputs, read_inputs
+from .inputs import RunInputs, read_inputs
 
 RUN_LEVELS = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP)
 TEXT_LIMIT = 300  # RatingResult.gate_reasons and .missing

@@ -29,8 +29,9 @@ from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import enterprise_or_404, entity_or_404, household_or_404
 from models import CreditRepair, PublicRecord, RepairStatus, Role, SubjectKey, User, db
 
-from . import bp, repairs
-from .repairs import RepairRefused
+from .. import bp
+from . import services as repairs
+from .services import RepairRefused
 
 SUBJECT_LOOKUPS = {
     "household": household_or_404,

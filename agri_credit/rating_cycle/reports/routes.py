@@ -14,15 +14,15 @@ from agri_credit.audit import record_event
 from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
 from models import RUN_STATUS_LABELS, RatingRun, db
 
-from . import bp
-from .report_exports import (
+from .. import bp
+from .exports import (
     XLSX_MIME,
     ReportFontMissing,
     report_pdf,
     results_frame,
     results_workbook,
 )
-from .reports import (
+from .services import (
     closest_villages,
     default_run,
     grade_chart,

@@ -24,13 +24,13 @@ from models import (
     utcnow,
 )
 
-from .publication import (
+from ..publication.services import (
     in_objection_window,
     make_result_effective,
     published_on,
     region_rating,
 )
-from .runs import rerate_result
+from ..runs.services import rerate_result
 
 OBJECTION_DAYS = 20  # default of config OBJECTION_DAYS
 

@@ -46,7 +46,7 @@ from models import (
     mask_id,
 )
 
-from .reports import GATED, UNGRADED, RunFigures, grade_colours
+from .services import GATED, UNGRADED, RunFigures, grade_colours
 
 FONT_FILES = {
     "regular": "@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf",

@@ -42,8 +42,8 @@ from models import (
     db,
 )
 
-from . import bp
-from .runs import (
+from .. import bp
+from .services import (
     RunRefused,
     may_start_runs,
     rerun,

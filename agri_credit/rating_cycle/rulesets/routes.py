@@ -12,9 +12,9 @@ from agri_credit.auth.permissions import roles_required
 from agri_credit.ratings.rules import LEVEL_LABELS, METHODS, fmt
 from models import Region, Role, RuleSet, db
 
-from . import bp
-from .ruleset_forms import draft_form, rules_from_form
-from .rulesets import (
+from .. import bp
+from .forms import draft_form, rules_from_form
+from .services import (
     OP_TEXT,
     RuleSetRefused,
     band_text,

@@ -44,7 +44,7 @@ from agri_credit.ratings.rules import RuleSet as Rules
 from models import NEGATIVE_PUBLIC_KINDS, PUBLIC_RECORD_KIND_LABELS
 from village_forms.household_fields import RECORD_CATEGORIES
 
-from .rulesets import RuleSetRefused, sheets
+from .services import RuleSetRefused, sheets
 
 NUMBER_REQUIRED = "请填写数值"
 OP_CHOICES = [(">=", "≥"), (">", "＞"), ("<=", "≤"), ("<", "＜")]

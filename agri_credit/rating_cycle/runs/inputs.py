@@ -57,7 +57,7 @@ from models import (
     db,
 )
 
-from .repairs import not_repaired
+from ..repairs.services import not_repaired
 
 INCOME_COLUMNS = (
     Household.income_crops,

@@ -37,9 +37,12 @@ from models import (
     local_date,
 )
 
-from . import approvals, bp, objections, publication
-from .objections import ObjectionFilters, ObjectionRefused
-from .publication import CREDIT_GRADES, PublicationError
+from .. import bp
+from ..approvals import services as approvals
+from ..objections import services as objections
+from ..objections.services import ObjectionFilters, ObjectionRefused
+from . import services as publication
+from .services import CREDIT_GRADES, PublicationError
 
 
 def _today() -> date:

@@ -1,0 +1,1 @@
+"""审核: villages, townships and runs approved up the region tree."""

@@ -1,0 +1,1 @@
+"""评定办法: rule sets as versions (draft, edit, publish, compare)."""

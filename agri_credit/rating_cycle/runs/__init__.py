@@ -1,0 +1,1 @@
+"""评定批次: rating runs, their inputs read from the database, results and re-rating."""
