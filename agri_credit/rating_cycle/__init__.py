@@ -9,6 +9,9 @@ from flask import Blueprint
 bp = Blueprint("rating_cycle", __name__, url_prefix="/ratings", cli_group=None)
 
 # Each room registers its views on the one blueprint, so endpoint names stay `rating_cycle.*`.
+from . import cli  # noqa: E402,F401
+from .approvals import routes as approval_routes  # noqa: E402,F401
+from .objections import routes as objection_routes  # noqa: E402,F401
 from .publication import routes as publication_routes  # noqa: E402,F401
 from .repairs import routes as repair_routes  # noqa: E402,F401
 from .reports import routes as report_routes  # noqa: E402,F401

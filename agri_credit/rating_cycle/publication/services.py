@@ -469,3 +469,9 @@ def village_counts(pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Vi
         .group_by(RatingResult.run_id, RatingResult.village_code)
     ).all()
     return {(r[0], r[1]): VillageCounts(int(r[2]), int(r[3] or 0), int(r[4] or 0)) for r in rows}
+
+
+def subject_name(result: RatingResult) -> str:
+    if result.household_id is not None:
+        return db.session.get(Household, result.household_id).head_name
+    return db.session.get(AgriEntity, result.entity_id).name

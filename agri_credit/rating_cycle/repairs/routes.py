@@ -16,13 +16,8 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField
 from sqlalchemy import func, select
-from wtforms import RadioField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
 
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import roles_required
@@ -31,6 +26,7 @@ from models import CreditRepair, PublicRecord, RepairStatus, Role, SubjectKey, U
 
 from .. import bp
 from . import services as repairs
+from .forms import DecisionForm, RepairForm
 from .services import RepairRefused
 
 SUBJECT_LOOKUPS = {
@@ -43,10 +39,6 @@ FILE_PAGES = {
     "entity": ("entities.show", "entity_id"),
     "enterprise": ("enterprises.show", "enterprise_id"),
 }
-COMMITMENT_TEMPLATE = (
-    "本人（本单位）已纠正上述失信行为，履行了相关义务。现郑重承诺：今后严格遵守法律法规，"
-    "诚信守约；如违反承诺，愿意接受相关部门依法依规实施的惩戒，并承担相应法律责任。"
-)
 
 
 def _today() -> date:
@@ -141,27 +133,6 @@ def repair_subject(kind: str, subject_id: int):
     )
 
 
-class RepairForm(FlaskForm):
-    commitment = TextAreaField(
-        _l("信用承诺书"),
-        validators=[DataRequired(_l("请填写信用承诺书内容")), Length(max=4000)],
-        default=COMMITMENT_TEMPLATE,
-        render_kw={"rows": 4},
-    )
-    evidence = TextAreaField(
-        _l("纠正失信行为的情况说明"),
-        validators=[Optional(), Length(max=4000)],
-        description=_l("如已缴清罚款、履行判决义务等，写明时间与凭证编号"),
-        render_kw={"rows": 4},
-    )
-    evidence_file = FileField(
-        _l("证明材料（PDF 或图片，可选）"),
-        validators=[FileAllowed(list(repairs.EVIDENCE_EXTENSIONS), _l("只能上传 PDF 或 JPG/PNG"))],
-        render_kw={"accept": ".pdf,.jpg,.jpeg,.png"},
-    )
-    submit = SubmitField(_l("提交修复申请"))
-
-
 def _record_of_subject_or_404(kind: str, subject_id: int, record_id: int) -> PublicRecord:
     link = repairs.SUBJECT_LINKS[kind]
     record = db.session.scalar(
@@ -224,20 +195,6 @@ def repair_apply(kind: str, subject_id: int, record_id: int):
         today=today,
         max_mb=_config("REPAIR_EVIDENCE_MAX_BYTES") // (1024 * 1024),
     )
-
-
-class DecisionForm(FlaskForm):
-    decision = RadioField(
-        _l("审核决定"),
-        choices=[("approve", _l("同意修复")), ("reject", _l("不同意修复"))],
-        validators=[DataRequired(_l("请选择审核决定"))],
-    )
-    reasoning = TextAreaField(
-        _l("审核意见及理由"),
-        validators=[DataRequired(_l("请写明审核意见及理由")), Length(max=4000)],
-        render_kw={"rows": 4},
-    )
-    submit = SubmitField(_l("提交决定"))
 
 
 @bp.route("/repairs/<int:repair_id>", methods=["GET", "POST"])

@@ -352,3 +352,7 @@ def rules_from_form(rules: Rules, layout: Layout, data: dict[str, Any]) -> Rules
         county_thresholds=levels[COUNTY],
         records=records,
     )
+
+
+class ActionForm(FlaskForm):
+    """Copy, publish and delete are POSTs with nothing but the CSRF token."""

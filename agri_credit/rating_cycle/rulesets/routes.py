@@ -5,7 +5,6 @@ it was copied from. County credit offices manage; township offices read; nobody 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from agri_credit.auth.permissions import roles_required
@@ -13,7 +12,7 @@ from agri_credit.ratings.rules import LEVEL_LABELS, METHODS, fmt
 from models import Region, Role, RuleSet, db
 
 from .. import bp
-from .forms import draft_form, rules_from_form
+from .forms import ActionForm, draft_form, rules_from_form
 from .services import (
     OP_TEXT,
     RuleSetRefused,
@@ -34,10 +33,6 @@ from .services import (
     sheets,
     status_label,
 )
-
-
-class ActionForm(FlaskForm):
-    """Copy, publish and delete are POSTs with nothing but the CSRF token."""
 
 
 def _rule_set_or_404(rule_set_id: int) -> RuleSet:

@@ -11,12 +11,8 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import DateField, IntegerField, SelectField, SubmitField
-from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
@@ -43,6 +39,7 @@ from models import (
 )
 
 from .. import bp
+from .forms import RerunForm, RunForm
 from .services import (
     RunRefused,
     may_start_runs,
@@ -195,30 +192,6 @@ def run_list():
     )
 
 
-class RunForm(FlaskForm):
-    region = SelectField(_l("评定地区"), validators=[InputRequired(_l("请选择评定地区"))])
-    year = IntegerField(
-        _l("评定年度"),
-        validators=[
-            InputRequired(_l("请填写评定年度")),
-            NumberRange(2000, 2100, _l("年度应在 2000–2100 之间")),
-        ],
-    )
-    as_of = DateField(
-        _l("数据截止日期"),
-        validators=[InputRequired(_l("请填写数据截止日期"))],
-        description=_l("部门数据（贷款、公共信用记录）只计入该日期及以前的记录"),
-    )
-    rule_set = SelectField(
-        _l("评定办法"), coerce=int, validators=[InputRequired(_l("请选择已发布的评定办法"))]
-    )
-    submit = SubmitField(_l("开始评定"))
-
-    def validate_as_of(self, field: DateField) -> None:
-        if field.data and field.data > date.today():
-            raise ValidationError(_("数据截止日期不能晚于今天"))
-
-
 def _rule_set_choices(regions: list[Region]) -> list[tuple[int, str]]:
     seen: dict[int, RuleSet] = {}
     for region in regions:
@@ -295,10 +268,6 @@ def _area_ratings(run: RatingRun, level: RegionLevel) -> list[RegionRating]:
         .order_by(RegionRating.region_code)
     )
     return list(db.session.scalars(query))
-
-
-class RerunForm(FlaskForm):
-    submit = SubmitField(_l("重新评定"))
 
 
 @bp.route("/runs/<int:run_id>")

@@ -1,0 +1,131 @@
+"""Views of the review up the region tree (审核): township offices approve or return their
+villages, the county its townships, and the run is approved as a whole. URLs under
+/ratings/review."""
+
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from agri_credit.auth.permissions import roles_required
+from agri_credit.auth.scopes import region_in_scope
+from models import RatingRun, Region, RegionLevel, Role, RunStatus, User, db
+
+from .. import bp
+from ..access import run_or_404
+from ..publication import services as publication
+from . import services as approvals
+from .forms import ReviewForm, RunApprovalForm
+
+
+def _today() -> date:
+    return date.today()
+
+
+def _reaches(run: RatingRun, user: User) -> bool:
+    """A run reaches into the user's scope when its region is inside it, or contains it (a
+    township office reviews its villages in a county run)."""
+    region = db.session.get(Region, run.region_code)
+    return region is not None and (
+        user.scope.contains(run.region_code) or region.contains(user.scope_code)
+    )
+
+
+def _runs_for(user: User) -> list[RatingRun]:
+    runs = db.session.scalars(
+        select(RatingRun)
+        .where(RatingRun.status != RunStatus.SUPERSEDED)
+        .order_by(RatingRun.year.desc(), RatingRun.id.desc())
+    )
+    return [run for run in runs if _reaches(run, user)]
+
+
+@bp.route("/review/")
+@roles_required(Role.OFFICE)
+def review_index():
+    publication.refresh_effective_results(_today())
+    return render_template("ratings/publication/review_index.html", runs=_runs_for(current_user))
+
+
+@bp.route("/review/<int:run_id>")
+@roles_required(Role.OFFICE)
+def review_run(run_id: int):
+    publication.refresh_effective_results(_today())
+    run = run_or_404(run_id)
+    if not _reaches(run, current_user):
+        abort(404)
+    region = db.session.get(Region, run.region_code)
+    today = _today()
+    township = request.args.get("township") or None
+    level, items = approvals.review_items(run, current_user, today, township)
+    can_act = {
+        i.rating.id: approvals.may_review(current_user, i.rating.level, i.rating.region_code)
+        for i in items
+    }
+    final = approvals.may_approve_run(current_user, run)
+    return render_template(
+        "ratings/publication/review.html",
+        run=run,
+        region=region,
+        level=level,
+        items=items,
+        can_act=can_act,
+        township=db.session.get(Region, township) if township else None,
+        run_blockers=approvals.run_blockers(run) if final else [],
+        final=final,
+        form=ReviewForm(),
+        run_form=RunApprovalForm(),
+        status_labels=publication.STATUS_LABELS,
+        today=today,
+    )
+
+
+@bp.route("/review/<int:run_id>/regions/<code>", methods=["POST"])
+@roles_required(Role.OFFICE)
+def review_region(run_id: int, code: str):
+    run = run_or_404(run_id)
+    if not region_in_scope(code, current_user):
+        abort(404)
+    rating = publication.region_rating(run.id, code)
+    if rating is None:
+        abort(404)
+    form = ReviewForm()
+    if form.validate_on_submit():
+        try:
+            if form.send_back.data:
+                approvals.return_region(run, rating, current_user, _today(), form.note.data or "")
+                message = _("已退回")
+            else:
+                approvals.approve_region(run, rating, current_user, _today(), form.note.data or "")
+                message = _("已审核通过")
+        except approvals.ReviewRefused as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(message, "success")
+    back = {}
+    if rating.level == RegionLevel.VILLAGE and current_user.scope.level != RegionLevel.TOWNSHIP:
+        back["township"] = code[:9] + "000"  # a county office acting for the township
+    return redirect(url_for(".review_run", run_id=run.id, **back))
+
+
+@bp.route("/review/<int:run_id>/approve", methods=["POST"])
+@roles_required(Role.OFFICE)
+def approve_run(run_id: int):
+    run = run_or_404(run_id)
+    if not approvals.may_approve_run(current_user, run):
+        abort(404 if not current_user.scope.contains(run.region_code) else 403)
+    form = RunApprovalForm()
+    if form.validate_on_submit():
+        try:
+            approvals.approve_run(run, current_user, form.note.data or "")
+        except approvals.ReviewRefused as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(_("本次评定已审定"), "success")
+    return redirect(url_for(".review_run", run_id=run.id))
