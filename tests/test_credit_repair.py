@@ -8,6 +8,7 @@ from io import BytesIO
 import pytest
 from sqlalchemy import select
 
+from agri_credit.credit_records import repaired
 from agri_credit.rating_cycle.repairs import services as repairs
 from agri_credit.rating_cycle.repairs.services import RepairRefused
 from models import (
@@ -186,7 +187,7 @@ def _current_public_records(household_id, as_of=None):
         .where(
             SubjectKey.household_id == household_id,
             PublicRecord.superseded_by_id.is_(None),
-            repairs.not_repaired(PublicRecord, as_of),
+            repaired.not_repaired(PublicRecord, as_of),
         )
     ).all()
 
@@ -200,7 +201,7 @@ def test_approved_repair_hides_the_record_and_survives_a_reimport(users, penalis
     )
     db.session.commit()
     assert _current_public_records(household.id) == []
-    assert repairs.repaired_keys() == {(penalised["key"].id, "penalty", "富农罚〔2025〕12号")}
+    assert repaired.repaired_keys() == {(penalised["key"].id, "penalty", "富农罚〔2025〕12号")}
 
     # The department re-sends its list: a new version of the same record (same natural key).
     later = d.make_batch(Source.PUBLIC_RECORD, users["office"])
@@ -245,9 +246,9 @@ def test_repaired_on_gives_the_engine_its_column(users, penalised):
     repairs.decide_repair(repair, approve=True, reasoning="属实", user=users["township"])
     db.session.commit()
     rows = db.session.execute(
-        select(PublicRecord.title, repairs.repaired_on(PublicRecord).label("repaired_on")).order_by(
-            PublicRecord.title
-        )
+        select(
+            PublicRecord.title, repaired.repaired_on(PublicRecord).label("repaired_on")
+        ).order_by(PublicRecord.title)
     ).all()
     assert dict(rows) == {"未按规定使用农药": repair.decided_at, "违规焚烧秸秆": None}
     assert isinstance(repair.decided_at, datetime)
@@ -260,7 +261,7 @@ def test_rejected_repair_keeps_the_record_and_allows_a_new_application(users, pe
     repairs.decide_repair(repair, approve=False, reasoning="罚款未缴清", user=users["township"])
     db.session.commit()
     assert _current_public_records(penalised["household"].id) == ["未按规定使用农药"]
-    assert repairs.repaired_keys() == set()
+    assert repaired.repaired_keys() == set()
     with pytest.raises(RepairRefused, match="已有决定"):
         repairs.decide_repair(repair, approve=True, reasoning="改判", user=users["township"])
     assert _apply(penalised["record"], users).status == RepairStatus.PENDING

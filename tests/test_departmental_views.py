@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
+from agri_credit.credit_records.retention import retention_cutoff
 from agri_credit.departmental.importer import rollback_batch
 from agri_credit.departmental.records import (
     credit_records_in_use,
@@ -16,7 +17,6 @@ from agri_credit.departmental.records import (
     subject_records,
     tax_by_year,
 )
-from agri_credit.departmental.retention import retention_cutoff
 from models import EntityType, LoanStatus, PublicRecordKind, Source, db
 from tests import departmental_factories as d
 from tests import factories as f

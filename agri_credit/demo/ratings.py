@@ -9,7 +9,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import select
 
-from agri_credit.departmental.retention import in_use
+from agri_credit.credit_records.retention import in_use
 from agri_credit.rating_cycle.objections.services import raise_objection
 from agri_credit.rating_cycle.publication.services import (
     PUBLICITY_DAYS,

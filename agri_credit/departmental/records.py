@@ -17,7 +17,8 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from agri_credit.rating_cycle.repairs.services import not_repaired
+from agri_credit.credit_records.repaired import not_repaired
+from agri_credit.credit_records.retention import in_use
 from models import (
     LOAN_STATUS_LABELS,
     NEGATIVE_PUBLIC_KINDS,
@@ -39,7 +40,6 @@ from models import (
     db,
 )
 
-from .retention import in_use
 from .sources import spec_for
 
 SubjectKind = Literal["household", "entity", "enterprise"]

@@ -6,7 +6,7 @@ out of rating and display from the decision on, and the record's history is kept
 A repair is keyed by the record's natural key (subject key, kind, 文书号), not by the row:
 departments re-send their lists, each version a new row, and a repaired record must stay
 repaired through every later version. Others filter with `not_repaired(model)` (SQL) or
-`repaired_keys()` (Python).
+`repaired_keys()` (Python), from `agri_credit.credit_records.repaired`.
 """
 
 import calendar
@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import PurePath
 
-from sqlalchemy import ColumnElement, Select, case, cast, exists, func, null, or_, select, true
+from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
 
 from agri_credit.audit import record_event
 from agri_credit.auth.scopes import enterprises_in_scope, entities_in_scope, households_in_scope
-from agri_credit.departmental.retention import in_use
+from agri_credit.credit_records.repaired import RecordKey
+from agri_credit.credit_records.retention import in_use
 from models import (
     NEGATIVE_PUBLIC_KINDS,
     PUBLIC_RECORD_KIND_LABELS,
@@ -32,7 +33,6 @@ from models import (
     SubjectKey,
     User,
     db,
-    utc_start_of,
     utcnow,
 )
 
@@ -56,8 +56,6 @@ SUBJECT_LINKS = {
     "enterprise": SubjectKey.enterprise_id,
 }
 NEGATIVE_KINDS = [k.value for k in NEGATIVE_PUBLIC_KINDS]
-
-RecordKey = tuple[int, str, str]  # (subject_key_id, kind, document_no)
 
 
 class RepairRefused(ValueError):
@@ -94,61 +92,6 @@ def min_months_for(record: PublicRecord, min_months: dict[str, int] | None = Non
 def earliest_repair_on(record: PublicRecord, min_months: dict[str, int] | None = None) -> date:
     """The first day an application is accepted: the decision date plus the minimum period."""
     return add_months(record.decided_on, min_months_for(record, min_months))
-
-
-# ---- the filters others use ---------------------------------------------------------------------
-
-
-def _approved(as_of: date | None) -> list[ColumnElement[bool]]:
-    conditions = [CreditRepair.status == RepairStatus.APPROVED]
-    if as_of is not None:
-        # "From then on": a rating as of an earlier date still saw the record.
-        conditions.append(CreditRepair.decided_at < utc_start_of(as_of + timedelta(1)))
-    return conditions
-
-
-def not_repaired(model: type = PublicRecord, as_of: date | None = None) -> ColumnElement[bool]:
-    """SQL predicate: the rows of `model` no approved credit repair covers (as of a date, or
-    now). Only public records can be repaired; for any other model it is always true, so
-    callers may apply it to every source alike:
-
-        select(PublicRecord).where(PublicRecord.superseded_by_id.is_(None), not_repaired())
-    """
-    if model is not PublicRecord:
-        return true()
-    return ~exists().where(
-        CreditRepair.subject_key_id == PublicRecord.subject_key_id,
-        CreditRepair.record_kind == PublicRecord.kind,
-        CreditRepair.document_no == PublicRecord.document_no,
-        *_approved(as_of),
-    )
-
-
-def repaired_on(model: type = PublicRecord) -> ColumnElement:
-    """SQL column: when an approved repair of the row was decided (a datetime), else NULL;
-    the `repaired_on` column of the rating engine's record frame."""
-    if model is not PublicRecord:
-        return cast(null(), CreditRepair.decided_at.type)
-    return (
-        select(func.min(CreditRepair.decided_at))
-        .where(
-            CreditRepair.subject_key_id == PublicRecord.subject_key_id,
-            CreditRepair.record_kind == PublicRecord.kind,
-            CreditRepair.document_no == PublicRecord.document_no,
-            CreditRepair.status == RepairStatus.APPROVED,
-        )
-        .scalar_subquery()
-    )
-
-
-def repaired_keys(as_of: date | None = None) -> set[RecordKey]:
-    """Natural keys (subject_key_id, kind, document_no) of every repaired record."""
-    rows = db.session.execute(
-        select(CreditRepair.subject_key_id, CreditRepair.record_kind, CreditRepair.document_no)
-        .where(*_approved(as_of))
-        .distinct()
-    )
-    return {(r[0], r[1], r[2]) for r in rows}
 
 
 # ---- a subject's negative records ---------------------------------------------------------------

@@ -33,7 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import InstrumentedAttribute
 
-from agri_credit.departmental.retention import in_use
+from agri_credit.credit_records.repaired import not_repaired
+from agri_credit.credit_records.retention import in_use
 from models import (
     NEGATIVE,
     NEGATIVE_PUBLIC_KINDS,
@@ -56,8 +57,6 @@ from models import (
     code_range,
     db,
 )
-
-from ..repairs.services import not_repaired
 
 INCOME_COLUMNS = (
     Household.income_crops,
