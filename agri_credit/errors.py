@@ -1,13 +1,11 @@
 """Central error pages: a Chinese page for browsers, JSON for API clients, rollback on 500."""
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from models import db
-
-from .auth.routes import wants_json
 
 MESSAGES = {
     400: "请求有误",
@@ -16,6 +14,11 @@ MESSAGES = {
     413: "上传的文件太大",
     500: "服务器内部错误，已记录，请稍后再试",
 }
+
+
+def wants_json() -> bool:
+    """API clients get JSON errors; browsers get the Chinese page."""
+    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
 def render_error(code: int, message: str | None = None):

@@ -7,6 +7,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from agri_credit.audit import record_event
+from agri_credit.errors import wants_json
 from agri_credit.extensions import login_manager
 from models import User, db
 
@@ -25,10 +26,6 @@ def unauthorized():
         return jsonify(error="unauthorized", message=_("请先登录")), 401
     flash(_("请先登录"), "warning")
     return redirect(url_for("auth.login", next=request.full_path))
-
-
-def wants_json() -> bool:
-    return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
 def safe_next(target: str | None) -> str | None:

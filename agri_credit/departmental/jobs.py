@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, get_current_job
@@ -20,6 +20,9 @@ from .importer import run_batch
 log = logging.getLogger(__name__)
 QUEUE_NAME = "agri-credit-imports"
 JOB_TIMEOUT = 2 * 60 * 60  # seconds; a million rows take about a minute
+# A worker runs the job through the top-level `worker` module, which gives it an app context
+# (named, not imported: agri_credit never imports the app factory above it).
+WORKER_ENTRY = "worker.run_import_job"
 
 
 def queue(app: Flask | None = None) -> Queue | None:
@@ -34,7 +37,7 @@ def dispatch(batch: ImportBatch, path: Path) -> None:
     jobs = queue()
     if jobs is not None:
         try:
-            job = jobs.enqueue(run_import_job, batch.id, str(path), job_id=f"import-{batch.id}")
+            job = jobs.enqueue(WORKER_ENTRY, batch.id, str(path), job_id=f"import-{batch.id}")
         except RedisError:
             log.warning("Redis unreachable; running import %s inline", batch.id)
         else:
@@ -48,12 +51,8 @@ def dispatch(batch: ImportBatch, path: Path) -> None:
 
 
 def run_import_job(batch_id: int, path: str) -> None:
-    """The job body, on a worker or inline. The uploaded file goes when the job ends."""
-    if not has_app_context():  # an `rq worker` started without `flask import-worker`
-        from app import create_app
-
-        with create_app().app_context():
-            return run_import_job(batch_id, path)
+    """The job body, inline or on a worker (through `worker.run_import_job`, which supplies
+    the app context). The uploaded file goes when the job ends."""
     job = get_current_job()
     if job is not None:
         # A forked work horse must not reuse the parent's pooled connections.

@@ -1,0 +1,19 @@
+"""Entry point of background jobs, beside `app.py`: an RQ work horse runs each queued job
+through here, so the job has an app context however the worker was started (`flask --app app
+import-worker` pushes one; a plain `rq worker agri-credit-imports` does not, and the app is
+created here). Only this module and `app.py` import the factory; `agri_credit` names the entry
+(`jobs.WORKER_ENTRY`) instead of importing upward.
+"""
+
+from flask import has_app_context
+
+from agri_credit.departmental import jobs
+from app import create_app
+
+
+def run_import_job(batch_id: int, path: str) -> None:
+    if has_app_context():
+        jobs.run_import_job(batch_id, path)
+        return
+    with create_app().app_context():
+        jobs.run_import_job(batch_id, path)
