@@ -7,15 +7,14 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from agri_credit.auth.permissions import roles_required
-from agri_credit.auth.scopes import region_in_scope
-from models import RatingRun, Region, RegionLevel, Role, RunStatus, User, db
+from models import Region, RegionLevel, Role, db
 
 from .. import bp
-from ..access import run_or_404
+from ..access import region_rating_or_404, run_or_404
 from ..publication import services as publication
+from ..runs.services import current_runs
 from . import services as approvals
 from .forms import ReviewForm, RunApprovalForm
 
@@ -24,29 +23,11 @@ def _today() -> date:
     return date.today()
 
 
-def _reaches(run: RatingRun, user: User) -> bool:
-    """A run reaches into the user's scope when its region is inside it, or contains it (a
-    township office reviews its villages in a county run)."""
-    region = db.session.get(Region, run.region_code)
-    return region is not None and (
-        user.scope.contains(run.region_code) or region.contains(user.scope_code)
-    )
-
-
-def _runs_for(user: User) -> list[RatingRun]:
-    runs = db.session.scalars(
-        select(RatingRun)
-        .where(RatingRun.status != RunStatus.SUPERSEDED)
-        .order_by(RatingRun.year.desc(), RatingRun.id.desc())
-    )
-    return [run for run in runs if _reaches(run, user)]
-
-
 @bp.route("/review/")
 @roles_required(Role.OFFICE)
 def review_index():
     publication.refresh_effective_results(_today())
-    return render_template("ratings/publication/review_index.html", runs=_runs_for(current_user))
+    return render_template("ratings/publication/review_index.html", runs=current_runs(current_user))
 
 
 @bp.route("/review/<int:run_id>")
@@ -54,8 +35,6 @@ def review_index():
 def review_run(run_id: int):
     publication.refresh_effective_results(_today())
     run = run_or_404(run_id)
-    if not _reaches(run, current_user):
-        abort(404)
     region = db.session.get(Region, run.region_code)
     today = _today()
     township = request.args.get("township") or None
@@ -85,12 +64,7 @@ def review_run(run_id: int):
 @bp.route("/review/<int:run_id>/regions/<code>", methods=["POST"])
 @roles_required(Role.OFFICE)
 def review_region(run_id: int, code: str):
-    run = run_or_404(run_id)
-    if not region_in_scope(code, current_user):
-        abort(404)
-    rating = publication.region_rating(run.id, code)
-    if rating is None:
-        abort(404)
+    run, rating = region_rating_or_404(run_id, code)
     form = ReviewForm()
     if form.validate_on_submit():
         try:

@@ -6,7 +6,7 @@ their own scope."""
 from datetime import datetime
 from io import BytesIO
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,6 +15,8 @@ from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
 from models import RUN_STATUS_LABELS, RatingRun, db
 
 from .. import bp
+from ..access import run_or_404
+from ..runs.services import current_runs
 from .exports import (
     XLSX_MIME,
     ReportFontMissing,
@@ -27,19 +29,10 @@ from .services import (
     default_run,
     grade_chart,
     records,
-    run_choices,
     run_figures,
-    run_in_scope,
     yearly_shares,
     years_chart,
 )
-
-
-def _run_or_404(run_id: int) -> RatingRun:
-    run = run_in_scope(run_id, current_user)
-    if run is None:
-        abort(404)
-    return run
 
 
 def _file_stem(run: RatingRun, scope_name: str) -> str:
@@ -50,7 +43,7 @@ def _file_stem(run: RatingRun, scope_name: str) -> str:
 @roles_required(*FILE_KEEPERS)
 def dashboard():
     run_id = request.args.get("run", type=int)
-    run = _run_or_404(run_id) if run_id else default_run(current_user)
+    run = run_or_404(run_id) if run_id else default_run(current_user)
     years = yearly_shares(current_user)
     labels = {
         "credit_household_share": _("信用户占比"),
@@ -68,7 +61,7 @@ def dashboard():
     }
     if len(years):
         charts["years"] = years_chart(years, labels)
-    choices = run_choices(current_user)
+    choices = current_runs(current_user)
     if run not in choices:
         choices.insert(0, run)
     return render_template(
@@ -87,7 +80,7 @@ def dashboard():
 @bp.route("/runs/<int:run_id>/results.xlsx")
 @roles_required(*FILE_KEEPERS)
 def run_results_xlsx(run_id: int):
-    run = _run_or_404(run_id)
+    run = run_or_404(run_id)
     figures = run_figures(run, current_user)
     results = results_frame(figures, current_user)
     record_event(
@@ -108,7 +101,7 @@ def run_results_xlsx(run_id: int):
 @bp.route("/runs/<int:run_id>/report.pdf")
 @roles_required(*FILE_KEEPERS)
 def run_report_pdf(run_id: int):
-    run = _run_or_404(run_id)
+    run = run_or_404(run_id)
     figures = run_figures(run, current_user)
     try:
         pdf = report_pdf(figures, current_app.config["ASSET_ROOT"], datetime.now())

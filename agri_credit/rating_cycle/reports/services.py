@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import case, func, select
 
 from agri_credit.auth.scopes import in_scope
 from agri_credit.ratings.rules import METRIC_LABELS, RuleSetFormatError, Threshold, fmt
@@ -33,6 +33,8 @@ from models import (
     db,
 )
 
+from ..runs.services import runs_for
+
 UNGRADED = "未达标"  # scored below the lowest grade
 GATED = "一票否决"  # disqualified by a gate whatever the score
 CREDIT_COLOURS = ("#1b7a3d", "#43a047", "#9ccc65", "#c5e1a5")
@@ -48,29 +50,6 @@ def _covering(user: User) -> list[str]:
     return [user.scope_code, *ancestor_codes(user.scope_code)]
 
 
-def runs_for(user: User) -> Select[tuple[RatingRun]]:
-    """Runs of the user's region, of a region above it (the user sees her part) or of a
-    region inside it."""
-    return select(RatingRun).where(
-        or_(RatingRun.region_code.in_(_covering(user)), in_scope(RatingRun.region_code, user))
-    )
-
-
-def run_in_scope(run_id: int, user: User) -> RatingRun | None:
-    return db.session.scalar(runs_for(user).where(RatingRun.id == run_id))
-
-
-def run_choices(user: User) -> list[RatingRun]:
-    """Current (not superseded) runs, newest year first."""
-    return list(
-        db.session.scalars(
-            runs_for(user)
-            .where(RatingRun.status != RunStatus.SUPERSEDED)
-            .order_by(RatingRun.year.desc(), RatingRun.started_at.desc(), RatingRun.id.desc())
-        )
-    )
-
-
 def default_run(user: User, year: int | None = None) -> RatingRun | None:
     """The newest current run, preferring one that covers the whole scope."""
     query = runs_for(user).where(RatingRun.status != RunStatus.SUPERSEDED)
@@ -78,12 +57,14 @@ def default_run(user: User, year: int | None = None) -> RatingRun | None:
         query = query.where(RatingRun.year == year)
     covering = RatingRun.region_code.in_(_covering(user))
     return db.session.scalar(
-        query.order_by(
+        query.order_by(None)
+        .order_by(
             RatingRun.year.desc(),
             case((covering, 0), else_=1),
             RatingRun.started_at.desc(),
             RatingRun.id.desc(),
-        ).limit(1)
+        )
+        .limit(1)
     )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
-from agri_credit.auth.scopes import in_scope, region_in_scope
+from agri_credit.auth.scopes import in_scope
 from agri_credit.ratings.rules import METRIC_LABELS, Indicator
 from agri_credit.ratings.rules import RuleSet as Rules
 from models import (
@@ -39,6 +39,7 @@ from models import (
 )
 
 from .. import bp
+from ..access import result_or_404, run_or_404, village_or_404
 from .forms import RerunForm, RunForm
 from .services import (
     RunRefused,
@@ -47,7 +48,6 @@ from .services import (
     rule_set_applies,
     run_regions,
     runs_for,
-    runs_reaching,
     start_run,
     usable_rule_sets,
 )
@@ -75,15 +75,6 @@ TOWNSHIP_METRICS = (
 
 
 # ---- access --------------------------------------------------------------------------------
-
-
-def _run_or_404(run_id: int) -> RatingRun:
-    run = db.session.scalar(
-        select(RatingRun).where(RatingRun.id == run_id, runs_reaching(current_user))
-    )
-    if run is None:
-        abort(404)
-    return run
 
 
 def _covers(run: RatingRun, user: User) -> bool:
@@ -239,7 +230,7 @@ def _rated(run: RatingRun) -> int:
 @bp.route("/runs/<int:run_id>/rerun", methods=["POST"])
 @roles_required(Role.OFFICE)
 def run_rerun(run_id: int):
-    run = _run_or_404(run_id)
+    run = run_or_404(run_id)
     if not _may_rerun(run, current_user):
         abort(403)
     try:
@@ -273,7 +264,7 @@ def _area_ratings(run: RatingRun, level: RegionLevel) -> list[RegionRating]:
 @bp.route("/runs/<int:run_id>")
 @roles_required(*FILE_KEEPERS)
 def run_show(run_id: int):
-    run = _run_or_404(run_id)
+    run = run_or_404(run_id)
     townships = _area_ratings(run, RegionLevel.TOWNSHIP)
     villages = _area_ratings(run, RegionLevel.VILLAGE)
     township_filter = request.args.get("township", "")
@@ -312,18 +303,7 @@ def run_show(run_id: int):
 @bp.route("/runs/<int:run_id>/villages/<code>")
 @roles_required(*FILE_KEEPERS)
 def run_village(run_id: int, code: str):
-    run = _run_or_404(run_id)
-    if not region_in_scope(code, current_user):
-        abort(404)
-    rating = db.session.scalar(
-        select(RegionRating).where(
-            RegionRating.run_id == run.id,
-            RegionRating.region_code == code,
-            RegionRating.level == RegionLevel.VILLAGE,
-        )
-    )
-    if rating is None:
-        abort(404)
+    run, rating = village_or_404(run_id, code)
     grade = request.args.get("grade", "")
     kind = request.args.get("kind", "")
     sort = request.args.get("sort", "-score")
@@ -474,10 +454,8 @@ def breakdown_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
 @bp.route("/results/<int:result_id>")
 @roles_required(*FILE_KEEPERS)
 def result_show(result_id: int):
-    result = db.get_or_404(RatingResult, result_id)
-    if not region_in_scope(result.village_code, current_user):
-        abort(404)
-    run = _run_or_404(result.run_id)
+    result = result_or_404(result_id)
+    run = run_or_404(result.run_id)
     rules, indicators = _indicators(run, result)
     rows = breakdown_rows(indicators, result.breakdown or {})
     subject = _subjects([result]).get(result.id)

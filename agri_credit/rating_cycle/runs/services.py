@@ -732,6 +732,12 @@ def runs_for(user: User) -> Select[tuple[RatingRun]]:
     )
 
 
+def current_runs(user: User) -> list[RatingRun]:
+    """The runs a user picks from: reaching into her scope, superseded ones left out, newest
+    year first."""
+    return list(db.session.scalars(runs_for(user).where(RatingRun.status != RunStatus.SUPERSEDED)))
+
+
 def may_start_runs(user: User) -> bool:
     """Credit offices of a county or township (or above) start runs."""
     return user.role == Role.OFFICE and user.scope.level not in (RegionLevel.VILLAGE,)
