@@ -16,8 +16,6 @@ from sqlalchemy import case, exists, func, select, update
 from sqlalchemy.exc import OperationalError
 
 from agri_credit.audit import record_event
-from agri_credit.ratings.rules import RuleSet as Rules
-from agri_credit.ratings.rules import RuleSetFormatError
 from models import (
     AgriEntity,
     AuditEvent,
@@ -39,6 +37,8 @@ from models import (
     mask_id,
     utcnow,
 )
+
+from ..rulesets.services import readable_rules
 
 PUBLICITY_DAYS = 7  # default of config PUBLICITY_DAYS
 CREDIT_GRADES = ("AAA", "AA", "A")
@@ -129,18 +129,9 @@ def village_results(run_id: int, village_code: str) -> list[ResultRow]:
     return out
 
 
-def rules_of(run: RatingRun) -> Rules | None:
-    """The run's rule set as the engine reads it, or None for a body it cannot read (the
-    pages then fall back to raw indicator keys)."""
-    try:
-        return Rules.from_dict(run.rule_set.body)
-    except (RuleSetFormatError, KeyError, TypeError, ValueError):
-        return None
-
-
 def grade_labels(run: RatingRun) -> dict[str, str]:
     """{"AAA": "优秀", ...} from the run's rule set."""
-    rules = rules_of(run)
+    rules = readable_rules(run.rule_set)
     if rules is None:
         return {}
     return {band.grade: band.label for band in rules.grade_bands}
@@ -148,7 +139,7 @@ def grade_labels(run: RatingRun) -> dict[str, str]:
 
 def indicator_labels(run: RatingRun) -> dict[str, str]:
     """Indicator key to its Chinese label, for breakdowns (households and every entity type)."""
-    rules = rules_of(run)
+    rules = readable_rules(run.rule_set)
     if rules is None:
         return {}
     labels = {i.key: i.label for i in rules.household_indicators}

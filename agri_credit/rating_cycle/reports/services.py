@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import case, func, select
 
 from agri_credit.auth.scopes import in_scope
-from agri_credit.ratings.rules import METRIC_LABELS, RuleSetFormatError, Threshold, fmt
+from agri_credit.ratings.rules import METRIC_LABELS, Threshold, fmt
 from agri_credit.ratings.rules import RuleSet as Rules
 from models import (
     RatingResult,
@@ -33,6 +33,7 @@ from models import (
     db,
 )
 
+from ..rulesets.services import readable_rules
 from ..runs.services import runs_for
 
 UNGRADED = "未达标"  # scored below the lowest grade
@@ -66,13 +67,6 @@ def default_run(user: User, year: int | None = None) -> RatingRun | None:
         )
         .limit(1)
     )
-
-
-def run_rules(run: RatingRun) -> Rules | None:
-    try:
-        return Rules.from_dict(run.rule_set.body)
-    except (RuleSetFormatError, TypeError, AttributeError):
-        return None
 
 
 # ---- figures of one run ----------------------------------------------------------------------
@@ -161,7 +155,7 @@ def _metrics(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_figures(run: RatingRun, user: User) -> RunFigures:
-    rules = run_rules(run)
+    rules = readable_rules(run.rule_set)
     counts = _grade_counts(run, user, households=True)
     ratings = _region_ratings(run, user)
     village_ratings = ratings[ratings["level"] == RegionLevel.VILLAGE].reset_index(drop=True)

@@ -171,11 +171,21 @@ def ensure_default_rule_set(scope_code: str, user: User | None = None) -> RuleSe
 
 
 def rules_of(rule_set: RuleSet) -> Rules:
-    """The stored body as rules; a body that cannot be read is refused with its reason."""
+    """The stored body as the engine's rules: the one way a rule set is read. A body that
+    cannot be read is refused with its reason."""
     try:
         return Rules.from_dict(rule_set.body)
-    except (RuleSetFormatError, TypeError, AttributeError) as error:
+    except (RuleSetFormatError, KeyError, TypeError, ValueError, AttributeError) as error:
         raise RuleSetRefused(f"评定办法「{rule_set.name}」无法读取：{error}") from error
+
+
+def readable_rules(rule_set: RuleSet) -> Rules | None:
+    """For pages showing a run's results: its rules, or None for a body that cannot be read
+    (they fall back to raw indicator keys rather than fail)."""
+    try:
+        return rules_of(rule_set)
+    except RuleSetRefused:
+        return None
 
 
 def _refuse_unless_manager(rule_set: RuleSet, user: User) -> None:

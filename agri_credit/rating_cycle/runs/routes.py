@@ -40,6 +40,7 @@ from models import (
 
 from .. import bp
 from ..access import result_or_404, run_or_404, village_or_404
+from ..rulesets.services import rules_of
 from .forms import RerunForm, RunForm
 from .services import (
     RunRefused,
@@ -393,7 +394,7 @@ def _subjects(results: list[RatingResult]) -> dict[int, Subject]:
 
 
 def _indicators(run: RatingRun, result: RatingResult) -> tuple[Rules, tuple[Indicator, ...]]:
-    rules = Rules.from_dict(run.rule_set.body)
+    rules = rules_of(run.rule_set)
     if result.household_id is not None:
         return rules, rules.household_indicators
     entity_type = db.session.scalar(

@@ -24,7 +24,6 @@ from sqlalchemy import ColumnElement, Select, case, func, insert, or_, select, u
 from agri_credit.audit import record_event
 from agri_credit.ratings import engine
 from agri_credit.ratings.rules import RuleSet as Rules
-from agri_credit.ratings.rules import RuleSetFormatError
 from models import (
     RatingResult,
     RatingRun,
@@ -42,6 +41,7 @@ from models import (
     utcnow,
 )
 
+from ..rulesets.services import RuleSetRefused, rules_of
 from .inputs import RunInputs, read_inputs
 
 RUN_LEVELS = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP)
@@ -83,14 +83,14 @@ class RunRefused(ValueError):
 # ---- the rule set --------------------------------------------------------------------------
 
 
-def rules_of(rule_set: RuleSet) -> Rules:
+def usable_rules(rule_set: RuleSet) -> Rules:
     """The stored rule set as the engine's rules; refused unless published and valid."""
     if rule_set.status != RuleSetStatus.PUBLISHED:
         raise RunRefused(f"评定办法「{rule_set.name}」尚未发布，不能用于评定")
     try:
-        rules = Rules.from_dict(rule_set.body)
-    except RuleSetFormatError as error:
-        raise RunRefused(f"评定办法「{rule_set.name}」无法读取：{error}") from error
+        rules = rules_of(rule_set)
+    except RuleSetRefused as refused:
+        raise RunRefused(str(refused)) from refused
     problems = rules.validate()
     if problems:
         raise RunRefused(f"评定办法「{rule_set.name}」有误：{'；'.join(problems)}")
@@ -474,7 +474,7 @@ def start_run(region_code: str, year: int, as_of: date, rule_set: RuleSet, user:
     message (RunRefused) for a draft rule set, a region outside the user's scope, or a rule
     set made for another region."""
     region = _region_for_run(region_code, user)
-    rules = rules_of(rule_set)
+    rules = usable_rules(rule_set)
     if not rule_set_applies(rule_set, region.code):
         raise RunRefused(f"评定办法「{rule_set.name}」不适用于{region.name}")
     try:
@@ -667,7 +667,7 @@ def rerate_result(
     breakdown, and rate its village (and the township and county above) again. Flushes; the
     caller commits with its own change (an objection's answer)."""
     run = db.session.get(RatingRun, result.run_id)
-    rules = rules_of(run.rule_set)
+    rules = usable_rules(run.rule_set)
     village = db.session.get(Region, result.village_code)
     if village is None:
         raise RunRefused("找不到该评定结果所在的村")
@@ -764,7 +764,7 @@ __all__ = [
     "rerate_result",
     "rerun",
     "rule_set_applies",
-    "rules_of",
+    "usable_rules",
     "runs_for",
     "score_inputs",
     "start_run",
