@@ -15,10 +15,10 @@ from agri_credit.departmental.importer import (
     BatchRefused,
     create_batch,
     import_file,
-    match_subject_keys,
     rollback_batch,
     run_batch,
 )
+from agri_credit.departmental.matching import match_subject_keys
 from agri_credit.departmental.parsing import UnreadableFile
 from models import (
     AgriEntity,

@@ -21,7 +21,8 @@ import pandas as pd
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from werkzeug.security import generate_password_hash
 
-from agri_credit.departmental.importer import import_file, match_subject_keys
+from agri_credit.departmental.importer import import_file
+from agri_credit.departmental.matching import match_subject_keys
 from agri_credit.extensions import id_cipher
 from models import (
     AgriEntity,

@@ -366,9 +366,3 @@ def _drop_orphan_keys(batch_id: int) -> None:
     ids = list(db.session.scalars(orphaned))
     if ids:
         db.session.execute(delete(SubjectKey).where(SubjectKey.id.in_(ids)))
-
-
-def match_subject_keys() -> None:
-    """Match every key again (after bulk loads of files that bypass the ORM)."""
-    with db.engine.connect() as conn, conn.begin():
-        matching.match_subject_keys(conn)

@@ -9,7 +9,7 @@ saved (the session hook below) or when `match_subject_keys` runs after a bulk lo
 from sqlalchemy import Connection, event, text, update
 from sqlalchemy.orm import Session
 
-from models import AgriEntity, Enterprise, Household, SubjectKey
+from models import AgriEntity, Enterprise, Household, SubjectKey, db
 
 # Set-based statements; each first drops links whose file no longer carries the number.
 _MATCH_STATEMENTS = (
@@ -44,8 +44,13 @@ _MATCH_STATEMENTS = (
 )
 
 
-def match_subject_keys(conn: Connection) -> None:
-    """Link every key to the files that carry its number (after imports and bulk loads)."""
+def match_subject_keys(conn: Connection | None = None) -> None:
+    """Link every key to the files that carry its number: inside an import's transaction
+    (`conn`), or in a transaction of its own after bulk loads that bypass the session hook."""
+    if conn is None:
+        with db.engine.connect() as own, own.begin():
+            match_subject_keys(own)
+        return
     for statement in _MATCH_STATEMENTS:
         conn.execute(text(statement))
 
