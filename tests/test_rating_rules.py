@@ -10,7 +10,7 @@ from agri_credit.ratings.rules import (
     BANDS,
     Band,
     GradeBand,
-    RuleSet,
+    RatingRules,
     RuleSetFormatError,
     Threshold,
     default_rule_set,
@@ -18,7 +18,7 @@ from agri_credit.ratings.rules import (
 from models import EntityType
 
 
-def with_household_indicator(rules: RuleSet, key: str, **changes) -> RuleSet:
+def with_household_indicator(rules: RatingRules, key: str, **changes) -> RatingRules:
     indicators = tuple(
         dataclasses.replace(i, **changes) if i.key == key else i for i in rules.household_indicators
     )
@@ -82,7 +82,7 @@ def test_every_entity_type_has_a_100_point_sheet():
 def test_rule_set_survives_a_json_round_trip():
     rules = default_rule_set()
     stored = json.dumps(rules.to_dict(), ensure_ascii=False)
-    assert RuleSet.from_dict(json.loads(stored)) == rules
+    assert RatingRules.from_dict(json.loads(stored)) == rules
     assert "村评议品行" in stored  # readable Chinese, not \\u escapes
 
 
@@ -94,7 +94,7 @@ def test_an_edited_copy_round_trips_with_its_changes():
         name="富平县2026年评定办法",
         village_thresholds=(Threshold("credit_household_share", ">=", 50),),
     )
-    again = RuleSet.from_dict(json.loads(json.dumps(rules.to_dict())))
+    again = RatingRules.from_dict(json.loads(json.dumps(rules.to_dict())))
     assert again == rules
     assert again != default_rule_set()
     assert again.village_thresholds[0].value == 50
@@ -218,11 +218,11 @@ def test_a_stored_rule_set_with_a_missing_part_is_refused_in_chinese():
     data = default_rule_set().to_dict()
     del data["grade_bands"]
     with pytest.raises(RuleSetFormatError, match="评定办法缺少「grade_bands」"):
-        RuleSet.from_dict(data)
+        RatingRules.from_dict(data)
 
 
 def test_a_stored_rule_set_with_a_word_for_a_number_is_refused():
     data = default_rule_set().to_dict()
     data["household_indicators"][0]["points"] = "八"
     with pytest.raises(RuleSetFormatError, match="应为数字"):
-        RuleSet.from_dict(data)
+        RatingRules.from_dict(data)

@@ -17,8 +17,7 @@ from agri_credit.rating_cycle.rulesets.services import (
     rules_of,
     save_draft,
 )
-from agri_credit.ratings.rules import RuleSet as Rules
-from agri_credit.ratings.rules import default_rule_set
+from agri_credit.ratings.rules import RatingRules, default_rule_set
 from models import AuditEvent, Region, RegionLevel, RuleSet, RuleSetStatus, db
 from tests import factories as f
 from tests.conftest import login
@@ -180,7 +179,7 @@ def test_editing_a_draft_changes_points_bands_grades_thresholds_and_gates(as_off
 def test_a_gate_switched_off_can_be_switched_on_in_the_next_version(as_office, users):
     draft = a_draft(users)
     rules = rules_of(draft)
-    save_draft(draft, Rules.from_dict(rules.to_dict() | {"gates": []}), users["office"])
+    save_draft(draft, RatingRules.from_dict(rules.to_dict() | {"gates": []}), users["office"])
     publish(draft, users["office"])
     nxt = copy_as_new_version(draft, users["office"])
     db.session.commit()
@@ -319,7 +318,7 @@ def test_diff_shows_what_changed_against_the_source(as_office, users):
     data = rules.to_dict()
     data["grade_bands"][2]["min_score"] = 65
     data["village_thresholds"] = data["village_thresholds"][:4]  # drop 建档率
-    save_draft(draft, Rules.from_dict(data), users["office"])
+    save_draft(draft, RatingRules.from_dict(data), users["office"])
     db.session.commit()
     page = as_office.get(f"/ratings/rule-sets/{draft.id}/diff").get_data(as_text=True)
     assert "第 2 版相对第 1 版的改动" in page

@@ -38,7 +38,7 @@ from .rules import (
     Gate,
     Indicator,
     InvalidRuleSet,
-    RuleSet,
+    RatingRules,
     Threshold,
     fmt,
 )
@@ -137,7 +137,7 @@ def _has_data(frame: pd.DataFrame, column: str | None) -> bool:
     return column is not None and column in frame.columns and bool(frame[column].notna().any())
 
 
-def _check_rules(rules: RuleSet) -> None:
+def _check_rules(rules: RatingRules) -> None:
     problems = rules.validate()
     if problems:
         raise InvalidRuleSet(problems)
@@ -170,12 +170,12 @@ def _dates(frame: pd.DataFrame, column: str) -> pd.Series:
 # --- grades -------------------------------------------------------------------------------
 
 
-def grade_categories(rules: RuleSet) -> pd.CategoricalDtype:
+def grade_categories(rules: RatingRules) -> pd.CategoricalDtype:
     """Grades as an ordered categorical, lowest first, so `grade >= "AA"` works."""
     return pd.CategoricalDtype([b.grade for b in reversed(rules.grade_bands)], ordered=True)
 
 
-def assign_grades(scores: np.ndarray | pd.Series, rules: RuleSet) -> pd.Categorical:
+def assign_grades(scores: np.ndarray | pd.Series, rules: RatingRules) -> pd.Categorical:
     """The grade band each score reaches (AAA ≥ 80 …); NaN below the lowest band."""
     values = np.round(np.asarray(scores, dtype=np.float64), SCORE_DECIMALS)
     ascending = np.array([b.min_score for b in reversed(rules.grade_bands)])
@@ -277,7 +277,7 @@ def _score(
     frame: pd.DataFrame,
     sheets: dict[object, Sequence[Indicator]],
     row_sheet: np.ndarray,
-    rules: RuleSet,
+    rules: RatingRules,
     as_of: date,
     id_columns: list[str],
     credit_column: str,
@@ -361,7 +361,7 @@ def _score(
     return result
 
 
-def score_households(households: pd.DataFrame, rules: RuleSet, as_of: date) -> pd.DataFrame:
+def score_households(households: pd.DataFrame, rules: RatingRules, as_of: date) -> pd.DataFrame:
     """Score each household on the rule set's 100-point sheet.
 
     Input: inputs.HOUSEHOLD_COLUMNS. Output, one row per household in input order:
@@ -394,7 +394,7 @@ def score_households(households: pd.DataFrame, rules: RuleSet, as_of: date) -> p
     )
 
 
-def score_entities(entities: pd.DataFrame, rules: RuleSet, as_of: date) -> pd.DataFrame:
+def score_entities(entities: pd.DataFrame, rules: RatingRules, as_of: date) -> pd.DataFrame:
     """Score each 新型农业经营主体 on its type's sheet.
 
     Input: inputs.ENTITY_COLUMNS; years_operating and debt_ratio are derived from
@@ -450,7 +450,7 @@ def _outstanding(loans: pd.DataFrame, as_of: date) -> np.ndarray:
 def attach_loan_facts(
     subjects: pd.DataFrame,
     loans: pd.DataFrame | None,
-    rules: RuleSet,
+    rules: RatingRules,
     as_of: date,
     id_column: str = "household_id",
 ) -> pd.DataFrame:
@@ -483,7 +483,7 @@ def attach_loan_facts(
 def attach_record_facts(
     subjects: pd.DataFrame,
     records: pd.DataFrame | None,
-    rules: RuleSet,
+    rules: RatingRules,
     as_of: date,
     id_column: str = "household_id",
 ) -> pd.DataFrame:
@@ -521,7 +521,7 @@ def attach_record_facts(
     )
 
 
-def summarise_loans(loans: pd.DataFrame, by: str, rules: RuleSet, as_of: date) -> pd.DataFrame:
+def summarise_loans(loans: pd.DataFrame, by: str, rules: RatingRules, as_of: date) -> pd.DataFrame:
     """Loan figures per area (`by` = village_code, township_code, …), inputs.LOAN_SUMMARY_COLUMNS.
 
     Borrowers are those with a loan outstanding on the as-of date or settled within the
@@ -708,7 +708,7 @@ def rate_villages(
     household_results: pd.DataFrame,
     loans_by_village: pd.DataFrame | None,
     village_facts: pd.DataFrame,
-    rules: RuleSet,
+    rules: RatingRules,
 ) -> pd.DataFrame:
     """信用村: every village of `village_facts` (and any other village households are in)
     against the rule set's village thresholds.
@@ -763,7 +763,7 @@ def rate_villages(
 
 
 def rate_townships(
-    village_results: pd.DataFrame, loans_by_township: pd.DataFrame | None, rules: RuleSet
+    village_results: pd.DataFrame, loans_by_township: pd.DataFrame | None, rules: RatingRules
 ) -> pd.DataFrame:
     """信用乡镇 from rated villages (rate_villages output) and township loan figures
     (summarise_loans(loans, "township_code", ...), or None without loan data).
@@ -793,7 +793,7 @@ def rate_townships(
 
 
 def rate_counties(
-    village_results: pd.DataFrame, township_results: pd.DataFrame, rules: RuleSet
+    village_results: pd.DataFrame, township_results: pd.DataFrame, rules: RatingRules
 ) -> pd.DataFrame:
     """County summary: 信用村 share and 信用乡镇 share (the 信用镇比率 a province tracks) per
     county, against the county thresholds (信用县: credit villages ≥ 60 %).

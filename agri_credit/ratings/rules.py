@@ -2,7 +2,7 @@
 
 A county publishes its own 评定办法 and changes it yearly, so nothing here is a constant of the
 engine: indicators, their points and scoring bands, the gates that disqualify, the grade bands
-and the village, township and county thresholds all live in a `RuleSet`, which serialises to
+and the village, township and county thresholds all live in a `RatingRules`, which serialises to
 JSON (`to_dict` / `from_dict`) for storing a version and checks itself (`validate`) with
 messages a credit-office user can act on.
 
@@ -152,7 +152,7 @@ class LoanRules:
 
 
 @dataclass(frozen=True)
-class RuleSet:
+class RatingRules:
     name: str
     household_indicators: tuple[Indicator, ...]
     entity_sheets: tuple[EntitySheet, ...]
@@ -184,7 +184,7 @@ class RuleSet:
         return {"format": FORMAT_VERSION, **_plain(self)}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "RuleSet":
+    def from_dict(cls, data: Mapping[str, Any]) -> "RatingRules":
         return _rule_set_from_dict(data)
 
 
@@ -309,7 +309,7 @@ def _demonstration(points: float) -> Indicator:
     )
 
 
-def default_rule_set() -> RuleSet:
+def default_rule_set() -> RatingRules:
     """DOMAIN.md "Default rating rules", as a rule set a county can copy and change."""
     households = (
         Indicator(
@@ -471,7 +471,7 @@ def default_rule_set() -> RuleSet:
             ),
         ),
     )
-    return RuleSet(
+    return RatingRules(
         name="信用户、信用村、信用乡镇评定办法（系统默认）",
         household_indicators=households,
         entity_sheets=entity_sheets,
@@ -628,7 +628,7 @@ def _check_thresholds(level: str, thresholds: tuple[Threshold, ...]) -> list[str
     return problems
 
 
-def validate(rules: RuleSet) -> list[str]:
+def validate(rules: RatingRules) -> list[str]:
     """Everything wrong with `rules`, in Chinese; empty when it can be used."""
     problems = []
     if not rules.name.strip():
@@ -776,7 +776,7 @@ def _threshold(data: Any, where: str) -> Threshold:
     )
 
 
-def _rule_set_from_dict(data: Mapping[str, Any]) -> RuleSet:
+def _rule_set_from_dict(data: Mapping[str, Any]) -> RatingRules:
     where = "评定办法"
     version = data.get("format", FORMAT_VERSION) if isinstance(data, Mapping) else None
     if version != FORMAT_VERSION:
@@ -784,7 +784,7 @@ def _rule_set_from_dict(data: Mapping[str, Any]) -> RuleSet:
     records = _need(data, "records", where)
     loans = data.get("loans", {})
     defaults = LoanRules()
-    return RuleSet(
+    return RatingRules(
         name=str(_need(data, "name", where)),
         household_indicators=tuple(
             _indicator(i, "农户") for i in _items(_need(data, "household_indicators", where), where)

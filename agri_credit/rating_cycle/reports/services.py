@@ -19,8 +19,7 @@ import pandas as pd
 from sqlalchemy import case, func, select
 
 from agri_credit.auth.scopes import in_scope
-from agri_credit.ratings.rules import METRIC_LABELS, Threshold, fmt
-from agri_credit.ratings.rules import RuleSet as Rules
+from agri_credit.ratings.rules import METRIC_LABELS, RatingRules, Threshold, fmt
 from models import (
     RatingResult,
     RatingRun,
@@ -75,7 +74,7 @@ def default_run(user: User, year: int | None = None) -> RatingRun | None:
 @dataclass
 class RunFigures:
     run: RatingRun
-    rules: Rules | None
+    rules: RatingRules | None
     scope_name: str
     region_name: str
     grades: list[str]  # the run's grades, best first, then UNGRADED and GATED
@@ -95,7 +94,7 @@ def _share(part: float | int | None, whole: float | int | None) -> float | None:
     return round(float(part) / float(whole) * 100, 1)
 
 
-def _grade_order(rules: Rules | None, seen: list[str]) -> list[str]:
+def _grade_order(rules: RatingRules | None, seen: list[str]) -> list[str]:
     grades = [b.grade for b in rules.grade_bands] if rules else []
     grades += sorted(g for g in seen if g not in grades and g not in (UNGRADED, GATED))
     return [*grades, UNGRADED, GATED]

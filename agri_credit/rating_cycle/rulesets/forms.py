@@ -36,11 +36,11 @@ from agri_credit.ratings.rules import (
     Gate,
     GradeBand,
     Indicator,
+    RatingRules,
     Threshold,
     default_rule_set,
     fmt,
 )
-from agri_credit.ratings.rules import RuleSet as Rules
 from models import NEGATIVE_PUBLIC_KINDS, PUBLIC_RECORD_KIND_LABELS
 from village_forms.household_fields import RECORD_CATEGORIES
 
@@ -149,14 +149,14 @@ def _band_fields(
     return lower, rows
 
 
-def _negative_categories(rules: Rules) -> list[str]:
+def _negative_categories(rules: RatingRules) -> list[str]:
     known = [c for c in RECORD_CATEGORIES if c not in POSITIVE_CATEGORIES]
     known += [PUBLIC_RECORD_KIND_LABELS[k] for k in NEGATIVE_PUBLIC_KINDS]
     known += list(rules.records.disqualifying_categories)
     return list(dict.fromkeys(known))
 
 
-def _gate_candidates(rules: Rules) -> list[tuple[Gate, bool]]:
+def _gate_candidates(rules: RatingRules) -> list[tuple[Gate, bool]]:
     """The rule set's gates (on), then the default gates it has dropped (off), so a gate
     switched off in one version can be switched on again in the next."""
     current = [(g, True) for g in rules.gates]
@@ -164,7 +164,7 @@ def _gate_candidates(rules: Rules) -> list[tuple[Gate, bool]]:
     return current + [(g, False) for g in default_rule_set().gates if g.key not in keys]
 
 
-def _indicator_candidates(rules: Rules) -> list[tuple[str, list[tuple[Indicator, bool]]]]:
+def _indicator_candidates(rules: RatingRules) -> list[tuple[str, list[tuple[Indicator, bool]]]]:
     """Per sheet, its indicators (on), then the default sheet's indicators it has dropped
     (off), so an indicator left out of one version can be taken up again in the next."""
     defaults = dict(sheets(default_rule_set()))
@@ -176,7 +176,9 @@ def _indicator_candidates(rules: Rules) -> list[tuple[str, list[tuple[Indicator,
     return out
 
 
-def draft_form(rules: Rules, notes: str = "") -> tuple[type[FlaskForm], Layout, dict[str, Any]]:
+def draft_form(
+    rules: RatingRules, notes: str = ""
+) -> tuple[type[FlaskForm], Layout, dict[str, Any]]:
     attrs: dict[str, Any] = {}
     values: dict[str, Any] = {}
 
@@ -292,7 +294,7 @@ def _included(sheet: SheetFields, data: dict[str, Any]) -> tuple[Indicator, ...]
     return tuple(_indicator(f, data) for f in sheet.indicators if data.get(f.on))
 
 
-def rules_from_form(rules: Rules, layout: Layout, data: dict[str, Any]) -> Rules:
+def rules_from_form(rules: RatingRules, layout: Layout, data: dict[str, Any]) -> RatingRules:
     """The draft's rules with the form's values; RuleSetRefused when a switched-on threshold
     or gate has no value (everything else is left to `validate`)."""
     problems = []

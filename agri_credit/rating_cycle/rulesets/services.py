@@ -30,12 +30,12 @@ from agri_credit.ratings.rules import (
     RELATIVE,
     Band,
     Indicator,
+    RatingRules,
     RuleSetFormatError,
     default_rule_set,
     fmt,
     validate,
 )
-from agri_credit.ratings.rules import RuleSet as Rules
 from models import (
     ENTITY_TYPE_LABELS,
     LOAN_STATUS_LABELS,
@@ -170,16 +170,16 @@ def ensure_default_rule_set(scope_code: str, user: User | None = None) -> RuleSe
 # ---- versions --------------------------------------------------------------------------------
 
 
-def rules_of(rule_set: RuleSet) -> Rules:
+def rules_of(rule_set: RuleSet) -> RatingRules:
     """The stored body as the engine's rules: the one way a rule set is read. A body that
     cannot be read is refused with its reason."""
     try:
-        return Rules.from_dict(rule_set.body)
+        return RatingRules.from_dict(rule_set.body)
     except (RuleSetFormatError, KeyError, TypeError, ValueError, AttributeError) as error:
         raise RuleSetRefused(f"评定办法「{rule_set.name}」无法读取：{error}") from error
 
 
-def readable_rules(rule_set: RuleSet) -> Rules | None:
+def readable_rules(rule_set: RuleSet) -> RatingRules | None:
     """For pages showing a run's results: its rules, or None for a body that cannot be read
     (they fall back to raw indicator keys rather than fail)."""
     try:
@@ -241,7 +241,7 @@ def copy_as_new_version(source: RuleSet, user: User) -> RuleSet:
     return draft
 
 
-def save_draft(rule_set: RuleSet, rules: Rules, user: User, notes: str | None = None) -> None:
+def save_draft(rule_set: RuleSet, rules: RatingRules, user: User, notes: str | None = None) -> None:
     """Store edited rules in a draft; refused (nothing stored) when the version is published
     or the rules do not pass `validate`, with every reason."""
     _refuse_unless_manager(rule_set, user)
@@ -364,7 +364,7 @@ def indicator_text(ind: Indicator) -> str:
 OP_TEXT = {">=": "≥", ">": "＞", "<=": "≤", "<": "＜", "==": "＝", "!=": "≠", "true": ""}
 
 
-def sheets(rules: Rules) -> list[tuple[str, tuple[Indicator, ...]]]:
+def sheets(rules: RatingRules) -> list[tuple[str, tuple[Indicator, ...]]]:
     """(title, indicators) for households and then each entity type."""
     out = [("农户", rules.household_indicators)]
     for sheet in rules.entity_sheets:
@@ -373,7 +373,7 @@ def sheets(rules: Rules) -> list[tuple[str, tuple[Indicator, ...]]]:
     return out
 
 
-def describe(rules: Rules) -> dict[tuple[str, str], str]:
+def describe(rules: RatingRules) -> dict[tuple[str, str], str]:
     """Every setting of a rule set as {(section, item): text}: what a diff compares."""
     out: dict[tuple[str, str], str] = {}
     for title, indicators in sheets(rules):
@@ -420,7 +420,7 @@ class Change:
         return f"{self.section}·{self.item}"
 
 
-def diff_rules(old: Rules, new: Rules) -> list[Change]:
+def diff_rules(old: RatingRules, new: RatingRules) -> list[Change]:
     """What changed from `old` to `new`, setting by setting, in the order of `new`."""
     before, after = describe(old), describe(new)
     keys = list(after) + [k for k in before if k not in after]

@@ -17,8 +17,7 @@ from sqlalchemy import func, select
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
 from agri_credit.auth.scopes import in_scope
-from agri_credit.ratings.rules import METRIC_LABELS, Indicator
-from agri_credit.ratings.rules import RuleSet as Rules
+from agri_credit.ratings.rules import METRIC_LABELS, Indicator, RatingRules
 from models import (
     ENTITY_TYPE_LABELS,
     RESULT_STATUS_LABELS,
@@ -393,7 +392,7 @@ def _subjects(results: list[RatingResult]) -> dict[int, Subject]:
 # ---- one result ----------------------------------------------------------------------------
 
 
-def _indicators(run: RatingRun, result: RatingResult) -> tuple[Rules, tuple[Indicator, ...]]:
+def _indicators(run: RatingRun, result: RatingResult) -> tuple[RatingRules, tuple[Indicator, ...]]:
     rules = rules_of(run.rule_set)
     if result.household_id is not None:
         return rules, rules.household_indicators

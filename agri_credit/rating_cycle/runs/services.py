@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Select, case, func, insert, or_, select, u
 
 from agri_credit.audit import record_event
 from agri_credit.ratings import engine
-from agri_credit.ratings.rules import RuleSet as Rules
+from agri_credit.ratings.rules import RatingRules
 from models import (
     RatingResult,
     RatingRun,
@@ -83,7 +83,7 @@ class RunRefused(ValueError):
 # ---- the rule set --------------------------------------------------------------------------
 
 
-def usable_rules(rule_set: RuleSet) -> Rules:
+def usable_rules(rule_set: RuleSet) -> RatingRules:
     """The stored rule set as the engine's rules; refused unless published and valid."""
     if rule_set.status != RuleSetStatus.PUBLISHED:
         raise RunRefused(f"评定办法「{rule_set.name}」尚未发布，不能用于评定")
@@ -138,7 +138,7 @@ def _subject_part(frame: pd.DataFrame | None, column: str, as_name: str) -> pd.D
 
 
 def _with_facts(
-    subjects: pd.DataFrame, inputs: RunInputs, rules: Rules, as_of: date, column: str
+    subjects: pd.DataFrame, inputs: RunInputs, rules: RatingRules, as_of: date, column: str
 ) -> pd.DataFrame:
     loans = _subject_part(inputs.loans, column, "borrower_id")
     records = _subject_part(inputs.records, column, "subject_id")
@@ -152,7 +152,7 @@ def _with_facts(
 
 
 def _loan_summary(
-    loans: pd.DataFrame | None, codes: pd.Series, by: str, rules: Rules, as_of: date
+    loans: pd.DataFrame | None, codes: pd.Series, by: str, rules: RatingRules, as_of: date
 ) -> pd.DataFrame | None:
     """Loan figures per area; every area of the run is present (zero without borrowers) once
     there is loan data at all, so "no loans here" is not mistaken for "no data"."""
@@ -167,7 +167,7 @@ def _loan_summary(
     return summary.reindex(index, fill_value=0).reset_index()
 
 
-def score_inputs(inputs: RunInputs, rules: Rules, as_of: date) -> Scored:
+def score_inputs(inputs: RunInputs, rules: RatingRules, as_of: date) -> Scored:
     """Score every household and entity and rate every area of the inputs. Village and
     township loan figures count households' loans: 信用村 and 信用乡镇 measure 农户."""
     households = engine.score_households(
@@ -240,7 +240,7 @@ def _breakdowns(frame: pd.DataFrame, keys: list[str]) -> list[str]:
     return texts[codes].tolist()
 
 
-def _entity_breakdowns(frame: pd.DataFrame, rules: Rules) -> list[str]:
+def _entity_breakdowns(frame: pd.DataFrame, rules: RatingRules) -> list[str]:
     """As `_breakdowns`, each entity with the indicators of its own type's sheet."""
     out = [json.dumps({})] * len(frame)
     types = frame["entity_type"].astype("str").to_numpy()
@@ -258,7 +258,7 @@ def _grades(frame: pd.DataFrame) -> list[str | None]:
     return grade.where(grade.notna(), None).tolist()
 
 
-def result_rows(scored: Scored, rules: Rules) -> dict[str, list]:
+def result_rows(scored: Scored, rules: RatingRules) -> dict[str, list]:
     """Column lists of the RatingResult rows of a run, households then entities."""
     households, entities = scored.households, scored.entities
     n_h, n_e = len(households), len(entities)
@@ -598,7 +598,7 @@ def _apply(rating: RegionRating, row: dict[str, Any], passed: str) -> None:
     rating.reasons = _reasons(row["reasons"])
 
 
-def _rerate_areas(run: RatingRun, rules: Rules, inputs: RunInputs, village_code: str) -> None:
+def _rerate_areas(run: RatingRun, rules: RatingRules, inputs: RunInputs, village_code: str) -> None:
     """The village's rating from the run's stored results (one of them just corrected), then
     its township's and the county's from the stored village ratings."""
     village = db.session.scalar(
