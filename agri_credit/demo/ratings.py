@@ -12,7 +12,6 @@ from sqlalchemy import select
 from agri_credit.credit_records.retention import in_use
 from agri_credit.rating_cycle.objections.services import raise_objection
 from agri_credit.rating_cycle.publication.services import (
-    PUBLICITY_DAYS,
     publication_blockers,
     publish_village,
     published_on,
@@ -71,7 +70,7 @@ def rate_demo_county(
     rating = region_rating(run.id, cadre_user.scope_code)
     published, objections = None, 0
     if rating is not None and not publication_blockers(run, rating):
-        days = current_app.config.get("PUBLICITY_DAYS", PUBLICITY_DAYS)
+        days = current_app.config["PUBLICITY_DAYS"]
         publish_village(run, rating, cadre_user, publish_on, days=days)
         db.session.commit()
         published = rating.region_code

@@ -58,7 +58,7 @@ def objection_new(result_id: int):
                 user=current_user,
                 today=today,
                 assignee=assignee,
-                days=current_app.config.get("OBJECTION_DAYS", objections.OBJECTION_DAYS),
+                days=current_app.config["OBJECTION_DAYS"],
             )
         except ObjectionRefused as exc:
             flash(str(exc), "danger")

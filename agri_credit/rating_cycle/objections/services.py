@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Select, case, select
 
 from agri_credit.audit import journal_value, record_event
+from agri_credit.config import DefaultConfig
 from models import (
     Objection,
     ObjectionStatus,
@@ -31,8 +32,6 @@ from ..publication.services import (
     region_rating,
 )
 from ..runs.services import rerate_result
-
-OBJECTION_DAYS = 20  # default of config OBJECTION_DAYS
 
 STATUS_LABELS = {
     ObjectionStatus.OPEN: "待答复",
@@ -72,7 +71,7 @@ def raise_objection(
     user: User,
     today: date,
     assignee: User | None = None,
-    days: int = OBJECTION_DAYS,
+    days: int = DefaultConfig.OBJECTION_DAYS,
 ) -> Objection:
     """Record an objection during the village's 公示: the result is flagged at once, due
     `days` days from today, assigned to `assignee` or to the nearest credit office."""

@@ -27,7 +27,6 @@ from models import (
 
 from .. import bp
 from ..access import result_or_404, run_or_404, village_or_404
-from ..objections import services as objections
 from . import services as publication
 from .forms import PublishForm
 from .services import CREDIT_GRADES, PublicationError, subject_name
@@ -108,7 +107,7 @@ def village_results(run_id: int, code: str):
         status_labels=publication.STATUS_LABELS,
         result_status_labels=RESULT_STATUS_LABELS,
         form=PublishForm(),
-        days=current_app.config.get("PUBLICITY_DAYS", publication.PUBLICITY_DAYS),
+        days=current_app.config["PUBLICITY_DAYS"],
         today=today,
     )
 
@@ -119,7 +118,7 @@ def publish_village(run_id: int, code: str):
     run, rating = village_or_404(run_id, code)
     form = PublishForm()
     if form.validate_on_submit():
-        days = current_app.config.get("PUBLICITY_DAYS", publication.PUBLICITY_DAYS)
+        days = current_app.config["PUBLICITY_DAYS"]
         try:
             publication.publish_village(run, rating, current_user, _today(), days)
         except PublicationError as exc:
@@ -144,7 +143,7 @@ def public_notice(run_id: int, code: str):
     return render_template(
         "ratings/publication/notice.html",
         notice=notice,
-        objection_days=current_app.config.get("OBJECTION_DAYS", objections.OBJECTION_DAYS),
+        objection_days=current_app.config["OBJECTION_DAYS"],
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import case, exists, func, select, update
 from sqlalchemy.exc import OperationalError
 
 from agri_credit.audit import record_event
+from agri_credit.config import DefaultConfig
 from models import (
     AgriEntity,
     AuditEvent,
@@ -40,7 +41,6 @@ from models import (
 
 from ..rulesets.services import readable_rules
 
-PUBLICITY_DAYS = 7  # default of config PUBLICITY_DAYS
 CREDIT_GRADES = ("AAA", "AA", "A")
 EFFECTIVE_ACTION = "rating.effective"
 # A rule set may show scores on the notice: {"show_scores_on_notice": true} in its body.
@@ -175,7 +175,7 @@ def publish_village(
     rating: RegionRating,
     user: User,
     today: date,
-    days: int = PUBLICITY_DAYS,
+    days: int = DefaultConfig.PUBLICITY_DAYS,
 ) -> RegionRating:
     """Put a village's results under 公示 from `today` for `days` days."""
     blockers = publication_blockers(run, rating)

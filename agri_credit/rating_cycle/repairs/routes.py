@@ -45,10 +45,6 @@ def _today() -> date:
     return date.today()
 
 
-def _config(name: str):
-    return current_app.config.get(name, getattr(repairs, name))
-
-
 def _subject_or_404(kind: str, subject_id: int):
     lookup = SUBJECT_LOOKUPS.get(kind)
     if lookup is None:
@@ -120,7 +116,9 @@ def repair_list():
 def repair_subject(kind: str, subject_id: int):
     subject = _subject_or_404(kind, subject_id)
     today = _today()
-    records = repairs.negative_records(kind, subject_id, today, _config("REPAIR_MIN_MONTHS"))
+    records = repairs.negative_records(
+        kind, subject_id, today, current_app.config["REPAIR_MIN_MONTHS"]
+    )
     return render_template(
         "ratings/repair/subject.html",
         kind=kind,
@@ -158,7 +156,7 @@ def repair_apply(kind: str, subject_id: int, record_id: int):
     subject = _subject_or_404(kind, subject_id)
     record = _record_of_subject_or_404(kind, subject_id, record_id)
     today = _today()
-    min_months = _config("REPAIR_MIN_MONTHS")
+    min_months = current_app.config["REPAIR_MIN_MONTHS"]
     form = RepairForm()
     if form.validate_on_submit():
         upload = form.evidence_file.data
@@ -173,8 +171,8 @@ def repair_apply(kind: str, subject_id: int, record_id: int):
                 evidence_filename=upload.filename if content is not None else "",
                 evidence_file=content,
                 min_months=min_months,
-                working_days=_config("REPAIR_DECISION_WORKING_DAYS"),
-                max_bytes=_config("REPAIR_EVIDENCE_MAX_BYTES"),
+                working_days=current_app.config["REPAIR_DECISION_WORKING_DAYS"],
+                max_bytes=current_app.config["REPAIR_EVIDENCE_MAX_BYTES"],
             )
         except RepairRefused as exc:
             db.session.rollback()
@@ -193,7 +191,7 @@ def repair_apply(kind: str, subject_id: int, record_id: int):
         earliest=repairs.earliest_repair_on(record, min_months),
         months=repairs.min_months_for(record, min_months),
         today=today,
-        max_mb=_config("REPAIR_EVIDENCE_MAX_BYTES") // (1024 * 1024),
+        max_mb=current_app.config["REPAIR_EVIDENCE_MAX_BYTES"] // (1024 * 1024),
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
 
 from agri_credit.audit import record_event
 from agri_credit.auth.scopes import enterprises_in_scope, entities_in_scope, households_in_scope
+from agri_credit.config import DefaultConfig
 from agri_credit.credit_records.repaired import RecordKey
 from agri_credit.credit_records.retention import in_use
 from models import (
@@ -36,13 +37,10 @@ from models import (
     utcnow,
 )
 
-# Defaults of the config values of the same names. The minimum display period, by
-# severity, is the lower end of each range in DOMAIN.md (minor ≤ 3 months, general 3-12
-# months, serious 1-3 years); a record the department gave no severity counts as general.
-REPAIR_MIN_MONTHS = {"minor": 0, "general": 3, "serious": 12}
+# The minimum display period by severity, the working days to decide and the largest
+# evidence file are config values (REPAIR_* in config.py); a record the department gave no
+# severity counts as general.
 DEFAULT_SEVERITY = "general"
-REPAIR_DECISION_WORKING_DAYS = 10
-REPAIR_EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
 EVIDENCE_EXTENSIONS = ("pdf", "jpg", "jpeg", "png")
 
 STATUS_LABELS = {
@@ -85,7 +83,7 @@ def add_working_days(start: date, days: int) -> date:
 
 
 def min_months_for(record: PublicRecord, min_months: dict[str, int] | None = None) -> int:
-    table = min_months or REPAIR_MIN_MONTHS
+    table = min_months or DefaultConfig.REPAIR_MIN_MONTHS
     return table.get(record.severity or DEFAULT_SEVERITY, table[DEFAULT_SEVERITY])
 
 
@@ -201,8 +199,8 @@ def apply_for_repair(
     evidence_filename: str = "",
     evidence_file: bytes | None = None,
     min_months: dict[str, int] | None = None,
-    working_days: int = REPAIR_DECISION_WORKING_DAYS,
-    max_bytes: int = REPAIR_EVIDENCE_MAX_BYTES,
+    working_days: int = DefaultConfig.REPAIR_DECISION_WORKING_DAYS,
+    max_bytes: int = DefaultConfig.REPAIR_EVIDENCE_MAX_BYTES,
 ) -> CreditRepair:
     """File an application on the subject's behalf. Refused before the minimum display
     period is over (with the date it becomes possible), while another application for the
