@@ -25,6 +25,7 @@ date; rating runs: their data-as-of date; tests: a pinned date).
 from collections.abc import Callable
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, Integer, and_, case, cast, false, func, not_, or_
 
 from models import (
@@ -48,10 +49,7 @@ NEGATIVE_TAX_GRADES = ("C", "D")
 def retention_cutoff(today: date, years: int = RETENTION_YEARS) -> date:
     """The same calendar day `years` ago (28 February for a 29 February). A negative event
     that ended before this day is expired; one that ended on it is still kept."""
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:
-        return today.replace(year=today.year - years, day=28)
+    return today - relativedelta(years=years)
 
 
 def _period_ended_before(year, month, cutoff: date) -> ColumnElement[bool]:

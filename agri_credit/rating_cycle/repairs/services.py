@@ -9,11 +9,11 @@ repaired through every later version. Others filter with `not_repaired(model)` (
 `repaired_keys()` (Python), from `agri_credit.credit_records.repaired`.
 """
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import PurePath
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
 
 from agri_credit.audit import record_event
@@ -63,13 +63,6 @@ class RepairRefused(ValueError):
 # ---- dates ------------------------------------------------------------------------------------
 
 
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, the month's last day when it has no such day."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def add_working_days(start: date, days: int) -> date:
     """`days` working days after `start`, skipping Saturdays and Sundays. Public holidays
     (and the weekend days worked in exchange, 调休) are not modelled: the date can fall a
@@ -89,7 +82,8 @@ def min_months_for(record: PublicRecord, min_months: dict[str, int] | None = Non
 
 def earliest_repair_on(record: PublicRecord, min_months: dict[str, int] | None = None) -> date:
     """The first day an application is accepted: the decision date plus the minimum period."""
-    return add_months(record.decided_on, min_months_for(record, min_months))
+    # The same day months later, or the month's last day when it has no such day.
+    return record.decided_on + relativedelta(months=min_months_for(record, min_months))
 
 
 # ---- a subject's negative records ---------------------------------------------------------------

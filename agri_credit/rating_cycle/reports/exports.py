@@ -20,6 +20,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
@@ -118,7 +119,7 @@ def results_frame(figures: RunFigures, user: User) -> pd.DataFrame:
 
 def _header(sheet: Any, titles: list[str], widths: list[float]) -> None:
     for i, width in enumerate(widths):
-        sheet.column_dimensions[_column_letter(i)].width = width
+        sheet.column_dimensions[get_column_letter(i + 1)].width = width
     bold = Font(bold=True)
     cells = []
     for title in titles:
@@ -126,15 +127,6 @@ def _header(sheet: Any, titles: list[str], widths: list[float]) -> None:
         cell.font = bold
         cells.append(cell)
     sheet.append(cells)
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def _points(breakdowns: pd.Series, keys: list[str]) -> pd.DataFrame:
