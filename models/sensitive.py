@@ -49,6 +49,9 @@ class IdCipher:
             raise ValueError("ID_ENCRYPTION_KEY must decode to 32 bytes")
         self._aead = AESGCM(_derive(master, b"agri-credit id encryption"))
         self._index_key = _derive(master, b"agri-credit id blind index")
+        # Uploaded sheets hold ID numbers in plain text, so they are stored sealed too, with
+        # a key of their own from the same master key (one secret to keep).
+        self._upload_aead = AESGCM(_derive(master, b"agri-credit upload content"))
 
     def encrypt(self, value: str) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
@@ -61,6 +64,15 @@ class IdCipher:
     def blind_index(self, value: str) -> str:
         digest = hmac.new(self._index_key, normalise_id(value).encode(), hashlib.sha256)
         return digest.hexdigest()
+
+    def seal(self, content: bytes) -> bytes:
+        """Encrypt a whole uploaded file for storage."""
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._upload_aead.encrypt(nonce, content, None)
+
+    def unseal(self, token: bytes) -> bytes:
+        token = bytes(token)
+        return self._upload_aead.decrypt(token[:NONCE_BYTES], token[NONCE_BYTES:], None)
 
     def protect(self, value: str) -> dict[str, object]:
         """All stored forms of one ID number, keyed by column suffix."""

@@ -26,7 +26,7 @@ from village_forms.household_sheet import build_template, mark_errors, parse_wor
 
 from . import bp
 from .forms import HouseholdUploadForm
-from .services import process_batch, store_upload, unseal, upload_key
+from .services import process_batch, store_upload
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ERRORS_SHOWN = 500  # the page stays light on a phone; the marked workbook has them all
@@ -59,11 +59,6 @@ def _batch_or_404(batch_id: int) -> UploadBatch:
     if batch is None or batch.kind != "households" or batch.user_id != current_user.id:
         abort(404)
     return batch
-
-
-def _key() -> bytes:
-    id_cipher()  # a clear message when the instance has no key yet
-    return upload_key(current_app.config["ID_ENCRYPTION_KEY"])
 
 
 def _process(batch: UploadBatch, content: bytes, import_valid_rows: bool, parsed=None) -> bool:
@@ -106,7 +101,7 @@ def upload():
         message = parsed.errors[0]["message"]
         return render_template("household_import/upload.html", form=form, file_error=message), 400
     batch = store_upload(
-        db.session, content, form.file.data.filename, current_user.id, village, _key()
+        db.session, content, form.file.data.filename, current_user.id, village, id_cipher()
     )
     # Committed on its own so the upload and its errors survive a failed import.
     db.session.commit()
@@ -152,7 +147,7 @@ def batch(batch_id: int):
 @permission_required(Permission.EDIT_FILES)
 def marked(batch_id: int):
     batch = _batch_or_404(batch_id)
-    marked_copy = mark_errors(unseal(batch.content, _key()), batch.errors or [])
+    marked_copy = mark_errors(id_cipher().unseal(batch.content), batch.errors or [])
     # The copy carries ID numbers in full: a sensitive export, journalled like a reveal.
     record_event(
         "household_import.download_marked",
@@ -179,7 +174,7 @@ def import_valid(batch_id: int):
     if batch.status != "checked":
         flash(_("这个文件已经处理过了"), "info")
     elif (
-        _process(batch, unseal(batch.content, _key()), import_valid_rows=True)
+        _process(batch, id_cipher().unseal(batch.content), import_valid_rows=True)
         and batch.status != "imported"
     ):
         flash(_("没有可导入的有效行"), "warning")

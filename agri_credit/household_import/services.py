@@ -13,9 +13,7 @@ the web upload, the benchmark and the tests drive the same code:
 The natural key is the head's ID number through its blind index, unique per county.
 """
 
-import base64
 import hashlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,9 +21,6 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -572,35 +567,22 @@ def import_households(
 # ---- upload batches ----------------------------------------------------------------------------
 
 
-def upload_key(master_key: str) -> bytes:
-    """The sheet holds ID numbers in plain text, so the stored upload is encrypted too, with a
-    key derived from the same master key as the ID cipher (one secret to keep)."""
-    master = base64.urlsafe_b64decode(master_key.encode())
-    return HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"agri-credit upload content"
-    ).derive(master)
-
-
-def seal(content: bytes, key: bytes) -> bytes:
-    nonce = os.urandom(12)
-    return nonce + AESGCM(key).encrypt(nonce, content, None)
-
-
-def unseal(token: bytes, key: bytes) -> bytes:
-    token = bytes(token)
-    return AESGCM(key).decrypt(token[:12], token[12:], None)
-
-
 def store_upload(
-    session: Session, content: bytes, filename: str, user_id: int, village_code: str, key: bytes
+    session: Session,
+    content: bytes,
+    filename: str,
+    user_id: int,
+    village_code: str,
+    cipher: IdCipher,
 ) -> UploadBatch:
+    """The sheet holds ID numbers in plain text, so the stored upload is sealed."""
     batch = UploadBatch(
         kind="households",
         user_id=user_id,
         scope_code=village_code,
         filename=(filename or "upload.xlsx")[:200],
         sha256=hashlib.sha256(content).hexdigest(),
-        content=seal(content, key),
+        content=cipher.seal(content),
         status="checked",
         errors=[],
     )
