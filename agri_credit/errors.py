@@ -5,14 +5,14 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from models import db
+from models import N_, db
 
 MESSAGES = {
-    400: "请求有误",
-    403: "您无权访问此页面",
-    404: "页面不存在，或不在您的管辖范围内",
-    413: "上传的文件太大",
-    500: "服务器内部错误，已记录，请稍后再试",
+    400: N_("请求有误"),
+    403: N_("您无权访问此页面"),
+    404: N_("页面不存在，或不在您的管辖范围内"),
+    413: N_("上传的文件太大"),
+    500: N_("服务器内部错误，已记录，请稍后再试"),
 }
 
 

@@ -48,6 +48,7 @@ from .households import (
     ProductionItem,
     VillageEvaluation,
 )
+from .i18n import N_
 from .ratings import (
     RESULT_STATUS_LABELS,
     RUN_STATUS_LABELS,
@@ -83,6 +84,7 @@ __all__ = [
     "ENTITY_TYPE_LABELS",
     "LEVEL_LABELS",
     "LOAN_STATUS_LABELS",
+    "N_",
     "NAMING_CONVENTION",
     "NEGATIVE",
     "NEGATIVE_PUBLIC_KINDS",

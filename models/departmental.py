@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from .base import db, utcnow
 from .households import Money
+from .i18n import N_
 
 
 class Source(StrEnum):
@@ -46,14 +47,14 @@ class Source(StrEnum):
 
 
 SOURCE_LABELS = {
-    Source.TAX: "税务",
-    Source.SOCIAL_INSURANCE: "社保",
-    Source.PROVIDENT_FUND: "公积金",
-    Source.WATER: "水费",
-    Source.ELECTRICITY: "电费",
-    Source.GAS: "燃气费",
-    Source.BANK_LOAN: "银行贷款",
-    Source.PUBLIC_RECORD: "公共信用记录",
+    Source.TAX: N_("税务"),
+    Source.SOCIAL_INSURANCE: N_("社保"),
+    Source.PROVIDENT_FUND: N_("公积金"),
+    Source.WATER: N_("水费"),
+    Source.ELECTRICITY: N_("电费"),
+    Source.GAS: N_("燃气费"),
+    Source.BANK_LOAN: N_("银行贷款"),
+    Source.PUBLIC_RECORD: N_("公共信用记录"),
 }
 
 UTILITIES = (Source.WATER, Source.ELECTRICITY, Source.GAS)
@@ -70,13 +71,13 @@ class BatchStatus(StrEnum):
 
 
 BATCH_STATUS_LABELS = {
-    BatchStatus.PENDING: "待确认列对应",
-    BatchStatus.QUEUED: "排队中",
-    BatchStatus.RUNNING: "导入中",
-    BatchStatus.IMPORTED: "已导入",
-    BatchStatus.REJECTED: "有错误，未导入",
-    BatchStatus.FAILED: "失败，未导入",
-    BatchStatus.ROLLED_BACK: "已撤销",
+    BatchStatus.PENDING: N_("待确认列对应"),
+    BatchStatus.QUEUED: N_("排队中"),
+    BatchStatus.RUNNING: N_("导入中"),
+    BatchStatus.IMPORTED: N_("已导入"),
+    BatchStatus.REJECTED: N_("有错误，未导入"),
+    BatchStatus.FAILED: N_("失败，未导入"),
+    BatchStatus.ROLLED_BACK: N_("已撤销"),
 }
 
 
@@ -282,11 +283,11 @@ class LoanStatus(StrEnum):
 
 
 LOAN_STATUS_LABELS = {
-    LoanStatus.NORMAL: "正常",
-    LoanStatus.SPECIAL_MENTION: "关注",
-    LoanStatus.SUBSTANDARD: "次级",
-    LoanStatus.DOUBTFUL: "可疑",
-    LoanStatus.LOSS: "损失",
+    LoanStatus.NORMAL: N_("正常"),
+    LoanStatus.SPECIAL_MENTION: N_("关注"),
+    LoanStatus.SUBSTANDARD: N_("次级"),
+    LoanStatus.DOUBTFUL: N_("可疑"),
+    LoanStatus.LOSS: N_("损失"),
 }
 NON_PERFORMING = (LoanStatus.SUBSTANDARD, LoanStatus.DOUBTFUL, LoanStatus.LOSS)
 
@@ -315,14 +316,14 @@ class PublicRecordKind(StrEnum):
 
 
 PUBLIC_RECORD_KIND_LABELS = {
-    PublicRecordKind.LICENSE: "行政许可",
-    PublicRecordKind.PENALTY: "行政处罚",
-    PublicRecordKind.DISHONEST: "失信被执行人",
-    PublicRecordKind.HONOUR: "荣誉表彰",
+    PublicRecordKind.LICENSE: N_("行政许可"),
+    PublicRecordKind.PENALTY: N_("行政处罚"),
+    PublicRecordKind.DISHONEST: N_("失信被执行人"),
+    PublicRecordKind.HONOUR: N_("荣誉表彰"),
 }
 NEGATIVE_PUBLIC_KINDS = (PublicRecordKind.PENALTY, PublicRecordKind.DISHONEST)
 
-SEVERITY_LABELS = {"minor": "轻微", "general": "一般", "serious": "严重"}
+SEVERITY_LABELS = {"minor": N_("轻微"), "general": N_("一般"), "serious": N_("严重")}
 
 
 class PublicRecord(_RecordColumns, db.Model):

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import db, utcnow
 from .households import Area, Money
+from .i18n import N_
 from .regions import Region
 
 
@@ -20,10 +21,10 @@ class EntityType(StrEnum):
 
 
 ENTITY_TYPE_LABELS = {
-    EntityType.FAMILY_FARM: "家庭农场",
-    EntityType.COOPERATIVE: "农民专业合作社",
-    EntityType.LARGE_GROWER: "种养大户",
-    EntityType.LEADING_ENTERPRISE: "农业产业化龙头企业",
+    EntityType.FAMILY_FARM: N_("家庭农场"),
+    EntityType.COOPERATIVE: N_("农民专业合作社"),
+    EntityType.LARGE_GROWER: N_("种养大户"),
+    EntityType.LEADING_ENTERPRISE: N_("农业产业化龙头企业"),
 }
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import db, utcnow
+from .i18n import N_
 from .users import User
 
 
@@ -60,9 +61,9 @@ class RunStatus(StrEnum):
 
 # Chinese labels as data (exports print them as they are); pages pass them through `_()`.
 RUN_STATUS_LABELS = {
-    RunStatus.PROPOSED: "待审定",
-    RunStatus.APPROVED: "已审定",
-    RunStatus.SUPERSEDED: "已被重新评定取代",
+    RunStatus.PROPOSED: N_("待审定"),
+    RunStatus.APPROVED: N_("已审定"),
+    RunStatus.SUPERSEDED: N_("已被重新评定取代"),
 }
 
 
@@ -96,9 +97,9 @@ class ResultStatus(StrEnum):
 
 
 RESULT_STATUS_LABELS = {
-    ResultStatus.PROPOSED: "拟评定",
-    ResultStatus.OBJECTED: "有异议",
-    ResultStatus.EFFECTIVE: "已生效",
+    ResultStatus.PROPOSED: N_("拟评定"),
+    ResultStatus.OBJECTED: N_("有异议"),
+    ResultStatus.EFFECTIVE: N_("已生效"),
 }
 
 

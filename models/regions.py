@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import db
+from .i18n import N_
 
 
 class RegionLevel(StrEnum):
@@ -26,11 +27,11 @@ PREFIX_LENGTH = {
 }
 
 LEVEL_LABELS = {
-    RegionLevel.PROVINCE: "省",
-    RegionLevel.CITY: "市",
-    RegionLevel.COUNTY: "县(区)",
-    RegionLevel.TOWNSHIP: "乡镇(街道)",
-    RegionLevel.VILLAGE: "村(社区)",
+    RegionLevel.PROVINCE: N_("省"),
+    RegionLevel.CITY: N_("市"),
+    RegionLevel.COUNTY: N_("县(区)"),
+    RegionLevel.TOWNSHIP: N_("乡镇(街道)"),
+    RegionLevel.VILLAGE: N_("村(社区)"),
 }
 
 

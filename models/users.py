@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .base import db, utcnow
+from .i18n import N_
 from .regions import Region
 
 
@@ -20,10 +21,10 @@ class Role(StrEnum):
 
 
 ROLE_LABELS = {
-    Role.CADRE: "村干部",
-    Role.OFFICE: "信用办",
-    Role.APPLICANT: "企业/农户",
-    Role.OFFICER: "银行信贷员",
+    Role.CADRE: N_("村干部"),
+    Role.OFFICE: N_("信用办"),
+    Role.APPLICANT: N_("企业/农户"),
+    Role.OFFICER: N_("银行信贷员"),
 }
 
 

@@ -2,9 +2,9 @@
 
 The strings are extracted afresh from the source (as `pybabel extract` does with babel.cfg),
 so a string added to a template or module without a translation fails here, not in front of
-an English-speaking user. Labels stored as Chinese data and translated at runtime are listed
-in agri_credit/translation_labels.py; the last catalog test keeps that list in step with the
-dicts it mirrors.
+an English-speaking user. Labels stored as Chinese data and translated at runtime are marked
+with `N_()` where they are defined (models/ included in babel.cfg); the last catalog test
+checks that every such label is extracted.
 """
 
 import re
@@ -161,7 +161,7 @@ def test_runtime_labels_are_extracted(template):
         for label in labels
         if CJK.search(label) and label not in ids
     ]
-    assert not missing, "add to agri_credit/translation_labels.py:\n" + "\n".join(missing)
+    assert not missing, "mark with N_() where it is defined:\n" + "\n".join(missing)
 
 
 # ---- pages in English ------------------------------------------------------------------------

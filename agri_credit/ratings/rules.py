@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
-from models import ENTITY_TYPE_LABELS, NON_PERFORMING, EntityType, LoanStatus
+from models import ENTITY_TYPE_LABELS, N_, NON_PERFORMING, EntityType, LoanStatus
 
 from . import inputs
 
@@ -26,23 +26,23 @@ BANDS = "bands"  # the value itself falls in a band
 RELATIVE = "relative"  # value relative to the village average (1.0 = average) falls in a band
 CATEGORY = "category"  # each category scores its points
 FLAG = "flag"  # true scores the indicator's points, false scores 0
-METHODS = {BANDS: "分档", RELATIVE: "与本村户均比", CATEGORY: "分类", FLAG: "是否"}
+METHODS = {BANDS: N_("分档"), RELATIVE: N_("与本村户均比"), CATEGORY: N_("分类"), FLAG: N_("是否")}
 
 GATE_OPS = (">=", ">", "<=", "<", "==", "!=", "true")
 THRESHOLD_OPS = (">=", ">", "<=", "<")
 
 # Metrics the engine computes for areas, in percent, and the levels each may be used at.
 METRIC_LABELS = {
-    "credit_household_share": "信用户占比",
-    "borrowers_not_overdue_share": "无逾期借款户占比",
-    "npl_ratio": "不良贷款率",
-    "new_npl_ratio": "新增不良贷款率",
-    "file_coverage": "建档率",
-    "credit_village_share": "信用村占比",
-    "credit_township_share": "信用乡镇占比",
+    "credit_household_share": N_("信用户占比"),
+    "borrowers_not_overdue_share": N_("无逾期借款户占比"),
+    "npl_ratio": N_("不良贷款率"),
+    "new_npl_ratio": N_("新增不良贷款率"),
+    "file_coverage": N_("建档率"),
+    "credit_village_share": N_("信用村占比"),
+    "credit_township_share": N_("信用乡镇占比"),
 }
 VILLAGE, TOWNSHIP, COUNTY = "village", "township", "county"
-LEVEL_LABELS = {VILLAGE: "信用村", TOWNSHIP: "信用乡镇", COUNTY: "信用县"}
+LEVEL_LABELS = {VILLAGE: N_("信用村"), TOWNSHIP: N_("信用乡镇"), COUNTY: N_("信用县")}
 _AREA_METRICS = (
     "credit_household_share",
     "borrowers_not_overdue_share",
@@ -200,13 +200,13 @@ def _repayment(points: float) -> Indicator:
     steps = {10: (6, 3), 15: (9, 4), 20: (12, 6)}[int(points)]
     return Indicator(
         "repayment",
-        "还款记录",
+        N_("还款记录"),
         "worst_days_overdue",
         points,
         BANDS,
         _bands((None, 1, points), (1, 30, steps[0]), (30, 90, steps[1]), (90, None, 0)),
         rescale_if_absent=True,
-        note="近年最长逾期天数；尚无贷款数据时不计入，总分按其余指标折算",
+        note=N_("近年最长逾期天数；尚无贷款数据时不计入，总分按其余指标折算"),
     )
 
 
@@ -214,12 +214,12 @@ def _years(points: float) -> Indicator:
     p = points / 10
     return Indicator(
         "years_operating",
-        "经营年限",
+        N_("经营年限"),
         "years_operating",
         points,
         BANDS,
         _bands((None, 1, 2 * p), (1, 2, 4 * p), (2, 3, 6 * p), (3, 5, 8 * p), (5, None, points)),
-        note="年",
+        note=N_("年"),
     )
 
 
@@ -227,7 +227,7 @@ def _debt_ratio(points: float) -> Indicator:
     steps = {10: (10, 8, 5, 2), 15: (15, 12, 8, 3)}[int(points)]
     return Indicator(
         "debt_ratio",
-        "资产负债率",
+        N_("资产负债率"),
         "debt_ratio",
         points,
         BANDS,
@@ -238,7 +238,7 @@ def _debt_ratio(points: float) -> Indicator:
             (70, 90, steps[3]),
             (90, None, 0),
         ),
-        note="%，越低越好",
+        note=N_("%，越低越好"),
     )
 
 
@@ -252,26 +252,26 @@ def _five_steps(cuts: tuple[float, float, float, float], points: float) -> tuple
 def _scale(points: float, land: tuple, herd: tuple) -> Indicator:
     return Indicator(
         "scale",
-        "经营规模",
+        N_("经营规模"),
         "land_mu",
         points,
         BANDS,
         _five_steps(land, points),
         alt_field="herd_size",
         alt_bands=_five_steps(herd, points),
-        note="经营土地（亩）或养殖规模（头/只），取高者",
+        note=N_("经营土地（亩）或养殖规模（头/只），取高者"),
     )
 
 
 def _revenue(points: float, cuts: tuple) -> Indicator:
     return Indicator(
         "annual_revenue",
-        "年营业收入",
+        N_("年营业收入"),
         "annual_revenue",
         points,
         BANDS,
         _five_steps(cuts, points),
-        note="元",
+        note=N_("元"),
     )
 
 
@@ -282,12 +282,12 @@ def _flag(key: str, label: str, column: str, points: float, **extra: Any) -> Ind
 def _certifications(points: float) -> Indicator:
     return Indicator(
         "certifications",
-        "质量认证",
+        N_("质量认证"),
         "certification_count",
         points,
         BANDS,
         _bands((None, 1, 0), (1, 2, 3 * points / 5), (2, None, points)),
-        note="绿色食品、有机产品、地理标志",
+        note=N_("绿色食品、有机产品、地理标志"),
     )
 
 
@@ -295,16 +295,16 @@ def _demonstration(points: float) -> Indicator:
     p = points / 5
     return Indicator(
         "demonstration",
-        "示范级别",
+        N_("示范级别"),
         "demonstration_level",
         points,
         CATEGORY,
         categories=(
-            ("国家级", points),
-            ("省级", 4 * p),
-            ("市级", 3 * p),
-            ("县级", 2 * p),
-            ("无", 0),
+            (N_("国家级"), points),
+            (N_("省级"), 4 * p),
+            (N_("市级"), 3 * p),
+            (N_("县级"), 2 * p),
+            (N_("无"), 0),
         ),
     )
 
@@ -314,34 +314,34 @@ def default_rule_set() -> RatingRules:
     households = (
         Indicator(
             "household_size",
-            "家庭人口",
+            N_("家庭人口"),
             "household_size",
             8,
             BANDS,
             _bands((None, 2, 2), (2, 3, 4), (3, 4, 6), (4, None, 8)),
-            note="人",
+            note=N_("人"),
         ),
         Indicator(
             "labour_count",
-            "劳动力人数",
+            N_("劳动力人数"),
             "labour_count",
             8,
             BANDS,
             _bands((None, 1, 0), (1, 2, 4), (2, 3, 6), (3, None, 8)),
-            note="人",
+            note=N_("人"),
         ),
         Indicator(
             "total_assets",
-            "家庭总资产",
+            N_("家庭总资产"),
             "total_assets",
             13,
             RELATIVE,
             _bands((None, 0.4, 2), (0.4, 0.7, 5), (0.7, 1.0, 8), (1.0, 1.5, 11), (1.5, None, 13)),
-            note="与本村户均之比",
+            note=N_("与本村户均之比"),
         ),
         Indicator(
             "net_assets",
-            "家庭净资产",
+            N_("家庭净资产"),
             "net_assets",
             13,
             RELATIVE,
@@ -353,20 +353,20 @@ def default_rule_set() -> RatingRules:
                 (1.0, 1.5, 11),
                 (1.5, None, 13),
             ),
-            note="与本村户均之比",
+            note=N_("与本村户均之比"),
         ),
         Indicator(
             "coop_shares",
-            "合作社入股",
+            N_("合作社入股"),
             "coop_shares",
             4,
             BANDS,
             _bands((None, 1, 0), (1, 5000, 2), (5000, None, 4)),
-            note="元",
+            note=N_("元"),
         ),
         Indicator(
             "net_income",
-            "家庭纯收入",
+            N_("家庭纯收入"),
             "net_income",
             14,
             RELATIVE,
@@ -378,15 +378,15 @@ def default_rule_set() -> RatingRules:
                 (1.0, 1.5, 12),
                 (1.5, None, 14),
             ),
-            note="与本村户均之比",
+            note=N_("与本村户均之比"),
         ),
         Indicator(
             "evaluation",
-            "村评议品行",
+            N_("村评议品行"),
             "evaluation_overall",
             30,
             CATEGORY,
-            categories=(("优秀", 30), ("较好", 25), ("一般", 15), ("差", 0)),
+            categories=((N_("优秀"), 30), (N_("较好"), 25), (N_("一般"), 15), (N_("差"), 0)),
         ),
         _repayment(10),
     )
@@ -398,8 +398,8 @@ def default_rule_set() -> RatingRules:
                 _scale(15, (20, 50, 100, 200), (50, 100, 200, 500)),
                 _revenue(15, (1e5, 2e5, 5e5, 1e6)),
                 _debt_ratio(15),
-                _flag("insurance", "农业保险", "has_insurance", 8),
-                _flag("bookkeeping", "财务记账", "keeps_books", 7),
+                _flag("insurance", N_("农业保险"), "has_insurance", 8),
+                _flag("bookkeeping", N_("财务记账"), "keeps_books", 7),
                 _certifications(5),
                 _demonstration(5),
                 _repayment(20),
@@ -411,18 +411,18 @@ def default_rule_set() -> RatingRules:
                 _years(10),
                 Indicator(
                     "member_count",
-                    "成员数",
+                    N_("成员数"),
                     "member_count",
                     10,
                     BANDS,
                     _bands((None, 5, 0), (5, 20, 4), (20, 50, 6), (50, 100, 8), (100, None, 10)),
-                    note="户",
+                    note=N_("户"),
                 ),
                 _scale(10, (50, 200, 500, 1000), (200, 500, 1000, 5000)),
                 _revenue(15, (3e5, 1e6, 2e6, 5e6)),
                 _debt_ratio(10),
-                _flag("insurance", "农业保险", "has_insurance", 5),
-                _flag("bookkeeping", "财务记账", "keeps_books", 10),
+                _flag("insurance", N_("农业保险"), "has_insurance", 5),
+                _flag("bookkeeping", N_("财务记账"), "keeps_books", 10),
                 _certifications(5),
                 _demonstration(10),
                 _repayment(15),
@@ -435,8 +435,8 @@ def default_rule_set() -> RatingRules:
                 _scale(25, (30, 50, 100, 300), (50, 100, 300, 1000)),
                 _revenue(20, (1e5, 2e5, 5e5, 1e6)),
                 _debt_ratio(15),
-                _flag("insurance", "农业保险", "has_insurance", 10),
-                _flag("bookkeeping", "财务记账", "keeps_books", 5),
+                _flag("insurance", N_("农业保险"), "has_insurance", 10),
+                _flag("bookkeeping", N_("财务记账"), "keeps_books", 5),
                 _repayment(15),
             ),
         ),
@@ -448,48 +448,48 @@ def default_rule_set() -> RatingRules:
                 _debt_ratio(15),
                 Indicator(
                     "tax_grade",
-                    "纳税信用等级",
+                    N_("纳税信用等级"),
                     "tax_grade",
                     15,
                     CATEGORY,
                     categories=(("A", 15), ("B", 12), ("M", 9), ("C", 4), ("D", 0)),
                     rescale_if_absent=True,
-                    note="尚无税务数据时不计入",
+                    note=N_("尚无税务数据时不计入"),
                 ),
                 _flag(
                     "social_insurance",
-                    "社保缴纳",
+                    N_("社保缴纳"),
                     "social_insurance_ok",
                     10,
                     rescale_if_absent=True,
-                    note="尚无社保数据时不计入",
+                    note=N_("尚无社保数据时不计入"),
                 ),
                 _certifications(5),
                 _demonstration(10),
-                _flag("insurance", "农业保险", "has_insurance", 5),
+                _flag("insurance", N_("农业保险"), "has_insurance", 5),
                 _repayment(10),
             ),
         ),
     )
     return RatingRules(
-        name="信用户、信用村、信用乡镇评定办法（系统默认）",
+        name=N_("信用户、信用村、信用乡镇评定办法（系统默认）"),
         household_indicators=households,
         entity_sheets=entity_sheets,
         gates=(
-            Gate("overdue_90", "有逾期90天以上未还的贷款", "max_days_overdue_unpaid", ">=", 90),
-            Gate("dishonest", "被列为失信被执行人", "is_dishonest", "true"),
+            Gate("overdue_90", N_("有逾期90天以上未还的贷款"), "max_days_overdue_unpaid", ">=", 90),
+            Gate("dishonest", N_("被列为失信被执行人"), "is_dishonest", "true"),
             Gate(
                 "negative_record",
-                "近5年内有取消评定资格的不良记录",
+                N_("近5年内有取消评定资格的不良记录"),
                 "disqualifying_negative_count",
                 ">=",
                 1,
             ),
         ),
         grade_bands=(
-            GradeBand("AAA", "优秀", 80),
-            GradeBand("AA", "良好", 70),
-            GradeBand("A", "一般", 60),
+            GradeBand("AAA", N_("优秀"), 80),
+            GradeBand("AA", N_("良好"), 70),
+            GradeBand("A", N_("一般"), 60),
         ),
         village_thresholds=(
             Threshold("credit_household_share", ">=", 70),
@@ -505,7 +505,7 @@ def default_rule_set() -> RatingRules:
         ),
         county_thresholds=(Threshold("credit_village_share", ">=", 60),),
         records=RecordRules(
-            disqualifying_categories=("失信被执行人", "行政处罚"), lookback_years=5
+            disqualifying_categories=(N_("失信被执行人"), N_("行政处罚")), lookback_years=5
         ),
         loans=LoanRules(),
     )

@@ -13,6 +13,7 @@ from sqlalchemy import Select, case, select
 from agri_credit.audit import journal_value, record_event
 from agri_credit.config import DefaultConfig
 from models import (
+    N_,
     Objection,
     ObjectionStatus,
     RatingResult,
@@ -34,10 +35,10 @@ from ..publication.services import (
 from ..runs.services import rerate_result
 
 STATUS_LABELS = {
-    ObjectionStatus.OPEN: "待答复",
-    ObjectionStatus.CORRECTED: "已更正并重新评定",
-    ObjectionStatus.CONFIRMED: "经核实维持原结果",
-    ObjectionStatus.UNVERIFIABLE: "无法核实",
+    ObjectionStatus.OPEN: N_("待答复"),
+    ObjectionStatus.CORRECTED: N_("已更正并重新评定"),
+    ObjectionStatus.CONFIRMED: N_("经核实维持原结果"),
+    ObjectionStatus.UNVERIFIABLE: N_("无法核实"),
 }
 OUTCOMES = (ObjectionStatus.CORRECTED, ObjectionStatus.CONFIRMED, ObjectionStatus.UNVERIFIABLE)
 

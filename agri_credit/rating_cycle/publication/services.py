@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from agri_credit.audit import record_event
 from agri_credit.config import DefaultConfig
 from models import (
+    N_,
     AgriEntity,
     AuditEvent,
     Household,
@@ -47,10 +48,10 @@ EFFECTIVE_ACTION = "rating.effective"
 SHOW_SCORES_KEY = "show_scores_on_notice"
 
 STATUS_LABELS = {
-    RegionResultStatus.PROPOSED: "待公示",
-    RegionResultStatus.PUBLISHED: "公示中",
-    RegionResultStatus.APPROVED: "已审核通过",
-    RegionResultStatus.RETURNED: "已退回",
+    RegionResultStatus.PROPOSED: N_("待公示"),
+    RegionResultStatus.PUBLISHED: N_("公示中"),
+    RegionResultStatus.APPROVED: N_("已审核通过"),
+    RegionResultStatus.RETURNED: N_("已退回"),
 }
 
 

@@ -22,6 +22,7 @@ from agri_credit.config import DefaultConfig
 from agri_credit.credit_records.repaired import RecordKey
 from agri_credit.credit_records.retention import in_use
 from models import (
+    N_,
     NEGATIVE_PUBLIC_KINDS,
     PUBLIC_RECORD_KIND_LABELS,
     SEVERITY_LABELS,
@@ -44,9 +45,9 @@ DEFAULT_SEVERITY = "general"
 EVIDENCE_EXTENSIONS = ("pdf", "jpg", "jpeg", "png")
 
 STATUS_LABELS = {
-    RepairStatus.PENDING: "待审核",
-    RepairStatus.APPROVED: "已修复",
-    RepairStatus.REJECTED: "未通过",
+    RepairStatus.PENDING: N_("待审核"),
+    RepairStatus.APPROVED: N_("已修复"),
+    RepairStatus.REJECTED: N_("未通过"),
 }
 SUBJECT_LINKS = {
     "household": SubjectKey.household_id,

@@ -39,6 +39,7 @@ from agri_credit.ratings.rules import (
 from models import (
     ENTITY_TYPE_LABELS,
     LOAN_STATUS_LABELS,
+    N_,
     Region,
     RegionLevel,
     Role,
@@ -51,8 +52,10 @@ from models import (
 )
 
 # The shipped rule set's name as an office sees it in lists and on reports.
-DEFAULT_NOTE = "系统自带的默认评定办法：农户百分制评分表，信用户、信用村、信用乡镇按通行标准评定。"
-STATUS_LABELS = {RuleSetStatus.DRAFT: "草稿", RuleSetStatus.PUBLISHED: "已发布"}
+DEFAULT_NOTE = N_(
+    "系统自带的默认评定办法：农户百分制评分表，信用户、信用村、信用乡镇按通行标准评定。"
+)
+STATUS_LABELS = {RuleSetStatus.DRAFT: N_("草稿"), RuleSetStatus.PUBLISHED: N_("已发布")}
 # Fields of a row that say what the rules are; none of them changes once published.
 _CONTENT = ("body", "name", "version", "scope_code", "based_on_id")
 
