@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:  # runnable as a script as well as with -m
     sys.path.insert(0, str(ROOT))
 
 from agri_credit.ratings import engine  # noqa: E402
-from agri_credit.ratings.rules import default_rule_set  # noqa: E402
+from agri_credit.ratings.default_rules import default_rule_set  # noqa: E402
 from bench.memory import peak_rss_mb  # noqa: E402
 
 AS_OF = date(2025, 12, 31)

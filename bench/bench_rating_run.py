@@ -31,7 +31,7 @@ import pandas as pd  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from agri_credit.demo.generator import COUNTY_CODE  # noqa: E402
-from agri_credit.ratings.rules import default_rule_set  # noqa: E402
+from agri_credit.ratings.default_rules import default_rule_set  # noqa: E402
 from bench.fixtures import backends, bench_app, seeded_app  # noqa: E402
 from bench.memory import peak_rss_mb  # noqa: E402
 from models import (  # noqa: E402

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from agri_credit.rating_cycle.runs.services import start_run
-from agri_credit.ratings.rules import default_rule_set
+from agri_credit.ratings.default_rules import default_rule_set
 from models import Household, RatingRun, Region, RuleSet, RuleSetStatus, User, db
 from tests import factories as f
 

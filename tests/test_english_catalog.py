@@ -22,6 +22,7 @@ from agri_credit.rating_cycle.publication import services as publication
 from agri_credit.rating_cycle.repairs import services as repairs
 from agri_credit.rating_cycle.rulesets import services as rulesets
 from agri_credit.ratings import rules
+from agri_credit.ratings.default_rules import default_rule_set
 from models import db
 from tests import factories as f
 from tests.conftest import login
@@ -116,7 +117,7 @@ def test_translations_keep_the_placeholders(english):
 
 def _runtime_labels() -> dict[str, list[str]]:
     """Chinese labels stored as data and passed through `_()` (or meant to be) at runtime."""
-    default = rules.default_rule_set()
+    default = default_rule_set()
     indicators = [*default.household_indicators]
     for sheet in default.entity_sheets:
         indicators += sheet.indicators

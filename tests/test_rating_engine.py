@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from agri_credit.ratings import engine
-from agri_credit.ratings.rules import Band, GradeBand, InvalidRuleSet, Threshold, default_rule_set
+from agri_credit.ratings.default_rules import default_rule_set
+from agri_credit.ratings.rules import Band, GradeBand, InvalidRuleSet, Threshold
 
 AS_OF = date(2025, 6, 30)
 VILLAGE_A, VILLAGE_B, VILLAGE_C = "610528100001", "610528100002", "610528101001"

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from agri_credit.ratings.default_rules import default_rule_set
 from agri_credit.ratings.rules import (
     BANDS,
     Band,
@@ -13,7 +14,6 @@ from agri_credit.ratings.rules import (
     RatingRules,
     RuleSetFormatError,
     Threshold,
-    default_rule_set,
 )
 from models import EntityType
 

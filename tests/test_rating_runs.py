@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from agri_credit.rating_cycle.runs.services import RunRefused, rerate_result, start_run
 from agri_credit.ratings import engine
-from agri_credit.ratings.rules import default_rule_set
+from agri_credit.ratings.default_rules import default_rule_set
 from models import (
     AuditEvent,
     CreditRepair,

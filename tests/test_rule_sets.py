@@ -17,7 +17,8 @@ from agri_credit.rating_cycle.rulesets.services import (
     rules_of,
     save_draft,
 )
-from agri_credit.ratings.rules import RatingRules, default_rule_set
+from agri_credit.ratings.default_rules import default_rule_set
+from agri_credit.ratings.rules import RatingRules
 from models import AuditEvent, Region, RegionLevel, RuleSet, RuleSetStatus, db
 from tests import factories as f
 from tests.conftest import login

@@ -21,6 +21,7 @@ from wtforms import BooleanField, FloatField, SelectField, SelectMultipleField, 
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from agri_credit.ratings.default_rules import default_rule_set
 from agri_credit.ratings.rules import (
     BANDS,
     CATEGORY,
@@ -38,7 +39,6 @@ from agri_credit.ratings.rules import (
     Indicator,
     RatingRules,
     Threshold,
-    default_rule_set,
     fmt,
 )
 from models import NEGATIVE_PUBLIC_KINDS, PUBLIC_RECORD_KIND_LABELS

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from agri_credit.audit import record_event
 from agri_credit.auth.scopes import in_scope
 from agri_credit.ratings import inputs
+from agri_credit.ratings.default_rules import default_rule_set
 from agri_credit.ratings.rules import (
     BANDS,
     CATEGORY,
@@ -32,7 +33,6 @@ from agri_credit.ratings.rules import (
     Indicator,
     RatingRules,
     RuleSetFormatError,
-    default_rule_set,
     fmt,
     validate,
 )
