@@ -9,7 +9,8 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
-from agri_credit.dashboard.data_coverage import load_coverage_frames, summarise_data_coverage
+from agri_credit.dashboard.coverage_frames import load_coverage_frames
+from agri_credit.dashboard.data_coverage import summarise_data_coverage
 from models import (
     BatchStatus,
     Enterprise,
