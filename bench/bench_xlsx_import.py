@@ -41,8 +41,8 @@ from village_forms.household_sheet import (  # noqa: E402
     HOUSEHOLD_COLUMNS,
     MEMBER_COLUMNS,
     build_template,
-    parse_workbook,
 )
+from village_forms.household_sheet_reader import parse_workbook  # noqa: E402
 from village_forms.identifiers import id_check_char  # noqa: E402
 
 PG_ADMIN_DSN = os.environ.get(

@@ -21,8 +21,8 @@ from village_forms.household_sheet import (
     HOUSEHOLD_COLUMNS,
     MEMBER_COLUMNS,
     build_template,
-    parse_workbook,
 )
+from village_forms.household_sheet_reader import parse_workbook
 
 # ---- building sheets the way a cadre fills them ----------------------------------------------
 

@@ -22,7 +22,8 @@ from agri_credit.auth.permissions import permission_required
 from agri_credit.auth.scopes import region_in_scope, villages_in_scope
 from agri_credit.extensions import id_cipher
 from models import Permission, Region, RegionLevel, UploadBatch, db
-from village_forms.household_sheet import build_template, mark_errors, parse_workbook
+from village_forms.household_sheet import build_template, mark_errors
+from village_forms.household_sheet_reader import parse_workbook
 
 from . import bp
 from .forms import HouseholdUploadForm

@@ -51,8 +51,8 @@ from village_forms.household_sheet import (
     HOUSEHOLD_SHEET,
     ParsedSheet,
     SheetError,
-    parse_workbook,
 )
+from village_forms.household_sheet_reader import parse_workbook
 from village_forms.identifiers import id_birth_date, id_gender
 
 IMPORT_ACTION = "household.import"
