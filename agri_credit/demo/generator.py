@@ -13,6 +13,7 @@ negative record and lower the village evaluation.
 
 from dataclasses import dataclass, fields
 from datetime import date
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -445,6 +446,41 @@ def _children(hh: np.ndarray, **columns) -> pd.DataFrame:
     return pd.DataFrame({"household_id": hh + 1, **columns})
 
 
+class _HouseholdDraw(SimpleNamespace):
+    """What the household sections share: the inputs, the households' indices, and every array
+    a section draws for the later ones (set as attributes by the section that draws it)."""
+
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        villages: pd.DataFrame,
+        people: _People,
+        users: pd.DataFrame,
+        as_of: date,
+    ) -> None:
+        n = len(people.village)
+        members = people.members
+        super().__init__(
+            rng=rng,
+            villages=villages,
+            people=people,
+            users=users,
+            n=n,
+            today=_days(as_of),
+            year=as_of.year,
+            hh=np.arange(n),
+            vil=people.village,
+            lag=villages["lag"].to_numpy()[people.village],
+            members=members,
+            m_hh=members["household"].to_numpy(),
+            m_age=members["age"].to_numpy(),
+        )
+
+    def missing(self, base: float, weight: float = 0.6) -> np.ndarray:
+        """Which files lack a field: a little everywhere, a lot in villages that lag."""
+        return self.rng.random(self.n) < base + weight * self.lag
+
+
 def _households(
     rng: np.random.Generator,
     villages: pd.DataFrame,
@@ -452,73 +488,81 @@ def _households(
     users: pd.DataFrame,
     as_of: date,
 ) -> dict[str, pd.DataFrame]:
-    n = len(people.village)
-    today = _days(as_of)
-    year = as_of.year
-    hh = np.arange(n)
-    vil = people.village
-    lag = villages["lag"].to_numpy()[vil]
-    members = people.members
-    m_hh = members["household"].to_numpy()
-    m_age = members["age"].to_numpy()
+    """Every household's file, section by section. Each section draws from the one generator
+    in a fixed order, so a seed always gives the same county."""
+    s = _HouseholdDraw(rng, villages, people, users, as_of)
+    _draw_members(s)
+    _draw_head(s)
+    _draw_farming(s)
+    _draw_income(s)
+    _draw_assets(s)
+    _draw_liabilities(s)
+    _draw_records(s)
+    _draw_evaluations(s)
+    _draw_insurance(s)
+    return _household_rows(s)
 
-    def missing(base: float, weight: float = 0.6) -> np.ndarray:
-        """Which files lack a field: a little everywhere, a lot in villages that lag."""
-        return rng.random(n) < base + weight * lag
 
-    # -- members' health, labour and work --------------------------------------------------
-    m_health = _health(rng, m_age)
-    student = (m_age >= 6) & ((m_age < 16) | ((m_age < 22) & (rng.random(len(m_age)) < 0.55)))
+def _draw_members(s: _HouseholdDraw) -> None:
+    """Members' health, labour ability, occupation and wages; the member rows."""
+    rng = s.rng
+    m_health = _health(rng, s.m_age)
+    student = (s.m_age >= 6) & (
+        (s.m_age < 16) | ((s.m_age < 22) & (rng.random(len(s.m_age)) < 0.55))
+    )
     frail = np.isin(m_health, ("残疾", "重病"))
-    labour = np.where(
-        frail | (m_age < 16) | student | (m_age >= 75),
+    s.labour = np.where(
+        frail | (s.m_age < 16) | student | (s.m_age >= 75),
         "无劳动力",
-        np.where((m_age >= 60) | (m_health == "慢性病") | (m_age < 18), "半劳动力", "全劳动力"),
+        np.where((s.m_age >= 60) | (m_health == "慢性病") | (s.m_age < 18), "半劳动力", "全劳动力"),
     ).astype(object)
     work = _pick(
         rng,
-        len(m_age),
+        len(s.m_age),
         ("务农", "外出务工", "本地务工", "个体经营", "乡村教师"),
         (0.36, 0.42, 0.14, 0.05, 0.03),
     )
-    occupation = np.where(
-        m_age < 6,
+    s.occupation = np.where(
+        s.m_age < 6,
         "学龄前儿童",
         np.where(
             student,
             "在校学生",
-            np.where(labour == "无劳动力", "无", np.where(m_age >= 60, "务农", work)),
+            np.where(s.labour == "无劳动力", "无", np.where(s.m_age >= 60, "务农", work)),
         ),
     ).astype(object)
-    wage = np.select(
-        [occupation == "外出务工", occupation == "本地务工", occupation == "乡村教师"],
+    s.wage = np.select(
+        [s.occupation == "外出务工", s.occupation == "本地务工", s.occupation == "乡村教师"],
         [
-            rng.lognormal(np.log(42000), 0.3, len(m_age)),
-            rng.lognormal(np.log(22000), 0.3, len(m_age)),
-            rng.normal(52000, 6000, len(m_age)),
+            rng.lognormal(np.log(42000), 0.3, len(s.m_age)),
+            rng.lognormal(np.log(22000), 0.3, len(s.m_age)),
+            rng.normal(52000, 6000, len(s.m_age)),
         ],
         0.0,
     )
-    with_id = rng.random(len(m_age)) >= 0.03  # a few members' numbers are still to be collected
-    members_out = pd.DataFrame(
+    with_id = rng.random(len(s.m_age)) >= 0.03  # a few members' numbers are still to be collected
+    s.members_out = pd.DataFrame(
         {
-            "household_id": m_hh + 1,
-            "name": members["name"],
-            "id_number": np.where(with_id, members["id_number"], None),
-            "relation": members["relation"],
+            "household_id": s.m_hh + 1,
+            "name": s.members["name"],
+            "id_number": np.where(with_id, s.members["id_number"], None),
+            "relation": s.members["relation"],
             # The form derives sex and birth date from the ID number; without one they stay blank.
-            "gender": np.where(with_id, np.where(members["male"], "男", "女"), ""),
-            "birth_date": np.where(with_id, _dates(members["born"].to_numpy()), None),
+            "gender": np.where(with_id, np.where(s.members["male"], "男", "女"), ""),
+            "birth_date": np.where(with_id, _dates(s.members["born"].to_numpy()), None),
             "health": m_health,
-            "labour_ability": labour,
-            "occupation": occupation,
+            "labour_ability": s.labour,
+            "occupation": s.occupation,
         }
     )
 
-    # -- head ------------------------------------------------------------------------------
-    head_age = (today - people.head_born) / DAYS_PER_YEAR
-    head_health = _health(rng, head_age.astype(np.int64))
-    head_year = _birth_year(people.head_born)
+
+def _draw_head(s: _HouseholdDraw) -> None:
+    """The head's age, health and education; household size and labour."""
+    rng, n, today = s.rng, s.n, s.today
+    s.head_age = (today - s.people.head_born) / DAYS_PER_YEAR
+    s.head_health = _health(rng, s.head_age.astype(np.int64))
+    head_year = _birth_year(s.people.head_born)
     edu_table = np.cumsum(
         np.array(
             [
@@ -531,115 +575,133 @@ def _households(
         axis=1,
     )
     cohort = np.searchsorted(np.array(v.COHORT_BOUNDS), head_year, side="right")
-    head_education = _by_thresholds(rng.random(n), edu_table[cohort], hf.EDUCATION)
-    member_count = np.bincount(m_hh, minlength=n)
-    labour_members = np.bincount(
-        m_hh, weights=np.isin(labour, ("全劳动力", "半劳动力")), minlength=n
+    s.head_education = _by_thresholds(rng.random(n), edu_table[cohort], hf.EDUCATION)
+    s.member_count = np.bincount(s.m_hh, minlength=n)
+    s.labour_members = np.bincount(
+        s.m_hh, weights=np.isin(s.labour, ("全劳动力", "半劳动力")), minlength=n
     )
-    head_labour = ~np.isin(head_health, ("重病", "残疾"))
-    household_size = 1 + member_count
+    s.head_labour = ~np.isin(s.head_health, ("重病", "残疾"))
+    s.household_size = 1 + s.member_count
 
-    # -- land and production ---------------------------------------------------------------
-    contracted = np.round(np.clip(rng.lognormal(np.log(1.7 * household_size), 0.35), 0.5, 30), 1)
-    large = rng.random(n) < 0.07 + 0.05 * (head_age < 55)
-    transferred = np.where(
-        large, np.round(np.clip(rng.lognormal(np.log(25), 0.8, n), 3, 500), 1), np.nan
+
+def _draw_farming(s: _HouseholdDraw) -> None:
+    """Contracted and transferred land, crops and herds, and what they earn."""
+    rng, n, hh, vil, missing = s.rng, s.n, s.hh, s.vil, s.missing
+    s.contracted = np.round(
+        np.clip(rng.lognormal(np.log(1.7 * s.household_size), 0.35), 0.5, 30), 1
     )
-    land = contracted + np.nan_to_num(transferred)
+    s.large = rng.random(n) < 0.07 + 0.05 * (s.head_age < 55)
+    s.transferred = np.where(
+        s.large, np.round(np.clip(rng.lognormal(np.log(25), 0.8, n), 3, 500), 1), np.nan
+    )
+    s.land = s.contracted + np.nan_to_num(s.transferred)
     crop_names = np.array(list(v.CROPS), dtype=object)
-    cum = np.cumsum(np.stack(villages["crop_weights"].to_numpy())[vil], axis=1)
-    main = _by_thresholds(rng.random(n), cum, crop_names)
-    farms = ~(missing(0.02, 0.3) | ((head_age > 78) & (member_count == 0)))
-    cash = farms & np.isin(main, v.CASH_CROPS)
-    cash_area = np.where(cash, np.round(land * rng.uniform(0.4, 1.0, n), 1), 0.0)
-    grain_area = np.where(farms, np.round(land - cash_area, 1), 0.0)
-    wheat = grain_area >= 0.5
-    maize = wheat & (rng.random(n) < 0.6)  # wheat then summer maize on the same field
-    herd_kind = rng.choice(len(v.HERDS), size=n, p=v.HERD_WEIGHTS)
-    herds = farms & (rng.random(n) < 0.14 + 0.1 * large)
-    herd_median = np.array([h[2] for h in v.HERDS])[herd_kind]
-    herd_size = np.maximum(1, np.round(rng.lognormal(np.log(herd_median), 0.7)))
-    herd_size = np.where(
-        np.array([h[0] for h in v.HERDS])[herd_kind] == "蛋鸡", np.maximum(herd_size, 50), herd_size
+    cum = np.cumsum(np.stack(s.villages["crop_weights"].to_numpy())[vil], axis=1)
+    s.main = _by_thresholds(rng.random(n), cum, crop_names)
+    farms = ~(missing(0.02, 0.3) | ((s.head_age > 78) & (s.member_count == 0)))
+    s.cash = farms & np.isin(s.main, v.CASH_CROPS)
+    s.cash_area = np.where(s.cash, np.round(s.land * rng.uniform(0.4, 1.0, n), 1), 0.0)
+    s.grain_area = np.where(farms, np.round(s.land - s.cash_area, 1), 0.0)
+    s.wheat = s.grain_area >= 0.5
+    maize = s.wheat & (rng.random(n) < 0.6)  # wheat then summer maize on the same field
+    s.herd_kind = rng.choice(len(v.HERDS), size=n, p=v.HERD_WEIGHTS)
+    s.herds = farms & (rng.random(n) < 0.14 + 0.1 * s.large)
+    herd_median = np.array([h[2] for h in v.HERDS])[s.herd_kind]
+    s.herd_size = np.maximum(1, np.round(rng.lognormal(np.log(herd_median), 0.7)))
+    s.herd_size = np.where(
+        np.array([h[0] for h in v.HERDS])[s.herd_kind] == "蛋鸡",
+        np.maximum(s.herd_size, 50),
+        s.herd_size,
     )
 
     crop_rows = [
-        (cash, main, cash_area),
-        (wheat, np.full(n, "小麦", dtype=object), grain_area),
-        (maize, np.full(n, "玉米", dtype=object), grain_area),
+        (s.cash, s.main, s.cash_area),
+        (s.wheat, np.full(n, "小麦", dtype=object), s.grain_area),
+        (maize, np.full(n, "玉米", dtype=object), s.grain_area),
     ]
     per_mu = {name: net for name, (net, _) in v.CROPS.items()}
-    income_crops = np.zeros(n)
+    s.income_crops = np.zeros(n)
     production_parts = []
     for mask, name, area in crop_rows:
         net = pd.Series(name[mask]).map(per_mu).to_numpy(dtype=float)
-        income_crops[mask] += area[mask] * net * rng.lognormal(0, 0.3, int(mask.sum()))
+        s.income_crops[mask] += area[mask] * net * rng.lognormal(0, 0.3, int(mask.sum()))
         production_parts.append(
             _children(hh[mask], kind="种植", name=name[mask], quantity=area[mask], unit="亩")
         )
-    herd_names = np.array([h[0] for h in v.HERDS], dtype=object)
-    herd_units = np.array([h[1] for h in v.HERDS], dtype=object)
+    s.herd_names = np.array([h[0] for h in v.HERDS], dtype=object)
+    s.herd_units = np.array([h[1] for h in v.HERDS], dtype=object)
     herd_net = np.array([h[3] for h in v.HERDS])
-    herd_value = np.array([h[4] for h in v.HERDS])
+    s.herd_value = np.array([h[4] for h in v.HERDS])
     production_parts.append(
         _children(
-            hh[herds],
+            hh[s.herds],
             kind="养殖",
-            name=herd_names[herd_kind[herds]],
-            quantity=herd_size[herds],
-            unit=herd_units[herd_kind[herds]],
+            name=s.herd_names[s.herd_kind[s.herds]],
+            quantity=s.herd_size[s.herds],
+            unit=s.herd_units[s.herd_kind[s.herds]],
         )
     )
-    production = pd.concat(production_parts, ignore_index=True).sort_values(
+    s.production = pd.concat(production_parts, ignore_index=True).sort_values(
         "household_id", kind="stable", ignore_index=True
     )
-    income_livestock = herd_size * herd_net[herd_kind] * rng.lognormal(0, 0.35, n)
+    s.income_livestock = s.herd_size * herd_net[s.herd_kind] * rng.lognormal(0, 0.35, n)
 
-    # -- income and spending ---------------------------------------------------------------
-    head_works = (head_age < 55) & head_labour & (rng.random(n) < 0.3)
-    wages = np.bincount(m_hh, weights=wage, minlength=n) + head_works * rng.normal(18000, 4000, n)
-    business = np.bincount(m_hh, weights=(occupation == "个体经营"), minlength=n) > 0
-    business |= rng.random(n) < 0.04
-    income_business = business * rng.lognormal(np.log(55000), 0.5, n)
-    elderly = np.bincount(m_hh, weights=(m_age >= 60), minlength=n) + (head_age >= 60)
+
+def _draw_income(s: _HouseholdDraw) -> None:
+    """Income by source and yearly spending."""
+    rng, n, missing = s.rng, s.n, s.missing
+    head_works = (s.head_age < 55) & s.head_labour & (rng.random(n) < 0.3)
+    wages = np.bincount(s.m_hh, weights=s.wage, minlength=n) + head_works * rng.normal(
+        18000, 4000, n
+    )
+    s.business = np.bincount(s.m_hh, weights=(s.occupation == "个体经营"), minlength=n) > 0
+    s.business |= rng.random(n) < 0.04
+    income_business = s.business * rng.lognormal(np.log(55000), 0.5, n)
+    elderly = np.bincount(s.m_hh, weights=(s.m_age >= 60), minlength=n) + (s.head_age >= 60)
     # 城乡居民基础养老金 and 耕地地力保护补贴 (about 110 yuan per 亩).
-    income_other = elderly * 1800 + contracted * 110
-    incomes = {
-        "income_crops": np.where(income_crops > 0, _money(income_crops), np.nan),
-        "income_livestock": np.where(herds, _money(income_livestock), np.nan),
-        "income_business": np.where(business, _money(income_business), np.nan),
+    income_other = elderly * 1800 + s.contracted * 110
+    s.incomes = {
+        "income_crops": np.where(s.income_crops > 0, _money(s.income_crops), np.nan),
+        "income_livestock": np.where(s.herds, _money(s.income_livestock), np.nan),
+        "income_business": np.where(s.business, _money(income_business), np.nan),
         "income_wages": np.where(wages > 0, _money(wages), np.nan),
         "income_other": _money(income_other),
     }
-    gross = sum(np.nan_to_num(x) for x in incomes.values())
+    s.gross = sum(np.nan_to_num(x) for x in s.incomes.values())
     no_income = missing(0.01, 0.3)
-    for column in incomes.values():
+    for column in s.incomes.values():
         column[no_income] = np.nan
-    spending = 5000 + 4200 * household_size + 0.3 * gross
-    spending = np.where(missing(0.02, 0.5), np.nan, _money(spending * rng.lognormal(0, 0.15, n)))
+    s.spending = 5000 + 4200 * s.household_size + 0.3 * s.gross
+    s.spending = np.where(
+        missing(0.02, 0.5), np.nan, _money(s.spending * rng.lognormal(0, 0.15, n))
+    )
 
-    # -- house -----------------------------------------------------------------------------
-    housing = _pick(rng, n, hf.HOUSING, (0.60, 0.18, 0.13, 0.07, 0.02))
-    house_area = np.round(np.clip(rng.normal(150, 40, n), 50, 400))
-    price = (
-        pd.Series(housing)
+
+def _draw_assets(s: _HouseholdDraw) -> None:
+    """The house, then assets: house, machinery, vehicles, livestock, deposits, shares."""
+    rng, n, hh, missing = s.rng, s.n, s.hh, s.missing
+    s.housing = _pick(rng, n, hf.HOUSING, (0.60, 0.18, 0.13, 0.07, 0.02))
+    s.house_area = np.round(np.clip(rng.normal(150, 40, n), 50, 400))
+    s.price = (
+        pd.Series(s.housing)
         .map({"砖混": 1100.0, "框架": 1500.0, "砖木": 650.0, "土木": 250.0, "其他": 400.0})
         .to_numpy()
     )
 
-    # -- assets ----------------------------------------------------------------------------
     asset_parts = []
-    has_house = ~missing(0.01, 0.4)
+    s.has_house = ~missing(0.01, 0.4)
     asset_parts.append(
         _children(
-            hh[has_house],
+            hh[s.has_house],
             kind="房产",
-            description=np.where(rng.random(n) < 0.5, "自建房", "宅基地房屋")[has_house],
-            value=_money(house_area * price * rng.uniform(0.7, 1.2, n), 1000)[has_house],
+            description=np.where(rng.random(n) < 0.5, "自建房", "宅基地房屋")[s.has_house],
+            value=_money(s.house_area * s.price * rng.uniform(0.7, 1.2, n), 1000)[s.has_house],
         )
     )
-    machine = has_house & ((land > 12) | (rng.random(n) < 0.12))
-    machine_value = np.where(land > 30, rng.uniform(40000, 180000, n), rng.uniform(3000, 30000, n))
+    machine = s.has_house & ((s.land > 12) | (rng.random(n) < 0.12))
+    machine_value = np.where(
+        s.land > 30, rng.uniform(40000, 180000, n), rng.uniform(3000, 30000, n)
+    )
     asset_parts.append(
         _children(
             hh[machine],
@@ -649,7 +711,7 @@ def _households(
         )
     )
     vehicle_kind = rng.integers(0, len(v.VEHICLES), n)
-    vehicle = has_house & (rng.random(n) < np.where(head_age < 55, 0.55, 0.3))
+    vehicle = s.has_house & (rng.random(n) < np.where(s.head_age < 55, 0.55, 0.3))
     vehicle_price = np.array([p for _, p in v.VEHICLES])[vehicle_kind]
     asset_parts.append(
         _children(
@@ -659,22 +721,22 @@ def _households(
             value=_money(vehicle_price * rng.uniform(0.4, 1.1, n))[vehicle],
         )
     )
-    livestock_asset = has_house & herds
+    livestock_asset = s.has_house & s.herds
     asset_parts.append(
         _children(
             hh[livestock_asset],
             kind="牲畜",
             description=(
-                herd_names[herd_kind]
-                + np.char.mod("%d", herd_size).astype(object)
-                + herd_units[herd_kind]
+                s.herd_names[s.herd_kind]
+                + np.char.mod("%d", s.herd_size).astype(object)
+                + s.herd_units[s.herd_kind]
             )[livestock_asset],
-            value=_money(herd_size * herd_value[herd_kind] * rng.uniform(0.8, 1.1, n))[
+            value=_money(s.herd_size * s.herd_value[s.herd_kind] * rng.uniform(0.8, 1.1, n))[
                 livestock_asset
             ],
         )
     )
-    deposit = has_house & (rng.random(n) < 0.7)
+    deposit = s.has_house & (rng.random(n) < 0.7)
     asset_parts.append(
         _children(
             hh[deposit],
@@ -682,10 +744,10 @@ def _households(
             description=rng.choice(np.array(v.BANKS, dtype=object), size=n, p=v.BANK_WEIGHTS)[
                 deposit
             ],
-            value=_money(np.maximum(1000, gross * rng.lognormal(np.log(0.6), 0.6, n)))[deposit],
+            value=_money(np.maximum(1000, s.gross * rng.lognormal(np.log(0.6), 0.6, n)))[deposit],
         )
     )
-    shares = has_house & (rng.random(n) < 0.05 + 0.1 * large)
+    shares = s.has_house & (rng.random(n) < 0.05 + 0.1 * s.large)
     asset_parts.append(
         _children(
             hh[shares],
@@ -694,7 +756,7 @@ def _households(
             value=_money(rng.uniform(2000, 30000, n), 1000)[shares],
         )
     )
-    receivable = has_house & (rng.random(n) < 0.03)
+    receivable = s.has_house & (rng.random(n) < 0.03)
     asset_parts.append(
         _children(
             hh[receivable],
@@ -703,36 +765,41 @@ def _households(
             value=_money(rng.uniform(5000, 50000, n), 1000)[receivable],
         )
     )
-    assets = pd.concat(asset_parts, ignore_index=True).sort_values(
+    s.assets = pd.concat(asset_parts, ignore_index=True).sort_values(
         "household_id", kind="stable", ignore_index=True
     )
 
-    # -- liabilities -------------------------------------------------------------------------
-    borrows = rng.random(n) < np.clip(0.18 + 0.25 * large + 0.1 * business + 0.05 * herds, 0, 0.8)
-    overdue = borrows & (rng.random(n) < 0.045)
-    overdue_days = np.where(
-        overdue,
+
+def _draw_liabilities(s: _HouseholdDraw) -> None:
+    """Bank loans (a few overdue) and informal loans from relatives."""
+    rng, n, hh, today = s.rng, s.n, s.hh, s.today
+    s.borrows = rng.random(n) < np.clip(
+        0.18 + 0.25 * s.large + 0.1 * s.business + 0.05 * s.herds, 0, 0.8
+    )
+    s.overdue = s.borrows & (rng.random(n) < 0.045)
+    s.overdue_days = np.where(
+        s.overdue,
         np.where(rng.random(n) < 0.6, rng.integers(1, 90, n), rng.integers(90, 720, n)),
         0,
     )
-    term_days = rng.choice([365, 730, 1095], size=n, p=[0.5, 0.3, 0.2])
-    start = np.where(
-        overdue,
-        today - overdue_days - term_days,
-        today - (rng.random(n) * term_days).astype(np.int64),
+    s.term_days = rng.choice([365, 730, 1095], size=n, p=[0.5, 0.3, 0.2])
+    s.start = np.where(
+        s.overdue,
+        today - s.overdue_days - s.term_days,
+        today - (rng.random(n) * s.term_days).astype(np.int64),
     )
-    balance = _money(np.clip(gross * rng.lognormal(np.log(0.9), 0.5, n), 10000, 500000), 1000)
-    loans = _children(
-        hh[borrows],
+    balance = _money(np.clip(s.gross * rng.lognormal(np.log(0.9), 0.5, n), 10000, 500000), 1000)
+    s.loans = _children(
+        hh[s.borrows],
         kind="银行贷款",
-        creditor=rng.choice(np.array(v.BANKS, dtype=object), size=n, p=v.BANK_WEIGHTS)[borrows],
-        balance=balance[borrows],
-        start_date=_dates(start[borrows]),
-        due_date=_dates((start + term_days)[borrows]),
-        overdue_days=overdue_days[borrows],
+        creditor=rng.choice(np.array(v.BANKS, dtype=object), size=n, p=v.BANK_WEIGHTS)[s.borrows],
+        balance=balance[s.borrows],
+        start_date=_dates(s.start[s.borrows]),
+        due_date=_dates((s.start + s.term_days)[s.borrows]),
+        overdue_days=s.overdue_days[s.borrows],
     )
     informal = rng.random(n) < 0.05
-    lender = _surnames(rng, n) + _given_names(rng, rng.random(n) < 0.8, people.head_born)
+    lender = _surnames(rng, n) + _given_names(rng, rng.random(n) < 0.8, s.people.head_born)
     informal_start = today - rng.integers(30, 400, n)
     private = _children(
         hh[informal],
@@ -743,27 +810,30 @@ def _households(
         due_date=None,
         overdue_days=0,
     )
-    liabilities = pd.concat([loans, private], ignore_index=True).sort_values(
+    s.liabilities = pd.concat([s.loans, private], ignore_index=True).sort_values(
         "household_id", kind="stable", ignore_index=True
     )
 
-    # -- records -----------------------------------------------------------------------------
+
+def _draw_records(s: _HouseholdDraw) -> None:
+    """Negative and positive credit records."""
+    rng, n, hh, today, year = s.rng, s.n, s.hh, s.today, s.year
     record_parts = []
-    bad_loan = overdue & (overdue_days >= 90)
+    s.bad_loan = s.overdue & (s.overdue_days >= 90)
     bank_of_loan = np.empty(n, dtype=object)
-    bank_of_loan[borrows] = loans["creditor"].to_numpy()
+    bank_of_loan[s.borrows] = s.loans["creditor"].to_numpy()
     record_parts.append(
         _children(
-            hh[bad_loan],
+            hh[s.bad_loan],
             entity_id=None,
             polarity=NEGATIVE,
             category="贷款逾期",
-            description=(np.char.mod("银行贷款逾期%d天未还", overdue_days).astype(object))[
-                bad_loan
+            description=(np.char.mod("银行贷款逾期%d天未还", s.overdue_days).astype(object))[
+                s.bad_loan
             ],
-            occurred_on=_dates((start + term_days)[bad_loan]),
+            occurred_on=_dates((s.start + s.term_days)[s.bad_loan]),
             ended_on=None,
-            source=bank_of_loan[bad_loan],
+            source=bank_of_loan[s.bad_loan],
         )
     )
     past_arrears = rng.random(n) < 0.02  # repaid late in the last five years, since settled
@@ -811,7 +881,7 @@ def _households(
             source=np.array([s for _, s in v.PENALTIES], dtype=object)[penalty_kind][penalty],
         )
     )
-    dishonest = bad_loan & (overdue_days > 365) & (rng.random(n) < 0.4)
+    dishonest = s.bad_loan & (s.overdue_days > 365) & (rng.random(n) < 0.4)
     record_parts.append(
         _children(
             hh[dishonest],
@@ -824,36 +894,39 @@ def _households(
             source="富平县人民法院",
         )
     )
-    honour = rng.random(n) < 0.06
+    s.honour = rng.random(n) < 0.06
     honour_kind = rng.integers(0, len(v.HONOURS), n)
     honour_year = year - rng.integers(1, 5, n)
     record_parts.append(
         _children(
-            hh[honour],
+            hh[s.honour],
             entity_id=None,
             polarity=POSITIVE,
             category="荣誉表彰",
             description=(
                 np.char.mod("%d年度", honour_year).astype(object)
                 + np.array([h for h, _ in v.HONOURS], dtype=object)[honour_kind]
-            )[honour],
-            occurred_on=_dates(_days_of_year_end(honour_year)[honour]),
+            )[s.honour],
+            occurred_on=_dates(_days_of_year_end(honour_year)[s.honour]),
             ended_on=None,
-            source=np.array([s for _, s in v.HONOURS], dtype=object)[honour_kind][honour],
+            source=np.array([s for _, s in v.HONOURS], dtype=object)[honour_kind][s.honour],
         )
     )
-    records = pd.concat(record_parts, ignore_index=True)
-    negative = np.bincount(
-        records.loc[records["polarity"] == NEGATIVE, "household_id"] - 1, minlength=n
+    s.records = pd.concat(record_parts, ignore_index=True)
+    s.negative = np.bincount(
+        s.records.loc[s.records["polarity"] == NEGATIVE, "household_id"] - 1, minlength=n
     )
 
-    # -- 村评议 ------------------------------------------------------------------------------
-    character = rng.normal(0, 1, n) - 1.2 * negative - 1.5 * bad_loan + 0.8 * honour
-    income_rank = pd.Series(gross).rank(pct=True).to_numpy()
+
+def _draw_evaluations(s: _HouseholdDraw) -> None:
+    """The village's yearly 村评议 of each household, this year and last."""
+    rng, n, hh, year, missing = s.rng, s.n, s.hh, s.year, s.missing
+    character = rng.normal(0, 1, n) - 1.2 * s.negative - 1.5 * s.bad_loan + 0.8 * s.honour
+    income_rank = pd.Series(s.gross).rank(pct=True).to_numpy()
     evaluation_parts = []
-    recent = ~missing(0.03, 0.5)
+    s.recent = ~missing(0.03, 0.5)
     earlier = rng.random(n) < 0.55
-    for eval_year, mask in ((year - 1, recent), (year - 2, earlier)):
+    for eval_year, mask in ((year - 1, s.recent), (year - 2, earlier)):
 
         def noise() -> np.ndarray:  # each item gets its own draw
             return rng.normal(0, 1.3, n)
@@ -868,7 +941,7 @@ def _households(
         total = sum(scores.values())
         overall = np.select([total >= 92, total >= 80, total >= 60], ["优秀", "较好", "一般"], "差")
         remarks = np.select(
-            [bad_loan, overall == "优秀"], ["有逾期未还贷款", "勤劳肯干，邻里和睦"], ""
+            [s.bad_loan, overall == "优秀"], ["有逾期未还贷款", "勤劳肯干，邻里和睦"], ""
         )
         evaluation_parts.append(
             _children(
@@ -879,25 +952,28 @@ def _households(
                 remarks=remarks[mask],
             )
         )
-    evaluations = pd.concat(evaluation_parts, ignore_index=True).sort_values(
+    s.evaluations = pd.concat(evaluation_parts, ignore_index=True).sort_values(
         ["household_id", "year"], ascending=[True, False], kind="stable", ignore_index=True
     )
-    last_overall = np.full(n, "", dtype=object)
-    last_overall[recent] = evaluation_parts[0]["overall"].to_numpy()
+    s.last_overall = np.full(n, "", dtype=object)
+    s.last_overall[s.recent] = evaluation_parts[0]["overall"].to_numpy()
 
-    # -- insurance ---------------------------------------------------------------------------
+
+def _draw_insurance(s: _HouseholdDraw) -> None:
+    """Crop, herd, house and accident insurance."""
+    rng, n, hh, year = s.rng, s.n, s.hh, s.year
     insurance_parts = []
     insurer = rng.choice(np.array(v.INSURERS, dtype=object), size=n, p=(0.6, 0.25, 0.15))
     policy_year = np.where(rng.random(n) < 0.7, year, year - 1)
-    insured_per_mu = pd.Series(main).map({c: sums[1] for c, sums in v.CROPS.items()}).to_numpy()
-    crop_cover = (cash | wheat) & (rng.random(n) < 0.45)
-    crop_sum = np.where(cash, cash_area * insured_per_mu, 0) + grain_area * 450
-    herd_cover = herds & (rng.random(n) < 0.5)
-    house_cover = has_house & (rng.random(n) < 0.15)
+    insured_per_mu = pd.Series(s.main).map({c: sums[1] for c, sums in v.CROPS.items()}).to_numpy()
+    crop_cover = (s.cash | s.wheat) & (rng.random(n) < 0.45)
+    crop_sum = np.where(s.cash, s.cash_area * insured_per_mu, 0) + s.grain_area * 450
+    herd_cover = s.herds & (rng.random(n) < 0.5)
+    house_cover = s.has_house & (rng.random(n) < 0.15)
     accident = rng.random(n) < 0.12
     for mask, kind, amount, company in (
         (crop_cover, "种植险", _money(crop_sum), insurer),
-        (herd_cover, "养殖险", _money(herd_size * herd_value[herd_kind] * 0.6), insurer),
+        (herd_cover, "养殖险", _money(s.herd_size * s.herd_value[s.herd_kind] * 0.6), insurer),
         (house_cover, "农房险", _money(rng.uniform(30000, 80000, n), 10000), insurer),
         (
             accident,
@@ -916,14 +992,17 @@ def _households(
                 year=policy_year[mask],
             )
         )
-    insurance = pd.concat(insurance_parts, ignore_index=True).sort_values(
+    s.insurance = pd.concat(insurance_parts, ignore_index=True).sort_values(
         "household_id", kind="stable", ignore_index=True
     )
 
-    # -- the household rows ------------------------------------------------------------------
-    village_codes = villages["code"].to_numpy()
-    village_names = villages["name"].to_numpy()
-    group_index = (rng.random(n) * villages["groups"].to_numpy()[vil]).astype(np.int64)
+
+def _household_rows(s: _HouseholdDraw) -> dict[str, pd.DataFrame]:
+    """The household rows, then every frame of the households' files."""
+    rng, n, hh, today, year, vil, missing = s.rng, s.n, s.hh, s.today, s.year, s.vil, s.missing
+    village_codes = s.villages["code"].to_numpy()
+    village_names = s.villages["name"].to_numpy()
+    group_index = (rng.random(n) * s.villages["groups"].to_numpy()[vil]).astype(np.int64)
     house_no = (
         pd.DataFrame({"v": vil, "g": group_index}).groupby(["v", "g"]).cumcount().to_numpy() + 1
     )
@@ -936,15 +1015,15 @@ def _households(
         + "号"
     )
     phone = _phones(rng, n)
-    cadre = users[users["role"] == Role.CADRE.value].set_index("scope_code")["id"]
+    cadre = s.users[s.users["role"] == Role.CADRE.value].set_index("scope_code")["id"]
     created = today - rng.integers(30, 540, n)
     created_at = _timestamps(rng, created)
     updated_at = _timestamps(rng, created + (rng.random(n) * (today - created)).astype(np.int64))
 
     # Rated last year: the grade follows last year's evaluation, never for a bad debtor.
-    rated = recent & ~bad_loan & (rng.random(n) < 0.3) & (last_overall != "差")
+    rated = s.recent & ~s.bad_loan & (rng.random(n) < 0.3) & (s.last_overall != "差")
     grade = np.select(
-        [last_overall == "优秀", last_overall == "较好"],
+        [s.last_overall == "优秀", s.last_overall == "较好"],
         [np.where(rng.random(n) < 0.7, "AAA", "AA"), np.where(rng.random(n) < 0.6, "AA", "A")],
         "A",
     )
@@ -954,25 +1033,25 @@ def _households(
             "village_code": village_codes[vil],
             "county_code": COUNTY_CODE,
             "group_name": np.array(hf.GROUPS, dtype=object)[group_index],
-            "head_name": people.head_name,
-            "head_id_number": people.head_id,
-            "head_gender": np.where(people.head_male, "男", "女"),
-            "head_birth_date": _dates(people.head_born),
-            "head_education": np.where(missing(0.02, 0.3), "", head_education),
-            "head_health": head_health,
+            "head_name": s.people.head_name,
+            "head_id_number": s.people.head_id,
+            "head_gender": np.where(s.people.head_male, "男", "女"),
+            "head_birth_date": _dates(s.people.head_born),
+            "head_education": np.where(missing(0.02, 0.3), "", s.head_education),
+            "head_health": s.head_health,
             "phone": np.where(missing(0.02, 0.6), "", phone),
             "address": np.where(missing(0.01, 0.4), "", address),
             "registration_type": np.where(
                 missing(0.02, 0.5), "", _pick(rng, n, hf.REGISTRATION_TYPES, (0.7, 0.02, 0.28))
             ),
-            "housing": np.where(missing(0.02, 0.4), "", housing),
-            "house_area_m2": np.where(rng.random(n) < 0.85, house_area, np.nan),
-            "land_contracted_mu": np.where(missing(0.02, 0.4), np.nan, contracted),
-            "land_transferred_mu": transferred,
-            **incomes,
-            "annual_spending": spending,
-            "household_size": household_size,
-            "labour_count": head_labour.astype(np.int64) + labour_members.astype(np.int64),
+            "housing": np.where(missing(0.02, 0.4), "", s.housing),
+            "house_area_m2": np.where(rng.random(n) < 0.85, s.house_area, np.nan),
+            "land_contracted_mu": np.where(missing(0.02, 0.4), np.nan, s.contracted),
+            "land_transferred_mu": s.transferred,
+            **s.incomes,
+            "annual_spending": s.spending,
+            "household_size": s.household_size,
+            "labour_count": s.head_labour.astype(np.int64) + s.labour_members.astype(np.int64),
             "credit_grade": np.where(rated, grade, None),
             "credit_grade_year": pd.array(np.where(rated, year - 1, 0), dtype="Int64"),
             "notes": "",
@@ -982,16 +1061,16 @@ def _households(
         }
     )
     households.loc[~rated, "credit_grade_year"] = pd.NA
-    _derive(households, members_out, assets, liabilities, production, evaluations, year)
+    _derive(households, s.members_out, s.assets, s.liabilities, s.production, s.evaluations, year)
     return {
         "households": households,
-        "members": members_out,
-        "assets": assets,
-        "liabilities": liabilities,
-        "production": production,
-        "insurance": insurance,
-        "evaluations": evaluations,
-        "records": records,
+        "members": s.members_out,
+        "assets": s.assets,
+        "liabilities": s.liabilities,
+        "production": s.production,
+        "insurance": s.insurance,
+        "evaluations": s.evaluations,
+        "records": s.records,
     }
 
 
