@@ -351,6 +351,35 @@ def test_a_chosen_run_is_shown_and_another_countys_run_is_a_404(county, as_offic
     assert as_office.get(f"/ratings/runs/{other.id}/report.pdf").status_code == 404
 
 
+def test_every_page_of_a_run_out_of_reach_is_the_same_404(county, as_office, users):
+    """One scoped lookup serves every route: the run, review, publication and report pages
+    of a run the office's scope does not reach all answer 404 with the reason."""
+    db.session.add_all(
+        [
+            Region(code=OTHER_COUNTY, name="蒲城县", level=RegionLevel.COUNTY, parent_code=f.CITY),
+            Region(
+                code=OTHER_TOWNSHIP,
+                name="城关镇",
+                level=RegionLevel.TOWNSHIP,
+                parent_code=OTHER_COUNTY,
+            ),
+        ]
+    )
+    db.session.flush()
+    other = make_run(users["office"], 2025, region=OTHER_TOWNSHIP)
+    db.session.commit()
+    for method, url in [
+        ("get", f"/ratings/runs/{other.id}"),
+        ("get", f"/ratings/review/{other.id}"),
+        ("post", f"/ratings/review/{other.id}/approve"),
+        ("post", f"/ratings/runs/{other.id}/rerun"),
+        ("get", f"/ratings/dashboard?run={other.id}"),
+    ]:
+        response = getattr(as_office, method)(url)
+        assert response.status_code == 404, url
+        assert "页面不存在，或不在您的管辖范围内" in response.get_data(as_text=True), url
+
+
 def test_township_office_and_cadre_see_only_their_part(county, client, users):
     assert default_run(users["township"]).id == county.runs["2025-township"].id
     login(client, "office_town")
