@@ -1,0 +1,364 @@
+"""Reads the sources of the features from the database into frames, set-based: one SELECT per
+source whatever the county's size, no ORM objects. The only module of the score that needs
+a database session.
+
+Every departmental row comes with `visible_from` / `visible_until`: the local days its batch
+was imported and a later batch superseded it (see `asof`). Rows imported after `until` are
+not read at all.
+"""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Float, Select, and_, cast, func, literal, select
+from sqlalchemy.orm import aliased
+
+from models import (
+    AgriEntity,
+    BatchStatus,
+    CreditRepair,
+    Enterprise,
+    Household,
+    ImportBatch,
+    LoanRecord,
+    ProductionItem,
+    ProvidentFundRecord,
+    PublicRecord,
+    RatingResult,
+    RatingRun,
+    RepairStatus,
+    ResultStatus,
+    SocialInsuranceRecord,
+    SubjectKey,
+    TaxRecord,
+    UtilityRecord,
+    VillageEvaluation,
+    db,
+)
+
+from .asof import ENTERPRISE, ENTITY, HOUSEHOLD, period_date, subject_key
+from .features import Sources
+
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+def read_frame(statement: Select) -> pd.DataFrame:
+    """Rows as the driver returns them, in the session's transaction."""
+    result = db.session.connection().execute(statement)
+    try:
+        return pd.DataFrame(result.cursor.fetchall(), columns=list(result.keys()))
+    finally:
+        result.close()
+
+
+def utc_end_of(day: date, zone: str = DEFAULT_ZONE) -> datetime:
+    """The naive-UTC instant at which `day` ends in the county's zone."""
+    local = datetime.combine(day + timedelta(days=1), time(), tzinfo=ZoneInfo(zone))
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def local_days(moments: pd.Series, zone: str = DEFAULT_ZONE) -> pd.Series:
+    """Naive-UTC timestamps as the county's calendar days (datetime64 at midnight)."""
+    stamps = pd.to_datetime(moments)
+    local = stamps.dt.tz_localize("UTC").dt.tz_convert(zone).dt.tz_localize(None)
+    return local.dt.normalize().astype("datetime64[s]")
+
+
+def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    for column in columns:
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[s]")
+    return frame
+
+
+def _money(column) -> object:
+    return cast(column, Float)
+
+
+def subject_links() -> pd.DataFrame:
+    """key_id -> skey for every subject key linked to a file (a key linked to two files
+    gives both)."""
+    keys = read_frame(
+        select(
+            SubjectKey.id, SubjectKey.household_id, SubjectKey.entity_id, SubjectKey.enterprise_id
+        )
+    )
+    parts = []
+    for column, kind in (
+        ("household_id", HOUSEHOLD),
+        ("entity_id", ENTITY),
+        ("enterprise_id", ENTERPRISE),
+    ):
+        linked = keys[keys[column].notna()]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "key_id": linked["id"].astype(np.int64),
+                    "skey": subject_key(pd.Series(kind, index=linked.index), linked[column]),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _versions(model, columns: list, until: date, zone: str) -> Select:
+    own = aliased(ImportBatch)
+    later = aliased(ImportBatch)
+    own_at = func.coalesce(own.finished_at, own.created_at)
+    return (
+        select(
+            model.subject_key_id.label("key_id"),
+            own_at.label("visible_from"),
+            func.coalesce(later.finished_at, later.created_at).label("visible_until"),
+            *columns,
+        )
+        .join(own, own.id == model.batch_id)
+        .outerjoin(later, and_(later.id == model.superseded_by_id))
+        .where(own.status == BatchStatus.IMPORTED, own_at < utc_end_of(until, zone))
+    )
+
+
+def _departmental(
+    model, columns: list, until: date, links: pd.DataFrame, zone: str
+) -> pd.DataFrame:
+    frame = read_frame(_versions(model, columns, until, zone))
+    frame["visible_from"] = local_days(frame["visible_from"], zone)
+    frame["visible_until"] = local_days(frame["visible_until"], zone)
+    frame = frame.merge(links, on="key_id", how="inner").drop(columns="key_id")
+    if "year" in frame.columns:
+        frame["dated_on"] = period_date(frame["year"], frame["month"])
+    return frame
+
+
+def load_sources(until: date, zone: str = DEFAULT_ZONE) -> Sources:
+    """Every source as far as it was imported by the end of `until` (county calendar)."""
+    links = subject_links()
+    tax = _departmental(
+        TaxRecord,
+        [
+            TaxRecord.year,
+            TaxRecord.month,
+            _money(TaxRecord.tax_paid).label("tax_paid"),
+            TaxRecord.tax_grade,
+            TaxRecord.filing_months,
+        ],
+        until,
+        links,
+        zone,
+    )
+    social = _departmental(
+        SocialInsuranceRecord,
+        [
+            SocialInsuranceRecord.year,
+            SocialInsuranceRecord.month,
+            SocialInsuranceRecord.insured_count,
+            SocialInsuranceRecord.months_paid,
+            _money(SocialInsuranceRecord.arrears).label("arrears"),
+        ],
+        until,
+        links,
+        zone,
+    )
+    provident = _departmental(
+        ProvidentFundRecord,
+        [
+            ProvidentFundRecord.year,
+            ProvidentFundRecord.month,
+            ProvidentFundRecord.depositor_count,
+            ProvidentFundRecord.months_paid,
+        ],
+        until,
+        links,
+        zone,
+    )
+    utilities = _departmental(
+        UtilityRecord,
+        [
+            UtilityRecord.utility,
+            UtilityRecord.year,
+            UtilityRecord.month,
+            _money(UtilityRecord.consumption).label("consumption"),
+            UtilityRecord.days_late,
+        ],
+        until,
+        links,
+        zone,
+    )
+    repaired = (
+        select(func.min(CreditRepair.decided_at))
+        .where(
+            CreditRepair.subject_key_id == PublicRecord.subject_key_id,
+            CreditRepair.record_kind == PublicRecord.kind,
+            CreditRepair.document_no == PublicRecord.document_no,
+            CreditRepair.status == RepairStatus.APPROVED,
+        )
+        .scalar_subquery()
+    )
+    public = _departmental(
+        PublicRecord,
+        [
+            PublicRecord.kind,
+            PublicRecord.decided_on,
+            PublicRecord.ended_on,
+            PublicRecord.severity,
+            repaired.label("repaired_at"),
+        ],
+        until,
+        links,
+        zone,
+    )
+    public = _dates(public, "decided_on", "ended_on")
+    public["repaired_on"] = local_days(public.pop("repaired_at"), zone)
+    loans = loan_versions(until, links, zone)
+    return Sources(
+        files=subject_files(zone),
+        evaluations=_evaluations(),
+        ratings=_ratings(zone),
+        tax=tax,
+        social_insurance=social,
+        provident_fund=provident,
+        utilities=utilities,
+        public_records=public,
+        loans=loans,
+    )
+
+
+def loan_versions(
+    until: date, links: pd.DataFrame | None = None, zone: str = DEFAULT_ZONE
+) -> pd.DataFrame:
+    """Every version of every loan a bank reported, imported by `until`: the source of the past
+    loan features and of the labels. `reported_on` is the ledger's own date, else the import
+    day."""
+    links = subject_links() if links is None else links
+    frame = _departmental(
+        LoanRecord,
+        [
+            (LoanRecord.bank + literal("/") + LoanRecord.contract_no).label("loan"),
+            _money(LoanRecord.amount).label("amount"),
+            LoanRecord.start_on,
+            LoanRecord.status,
+            LoanRecord.days_overdue,
+            LoanRecord.as_of.label("reported_on"),
+        ],
+        until,
+        links,
+        zone,
+    )
+    frame = _dates(frame, "start_on", "reported_on")
+    frame["reported_on"] = frame["reported_on"].fillna(frame["visible_from"])
+    return frame
+
+
+def subject_files(zone: str = DEFAULT_ZONE) -> pd.DataFrame:
+    """One row per household, entity and SME with the figures `features_file` reads."""
+    income = sum(
+        (
+            func.coalesce(_money(c), 0.0)
+            for c in (
+                Household.income_crops,
+                Household.income_livestock,
+                Household.income_business,
+                Household.income_wages,
+                Household.income_other,
+            )
+        ),
+        start=literal(0.0),
+    )
+    herd = (
+        select(func.sum(_money(ProductionItem.quantity)))
+        .where(ProductionItem.household_id == Household.id, ProductionItem.kind == "养殖")
+        .correlate(Household)
+        .scalar_subquery()
+    )
+    households = read_frame(
+        select(
+            Household.id.label("subject_id"),
+            Household.created_at,
+            literal(None).label("founded_on"),
+            (
+                func.coalesce(_money(Household.land_contracted_mu), 0.0)
+                + func.coalesce(_money(Household.land_transferred_mu), 0.0)
+            ).label("land_mu"),
+            herd.label("herd_size"),
+            _money(Household.total_assets).label("total_assets"),
+            _money(Household.total_liabilities).label("total_debts"),
+            income.label("annual_income"),
+            Household.labour_count,
+            Household.household_size,
+        )
+    )
+    entities = read_frame(
+        select(
+            AgriEntity.id.label("subject_id"),
+            AgriEntity.created_at,
+            AgriEntity.founded_on,
+            _money(AgriEntity.land_mu).label("land_mu"),
+            AgriEntity.herd_size,
+            _money(AgriEntity.total_assets).label("total_assets"),
+            _money(AgriEntity.total_debts).label("total_debts"),
+            _money(AgriEntity.annual_revenue).label("annual_income"),
+        )
+    )
+    enterprises = read_frame(
+        select(
+            Enterprise.id.label("subject_id"),
+            Enterprise.created_at,
+            Enterprise.founded_on,
+        )
+    )
+    parts = []
+    for frame, kind in ((households, HOUSEHOLD), (entities, ENTITY), (enterprises, ENTERPRISE)):
+        frame["skey"] = subject_key(pd.Series(kind, index=frame.index), frame["subject_id"])
+        parts.append(frame.drop(columns="subject_id"))
+    files = pd.concat(parts, ignore_index=True)
+    files["created_on"] = local_days(files.pop("created_at"), zone)
+    files = _dates(files, "founded_on")
+    for column in (
+        "land_mu",
+        "herd_size",
+        "total_assets",
+        "total_debts",
+        "annual_income",
+        "labour_count",
+        "household_size",
+    ):
+        if column not in files.columns:
+            files[column] = np.nan
+        files[column] = pd.to_numeric(files[column]).astype(np.float64)
+    return files
+
+
+def _evaluations() -> pd.DataFrame:
+    frame = read_frame(
+        select(VillageEvaluation.household_id, VillageEvaluation.year, VillageEvaluation.overall)
+    )
+    frame["skey"] = subject_key(pd.Series(HOUSEHOLD, index=frame.index), frame.pop("household_id"))
+    return frame
+
+
+def _ratings(zone: str) -> pd.DataFrame:
+    """Effective rating results, visible from the day their run finished (or started)."""
+    frame = read_frame(
+        select(
+            RatingResult.household_id,
+            RatingResult.entity_id,
+            RatingResult.grade,
+            func.coalesce(RatingRun.approved_at, RatingRun.finished_at, RatingRun.started_at).label(
+                "visible_from"
+            ),
+        )
+        .join(RatingRun, RatingRun.id == RatingResult.run_id)
+        .where(RatingResult.status == ResultStatus.EFFECTIVE)
+    )
+    is_household = frame["household_id"].notna()
+    ids = frame["household_id"].fillna(frame["entity_id"]).astype(np.int64)
+    kinds = pd.Series(np.where(is_household, HOUSEHOLD, ENTITY), index=frame.index)
+    out = pd.DataFrame(
+        {
+            "skey": subject_key(kinds, ids) if len(frame) else pd.Series(dtype=np.int64),
+            "grade": frame["grade"].fillna("未达信用户"),
+            "visible_from": local_days(frame["visible_from"], zone),
+        }
+    )
+    return out
