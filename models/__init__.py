@@ -72,6 +72,7 @@ from .regions import (
     ancestor_codes,
     code_range,
 )
+from .scoring import CreditScore, ScoreModel, ScoreModelActivation
 from .sensitive import IdCipher, generate_master_key, mask_id
 from .uploads import UploadBatch
 from .users import ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role, User
@@ -103,6 +104,7 @@ __all__ = [
     "ColumnMapping",
     "CreditRecord",
     "CreditRepair",
+    "CreditScore",
     "Enterprise",
     "EntityType",
     "Household",
@@ -134,6 +136,8 @@ __all__ = [
     "RuleSet",
     "RuleSetStatus",
     "RunStatus",
+    "ScoreModel",
+    "ScoreModelActivation",
     "SocialInsuranceRecord",
     "Source",
     "SubjectKey",

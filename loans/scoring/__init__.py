@@ -2,7 +2,7 @@
 LightGBM training with calibration and scorecard points, reasons, and the WOE-logistic
 baseline.
 
-Everything here is plain functions over DataFrames. The only modules that touch the
-database are `store` (reads departmental rows and files into frames); the rest can be
-benchmarked and tested without Flask.
+Everything here is plain functions over DataFrames. Only `store` (reads departmental rows
+and files into frames), `registry` (models) and `service` (training and scoring against the
+database) touch the database; the rest can be benchmarked and tested without Flask.
 """

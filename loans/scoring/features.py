@@ -29,6 +29,12 @@ class Sources:
     utilities: pd.DataFrame
     public_records: pd.DataFrame
     loans: pd.DataFrame
+    # Sources a department had sent by the date, whoever the rows are about (None: judged
+    # from the frames). A subject without public records or loans then has zero of them.
+    known_sources: frozenset[str] | None = None
+
+    def known(self, source: str) -> bool | None:
+        return None if self.known_sources is None else source in self.known_sources
 
 
 def build_features(sources: Sources, requests: pd.DataFrame) -> pd.DataFrame:
@@ -41,8 +47,8 @@ def build_features(sources: Sources, requests: pd.DataFrame) -> pd.DataFrame:
         social_insurance_features(sources.social_insurance, requests),
         provident_fund_features(sources.provident_fund, requests),
         utility_features(sources.utilities, requests),
-        public_record_features(sources.public_records, requests),
-        past_loan_features(sources.loans, requests),
+        public_record_features(sources.public_records, requests, sources.known("public_record")),
+        past_loan_features(sources.loans, requests, sources.known("bank_loan")),
     ]
     frame = pd.concat([p.reset_index(drop=True) for p in parts], axis=1)
     thin = [f"thin_{s}" for s in THIN_FLAG_SOURCES]

@@ -9,7 +9,9 @@ from .asof import has_rows, month_index, per_request, visible
 STATUS_ORDER = {"normal": 0, "special_mention": 1, "substandard": 2, "doubtful": 3, "loss": 4}
 
 
-def past_loan_features(rows: pd.DataFrame, requests: pd.DataFrame) -> pd.DataFrame:
+def past_loan_features(
+    rows: pd.DataFrame, requests: pd.DataFrame, source_known: bool | None = None
+) -> pd.DataFrame:
     """`rows`: skey, visible_from, visible_until, loan (bank + contract), start_on, amount,
     status, days_overdue, reported_on. A loan counts once it started by the date; its past
     states count even when a later version superseded them (history, not corrections)."""

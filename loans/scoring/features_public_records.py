@@ -15,9 +15,12 @@ from .asof import per_request, visible
 RETENTION_YEARS = 5
 
 
-def public_record_features(rows: pd.DataFrame, requests: pd.DataFrame) -> pd.DataFrame:
+def public_record_features(
+    rows: pd.DataFrame, requests: pd.DataFrame, source_known: bool | None = None
+) -> pd.DataFrame:
     """`rows`: skey, visible_from, visible_until, kind, decided_on, ended_on, severity,
-    repaired_on (local day of an approved repair, NaT without)."""
+    repaired_on (local day of an approved repair, NaT without). `source_known`: whether the
+    county had public-record data by the date (None: judged from `rows`)."""
     n = len(requests)
     seen = visible(rows, requests, "decided_on")
     as_of = seen["as_of"]

@@ -66,39 +66,79 @@ def contributions(model: TrainedModel, frame: pd.DataFrame) -> np.ndarray:
     return contrib[:, :-1]
 
 
+def _sentences(column: str, values: pd.Series) -> np.ndarray:
+    """`sentence` for many values of one feature, formatting each distinct value once."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    texts = np.array(
+        [sentence(column, v) for v in uniques] + [sentence(column, np.nan)], dtype=object
+    )
+    return texts[np.where(codes < 0, len(uniques), codes)]
+
+
+def reason_table(
+    model: TrainedModel, frame: pd.DataFrame, raising: int = RAISING, lowering: int = LOWERING
+) -> pd.DataFrame:
+    """Per row: `raising` slots for the features that raised the risk most (largest first),
+    then `lowering` slots for those that lowered it most; each slot has `reason{k}` (the
+    sentence, None when fewer features moved the risk that way), `reason{k}_column` and
+    `reason{k}_points` (negative: cost the subject points). Vectorised for batch scoring."""
+    contrib = contributions(model, frame)
+    n = len(contrib)
+    picks = np.hstack(
+        [
+            np.argsort(-contrib, axis=1, kind="stable")[:, :raising],
+            np.argsort(contrib, axis=1, kind="stable")[:, :lowering],
+        ]
+    )
+    chosen = np.take_along_axis(contrib, picks, axis=1)
+    valid = np.hstack([chosen[:, :raising] > 0, chosen[:, raising:] < 0])
+    worth = np.rint(-model.scale.factor * chosen).astype(np.int32)
+    values = frame[model.features]
+    columns = np.array(model.features, dtype=object)
+    out: dict[str, np.ndarray] = {}
+    for slot in range(raising + lowering):
+        picked, ok = picks[:, slot], valid[:, slot]
+        texts = np.full(n, None, dtype=object)
+        for j in np.unique(picked[ok]):
+            rows = np.flatnonzero(ok & (picked == j))
+            texts[rows] = _sentences(columns[j], values.iloc[rows, j])
+        out[f"reason{slot + 1}"] = texts
+        out[f"reason{slot + 1}_column"] = np.where(ok, columns[picked], None)
+        out[f"reason{slot + 1}_points"] = np.where(ok, worth[:, slot], 0)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def reasons_of(table: pd.DataFrame, slots: int = RAISING + LOWERING) -> list[list[Reason]]:
+    """The reason table as lists of `Reason` (for storing and showing a few rows)."""
+    rows: list[list[Reason]] = []
+    texts = [table[f"reason{k}"].to_numpy() for k in range(1, slots + 1)]
+    columns = [table[f"reason{k}_column"].to_numpy() for k in range(1, slots + 1)]
+    worth = [table[f"reason{k}_points"].to_numpy() for k in range(1, slots + 1)]
+    for i in range(len(table)):
+        rows.append(
+            [
+                Reason(columns[k][i], texts[k][i], int(worth[k][i]))
+                for k in range(slots)
+                # An empty slot reads None, or NaN once pandas has made the column strings.
+                if isinstance(texts[k][i], str)
+            ]
+        )
+    return rows
+
+
 def top_reasons(
     model: TrainedModel, frame: pd.DataFrame, raising: int = RAISING, lowering: int = LOWERING
 ) -> list[list[Reason]]:
     """Per row of `frame`: up to `raising` reasons that raised the risk (largest first),
     then up to `lowering` that lowered it."""
-    contrib = contributions(model, frame)
-    n, k = contrib.shape
-    columns = np.array(model.features)
-    up = np.argsort(-contrib, axis=1, kind="stable")[:, :raising]
-    down = np.argsort(contrib, axis=1, kind="stable")[:, :lowering]
-    factor_points = -model.scale.factor * contrib
-    values = frame[model.features]
-    out: list[list[Reason]] = []
-    for i in range(n):
-        row: list[Reason] = []
-        for picks, sign in ((up[i], 1), (down[i], -1)):
-            for j in picks:
-                if sign * contrib[i, j] <= 0:
-                    continue
-                column = columns[j]
-                row.append(
-                    Reason(
-                        column, sentence(column, values.iat[i, j]), int(round(factor_points[i, j]))
-                    )
-                )
-        out.append(row)
-    return out
+    return reasons_of(reason_table(model, frame, raising, lowering), raising + lowering)
 
 
 def score_frame(
     model: TrainedModel, frame: pd.DataFrame, with_reasons: bool = True
 ) -> pd.DataFrame:
-    """Probability, points and (optionally) reasons for every row of a feature frame."""
+    """Probability, points and (optionally) the reason table for every row of a feature
+    frame."""
     probability = model.probability(frame)
     result = pd.DataFrame(
         {
@@ -108,5 +148,5 @@ def score_frame(
         index=frame.index,
     )
     if with_reasons:
-        result["reasons"] = [[r.to_dict() for r in row] for row in top_reasons(model, frame)]
+        result = pd.concat([result, reason_table(model, frame)], axis=1)
     return result

