@@ -173,3 +173,34 @@ def test_labels_use_the_worst_state_any_version_reported_in_the_window(app, ciph
     assert labels.set_index("start_on").loc[
         pd.Timestamp(2023, 1, 10), "features_as_of"
     ] == pd.Timestamp(2022, 12, 31)
+
+
+def test_outcomes_recorded_by_banks_join_the_same_labels():
+    ts = pd.Timestamp
+    versions = pd.DataFrame(
+        {
+            "skey": [1, 1],
+            "loan": ["行/A", "行/B"],
+            "amount": [1000.0, 2000.0],
+            "start_on": [ts(2024, 1, 5), ts(2024, 2, 5)],
+            "status": ["normal", "normal"],
+            "days_overdue": [0, 0],
+            "reported_on": [ts(2024, 1, 31), ts(2024, 2, 29)],
+            "visible_from": [ts(2024, 2, 5), ts(2024, 3, 5)],
+            "visible_until": [pd.NaT, pd.NaT],
+        }
+    )
+    # The bank recorded on the platform that loan B defaulted; loan C is known only there.
+    outcomes = pd.DataFrame(
+        {
+            "skey": [1, 1],
+            "loan": ["行/B", "行/C"],
+            "start_on": [ts(2024, 2, 5), ts(2024, 3, 1)],
+            "amount": [2000.0, 500.0],
+            "default": [1, 0],
+        }
+    )
+    labels = label_loans(versions, ts(2025, 6, 30), outcomes=outcomes)
+    assert labels.set_index("loan")["default"].to_dict() == {"行/A": 0, "行/B": 1, "行/C": 0}
+    # On 31 January 2025 loan B (started 5 February 2024) is younger than the window.
+    assert label_loans(versions, ts(2025, 1, 31))["loan"].tolist() == ["行/A"]
