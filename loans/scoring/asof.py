@@ -56,10 +56,9 @@ def month_index(dates: pd.Series) -> pd.Series:
 def period_date(year: pd.Series, month: pd.Series) -> pd.Series:
     """The date a yearly or monthly row is dated by: the first day of its month, December
     for a whole-year row (month 0), whose figures are known only when the year is over."""
-    month = month.where(month > 0, 12).astype(np.int64)
-    return pd.to_datetime(
-        pd.DataFrame({"year": year.astype(np.int64), "month": month, "day": 1})
-    ).astype("datetime64[s]")
+    month = np.where(month.to_numpy() > 0, month.to_numpy(), 12).astype(np.int64)
+    months = (year.to_numpy().astype(np.int64) - 1970) * 12 + month - 1
+    return pd.Series(months.astype("datetime64[M]").astype("datetime64[s]"), index=year.index)
 
 
 def visible(

@@ -13,8 +13,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Float, Select, and_, cast, func, literal, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Float, Select, cast, func, literal, or_, select
 
 from models import (
     AgriEntity,
@@ -137,42 +136,62 @@ def subject_links(only: Only | None = None) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def _versions(model, columns: list, until: date, zone: str) -> Select:
-    own = aliased(ImportBatch)
-    later = aliased(ImportBatch)
-    own_at = func.coalesce(own.finished_at, own.created_at)
-    return (
+def batch_days(zone: str = DEFAULT_ZONE) -> pd.Series:
+    """Local day each imported batch landed, by batch id. A few hundred batches: mapping
+    rows to them is far cheaper than parsing a timestamp per row (SQLite returns strings)."""
+    frame = read_frame(
         select(
-            model.subject_key_id.label("key_id"),
-            own_at.label("visible_from"),
-            func.coalesce(later.finished_at, later.created_at).label("visible_until"),
-            *columns,
-        )
-        .join(own, own.id == model.batch_id)
-        .outerjoin(later, and_(later.id == model.superseded_by_id))
-        .where(own.status == BatchStatus.IMPORTED, own_at < utc_end_of(until, zone))
+            ImportBatch.id,
+            func.coalesce(ImportBatch.finished_at, ImportBatch.created_at).label("at"),
+        ).where(ImportBatch.status == BatchStatus.IMPORTED)
     )
+    return pd.Series(local_days(frame["at"], zone).to_numpy(), index=frame["id"].astype(np.int64))
+
+
+def _versions(model, columns: list, until: date, zone: str) -> Select:
+    own_at = func.coalesce(ImportBatch.finished_at, ImportBatch.created_at)
+    imported = select(ImportBatch.id).where(
+        ImportBatch.status == BatchStatus.IMPORTED, own_at < utc_end_of(until, zone)
+    )
+    return select(
+        model.subject_key_id.label("key_id"),
+        model.batch_id,
+        model.superseded_by_id,
+        *columns,
+    ).where(model.batch_id.in_(imported))
 
 
 def _departmental(
-    model, columns: list, until: date, links: pd.DataFrame, zone: str
+    model, columns: list, until: date, links: pd.DataFrame, zone: str, days: pd.Series
 ) -> pd.DataFrame:
     statement = _versions(model, columns, until, zone)
     if len(links) < 1000:  # a few subjects: let the database pick their rows
         statement = statement.where(model.subject_key_id.in_(links["key_id"].tolist()))
     frame = read_frame(statement)
-    frame["visible_from"] = local_days(frame["visible_from"], zone)
-    frame["visible_until"] = local_days(frame["visible_until"], zone)
+    frame["visible_from"] = _day_of(frame.pop("batch_id"), days)
+    # A version superseded by a batch that is not (or no longer) imported is still current.
+    frame["visible_until"] = _day_of(frame.pop("superseded_by_id"), days)
     frame = frame.merge(links, on="key_id", how="inner").drop(columns="key_id")
     if "year" in frame.columns:
         frame["dated_on"] = period_date(frame["year"], frame["month"])
     return frame
 
 
+def _day_of(batch_ids: pd.Series, days: pd.Series) -> pd.Series:
+    """The landing day of each row's batch; NaT without a batch or for one not imported."""
+    ids = pd.to_numeric(batch_ids, errors="coerce").to_numpy(dtype=np.float64)
+    out = np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[s]")
+    known = ~np.isnan(ids)
+    if known.any():
+        out[known] = days.reindex(ids[known].astype(np.int64)).to_numpy(dtype="datetime64[s]")
+    return pd.Series(out, index=batch_ids.index)
+
+
 def load_sources(until: date, zone: str = DEFAULT_ZONE, only: Only | None = None) -> Sources:
     """Every source as far as it was imported by the end of `until` (county calendar);
     `only`: just these subjects' rows."""
     links = subject_links(only)
+    days = batch_days(zone)
     tax = _departmental(
         TaxRecord,
         [
@@ -185,6 +204,7 @@ def load_sources(until: date, zone: str = DEFAULT_ZONE, only: Only | None = None
         until,
         links,
         zone,
+        days,
     )
     social = _departmental(
         SocialInsuranceRecord,
@@ -198,6 +218,7 @@ def load_sources(until: date, zone: str = DEFAULT_ZONE, only: Only | None = None
         until,
         links,
         zone,
+        days,
     )
     provident = _departmental(
         ProvidentFundRecord,
@@ -210,6 +231,7 @@ def load_sources(until: date, zone: str = DEFAULT_ZONE, only: Only | None = None
         until,
         links,
         zone,
+        days,
     )
     utilities = _departmental(
         UtilityRecord,
@@ -223,6 +245,7 @@ def load_sources(until: date, zone: str = DEFAULT_ZONE, only: Only | None = None
         until,
         links,
         zone,
+        days,
     )
     repaired = (
         select(func.min(CreditRepair.decided_at))
@@ -246,10 +269,11 @@ def load_sources(until: date, zone: str = DEFAULT_ZONE, only: Only | None = None
         until,
         links,
         zone,
+        days,
     )
     public = _dates(public, "decided_on", "ended_on")
     public["repaired_on"] = local_days(public.pop("repaired_at"), zone)
-    loans = loan_versions(until, links, zone)
+    loans = loan_versions(until, links, zone, days)
     return Sources(
         files=subject_files(zone, only),
         evaluations=_evaluations(only),
@@ -277,12 +301,16 @@ def _sources_imported(until: date, zone: str) -> frozenset[str]:
 
 
 def loan_versions(
-    until: date, links: pd.DataFrame | None = None, zone: str = DEFAULT_ZONE
+    until: date,
+    links: pd.DataFrame | None = None,
+    zone: str = DEFAULT_ZONE,
+    days: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Every version of every loan a bank reported, imported by `until`: the source of the past
     loan features and of the labels. `reported_on` is the ledger's own date, else the import
     day."""
     links = subject_links() if links is None else links
+    days = batch_days(zone) if days is None else days
     frame = _departmental(
         LoanRecord,
         [
@@ -296,6 +324,7 @@ def loan_versions(
         until,
         links,
         zone,
+        days,
     )
     frame = _dates(frame, "start_on", "reported_on")
     frame["reported_on"] = frame["reported_on"].fillna(frame["visible_from"])
