@@ -13,10 +13,9 @@ from sqlalchemy import select
 
 from models import Region, ScoreModel, User, db
 
-from .csv_training import LoanBookError, cross_validate, read_loan_book
-from .registry import RegistryRefused, promote, rollback
-from .service import TrainingRefused, score_scope, train_county
-from .training import TrainSettings
+# LightGBM, scikit-learn and optbinning take seconds to import (2.6 s measured, a third of
+# `import app`). Every `flask` command and every worker builds the app, so the commands
+# import the scoring code when one of them runs, not when the group is registered.
 
 model_cli = AppGroup("model", help="Default-risk score: train, score, inspect models.")
 
@@ -28,6 +27,9 @@ model_cli = AppGroup("model", help="Default-risk score: train, score, inspect mo
 @click.option("--folds", default=5, show_default=True)
 def train_csv(path: Path, target: str, positive: str | None, folds: int) -> None:
     """Cross-validate the score's training on any CSV of historical loans; prints JSON."""
+    from .csv_training import LoanBookError, cross_validate, read_loan_book
+    from .training import TrainSettings
+
     try:
         book = read_loan_book(path, target, positive)
     except LoanBookError as exc:
@@ -73,6 +75,9 @@ def train(
     as_of: datetime | None, username: str | None, activate: str | None, truth: Path | None
 ) -> None:
     """Train the default-risk model on every labelled loan; prints one JSON object."""
+    from .registry import RegistryRefused
+    from .service import TrainingRefused, train_county
+
     day = as_of.date() if as_of else _today()
     truth_frame = pd.read_csv(truth) if truth else None
     try:
@@ -102,6 +107,8 @@ def train(
 @click.option("--region", default=None, help="Region code to score (default: every subject).")
 def score(as_of: datetime | None, region: str | None) -> None:
     """Score every subject of a region as of today with the active models (history kept)."""
+    from .service import score_scope
+
     day = as_of.date() if as_of else _today()
     scope = None
     if region:
@@ -121,6 +128,8 @@ def promote_command(
     version: int, reason: str, subject_type: str | None, username: str | None
 ) -> None:
     """Activate model VERSION for a subject type (default: every type it covers)."""
+    from .registry import RegistryRefused, promote
+
     row = db.session.get(ScoreModel, version)
     if row is None:
         raise click.ClickException(f"no model version {version}")
@@ -140,6 +149,8 @@ def promote_command(
 @click.option("--user", "username", default=None)
 def rollback_command(subject_type: str, reason: str, username: str | None) -> None:
     """Re-activate the model that was active before the current one."""
+    from .registry import RegistryRefused, rollback
+
     try:
         row = rollback(subject_type, _user(username), reason)
     except RegistryRefused as exc:
