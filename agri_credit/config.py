@@ -40,7 +40,7 @@ class DefaultConfig:
     SCORING_POINTS_TO_DOUBLE = 20
     SCORING_MIN_POINTS = 300
     SCORING_MAX_POINTS = 900
-    SCORING_CALIBRATION = "isotonic"  # or "platt"
+    SCORING_CALIBRATION = "platt"  # or "isotonic"
     SCORING_VALID_SHARE = 0.15  # most recent starts but the test period: stop and calibrate
     SCORING_TEST_SHARE = 0.15  # most recent starts: the reported metrics
     SCORING_LGBM_PARAMS: dict = {}  # overrides of loans.scoring.training.DEFAULT_PARAMS

@@ -91,3 +91,16 @@ def test_categories_are_split_natively(model):
         )
     )
     assert 0 < scored[0] < 1
+
+
+def test_isotonic_calibration_can_be_chosen(book):
+    model = train_model(
+        book.features,
+        book.default,
+        book.start_on,
+        TrainSettings(calibration="isotonic", baseline=False),
+    )
+    assert model.calibrator.method == "isotonic" and model.calibrator.xs
+    _, _, test = out_of_time_split(book.start_on, 0.15, 0.15)
+    predicted = model.probability(book.features[test])
+    assert abs(predicted.mean() - book.default[test].mean()) < 0.02

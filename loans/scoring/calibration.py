@@ -1,4 +1,4 @@
-"""Probability calibration fitted on the held-out period: isotonic (default) or Platt.
+"""Probability calibration fitted on the held-out period: Platt (default) or isotonic.
 Stored as plain numbers so the registry keeps it next to the model text."""
 
 from dataclasses import dataclass, field
@@ -35,7 +35,7 @@ class Calibrator:
         return cls(**data)
 
 
-def fit_calibrator(raw: np.ndarray, y: np.ndarray, method: str = "isotonic") -> Calibrator:
+def fit_calibrator(raw: np.ndarray, y: np.ndarray, method: str = "platt") -> Calibrator:
     raw = np.clip(np.asarray(raw, dtype=np.float64), 1e-9, 1 - 1e-9)
     y = np.asarray(y, dtype=np.float64)
     if method == "platt":

@@ -50,7 +50,10 @@ class TrainSettings:
     params: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_PARAMS))
     num_boost_round: int = 3000
     early_stopping_rounds: int = 100
-    calibration: str = "isotonic"
+    # Platt keeps the ranking (the AUC is the raw model's; isotonic steps tie scores and
+    # cost 0.002 AUC on 30,000 loans) and was closer in the worst decile on 200,000 (2.5 pp
+    # vs 3.0 pp).
+    calibration: str = "platt"
     valid_share: float = 0.15
     test_share: float = 0.15
     scale: PointsScale = field(default_factory=PointsScale)
@@ -62,7 +65,7 @@ class TrainSettings:
         params.update(config.get("SCORING_LGBM_PARAMS", {}))
         return cls(
             params=params,
-            calibration=config.get("SCORING_CALIBRATION", "isotonic"),
+            calibration=config.get("SCORING_CALIBRATION", "platt"),
             valid_share=config.get("SCORING_VALID_SHARE", 0.15),
             test_share=config.get("SCORING_TEST_SHARE", 0.15),
             scale=PointsScale.from_config(config),
