@@ -148,27 +148,27 @@ def batch_days(zone: str = DEFAULT_ZONE) -> pd.Series:
     return pd.Series(local_days(frame["at"], zone).to_numpy(), index=frame["id"].astype(np.int64))
 
 
-def _versions(model, columns: list, until: date, zone: str) -> Select:
-    own_at = func.coalesce(ImportBatch.finished_at, ImportBatch.created_at)
-    imported = select(ImportBatch.id).where(
-        ImportBatch.status == BatchStatus.IMPORTED, own_at < utc_end_of(until, zone)
-    )
+def _versions(model, columns: list) -> Select:
     return select(
         model.subject_key_id.label("key_id"),
         model.batch_id,
         model.superseded_by_id,
         *columns,
-    ).where(model.batch_id.in_(imported))
+    )
 
 
 def _departmental(
     model, columns: list, until: date, links: pd.DataFrame, zone: str, days: pd.Series
 ) -> pd.DataFrame:
-    statement = _versions(model, columns, until, zone)
-    if len(links) < 1000:  # a few subjects: let the database pick their rows
+    statement = _versions(model, columns)
+    if len(links) < 1000:  # a few subjects: their rows through the subject_key_id index
         statement = statement.where(model.subject_key_id.in_(links["key_id"].tolist()))
     frame = read_frame(statement)
     frame["visible_from"] = _day_of(frame.pop("batch_id"), days)
+    # Rows of batches not imported (pending, rolled back) or imported after `until` never
+    # enter; `days` knows every imported batch's landing day.
+    landed = frame["visible_from"].notna() & (frame["visible_from"] <= pd.Timestamp(until))
+    frame = frame[landed.to_numpy()]
     # A version superseded by a batch that is not (or no longer) imported is still current.
     frame["visible_until"] = _day_of(frame.pop("superseded_by_id"), days)
     frame = frame.merge(links, on="key_id", how="inner").drop(columns="key_id")

@@ -15,7 +15,21 @@ branch_labels = None
 depends_on = None
 
 
+# One subject's departmental rows in every version, for its score on demand.
+RECORD_TABLES = (
+    "tax_records",
+    "social_insurance_records",
+    "provident_fund_records",
+    "utility_records",
+    "loan_records",
+    "public_records",
+)
+
+
 def upgrade():
+    for table in RECORD_TABLES:
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.create_index(f"ix_{table}_subject_key_id", ["subject_key_id"], unique=False)
     op.create_table(
         "score_models",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -104,3 +118,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_score_model_activations_model_id"))
     op.drop_table("score_model_activations")
     op.drop_table("score_models")
+    for table in RECORD_TABLES:
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.drop_index(f"ix_{table}_subject_key_id")
