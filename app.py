@@ -31,6 +31,7 @@ from agri_credit.extensions import (
     select_locale,
 )
 from agri_credit.templating import register_template_helpers
+from loans.scoring.commands import model_cli
 from models import db
 
 
@@ -47,6 +48,7 @@ def create_app(config: Mapping[str, Any] | type | None = None) -> Flask:
     errors.register_error_handlers(app)
     register_template_helpers(app)
     cli.register_commands(app)
+    app.cli.add_command(model_cli)
     return app
 
 

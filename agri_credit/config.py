@@ -29,6 +29,21 @@ class DefaultConfig:
     REPAIR_MIN_MONTHS = {"minor": 0, "general": 3, "serious": 12}
     REPAIR_DECISION_WORKING_DAYS = 10
     REPAIR_EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+    # Default-risk score (issue 14, loans/scoring): a loan defaults when it reaches
+    # SCORING_DEFAULT_DAYS overdue or 次级/可疑/损失 within SCORING_LABEL_WINDOW_MONTHS of
+    # its start; points = offset - factor*ln(odds), SCORING_BASE_POINTS at good:bad odds of
+    # SCORING_BASE_ODDS, SCORING_POINTS_TO_DOUBLE more for twice the odds, clipped.
+    SCORING_LABEL_WINDOW_MONTHS = 12
+    SCORING_DEFAULT_DAYS = 90
+    SCORING_BASE_POINTS = 600
+    SCORING_BASE_ODDS = 50
+    SCORING_POINTS_TO_DOUBLE = 20
+    SCORING_MIN_POINTS = 300
+    SCORING_MAX_POINTS = 900
+    SCORING_CALIBRATION = "platt"  # or "isotonic"
+    SCORING_VALID_SHARE = 0.15  # most recent starts but the test period: stop and calibrate
+    SCORING_TEST_SHARE = 0.15  # most recent starts: the reported metrics
+    SCORING_LGBM_PARAMS: dict = {}  # overrides of loans.scoring.training.DEFAULT_PARAMS
 
 
 class TestConfig(DefaultConfig):

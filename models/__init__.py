@@ -73,6 +73,7 @@ from .regions import (
     ancestor_codes,
     code_range,
 )
+from .scoring import CreditScore, ScoreModel, ScoreModelActivation
 from .sensitive import IdCipher, generate_master_key, mask_id
 from .uploads import UploadBatch
 from .users import ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role, User
@@ -105,6 +106,7 @@ __all__ = [
     "ColumnMapping",
     "CreditRecord",
     "CreditRepair",
+    "CreditScore",
     "Enterprise",
     "EntityType",
     "Household",
@@ -136,6 +138,8 @@ __all__ = [
     "RuleSet",
     "RuleSetStatus",
     "RunStatus",
+    "ScoreModel",
+    "ScoreModelActivation",
     "SocialInsuranceRecord",
     "Source",
     "SubjectKey",

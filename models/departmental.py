@@ -204,7 +204,9 @@ class _RecordColumns:
 
     @declared_attr
     def subject_key_id(cls) -> Mapped[int]:
-        return mapped_column(ForeignKey("subject_keys.id"))
+        # Indexed for one subject's rows in any version (the score's features on demand);
+        # the partial unique index covers current versions only.
+        return mapped_column(ForeignKey("subject_keys.id"), index=True)
 
     # Hash of the value columns: a re-import compares one integer, not every column.
     fingerprint: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,167 @@
+"""Training and scoring against the database: the sources read as of a date, labels from the
+ledgers, features as of each loan's start, and the registry. Called by `flask model ...`
+(and later by the county office's button through the job queue)."""
+
+import time
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import insert
+
+from models import CreditScore, Region, User, code_range, db
+
+from .asof import SUBJECT_TYPES, requests_for, subject_id_of, subject_key, subject_type_of
+from .features import build_features
+from .labels import LabelRules, label_loans
+from .reasons import reasons_of, score_frame
+from .registry import active_model, load_model, promote, save_model
+from .stability import stability_report
+from .store import Only, load_sources, loan_versions
+from .training import TrainSettings, train_model
+
+
+class TrainingRefused(ValueError):
+    """Not enough labelled loans to train on; Chinese message."""
+
+
+MIN_LABELLED = 200
+
+
+def label_rules(config: Any) -> LabelRules:
+    return LabelRules(
+        window_months=config.get("SCORING_LABEL_WINDOW_MONTHS", 12),
+        overdue_days=config.get("SCORING_DEFAULT_DAYS", 90),
+    )
+
+
+@dataclass
+class TrainingData:
+    labels: pd.DataFrame
+    features: pd.DataFrame
+    seconds: dict[str, float]
+
+
+def training_data(as_of: date, rules: LabelRules, zone: str) -> TrainingData:
+    """Labelled loans as of `as_of` and their features as of each loan's start."""
+    started = time.perf_counter()
+    versions = loan_versions(as_of, zone=zone)
+    labels = label_loans(versions, pd.Timestamp(as_of), rules)
+    sources = load_sources(as_of, zone)
+    loaded = time.perf_counter()
+    requests = requests_for(labels["skey"], labels["features_as_of"])
+    features = build_features(sources, requests)
+    return TrainingData(
+        labels,
+        features,
+        {"load": loaded - started, "features": time.perf_counter() - loaded},
+    )
+
+
+def train_county(
+    as_of: date,
+    user: User | None,
+    config: Any,
+    truth: pd.DataFrame | None = None,
+    activate_reason: str | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """Train one model (the subject type is a feature) on every labelled loan as of the date,
+    store it, optionally activate it for every subject type; returns (version, report).
+    `truth` (skey, loan, true_probability): the demo generator's probabilities."""
+    zone = config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    data = training_data(as_of, label_rules(config), zone)
+    if len(data.labels) < MIN_LABELLED or data.labels["default"].nunique() < 2:
+        raise TrainingRefused(
+            f"已标注的贷款只有{len(data.labels)}笔（需要至少{MIN_LABELLED}笔且有违约与未违约两类），无法训练。"
+        )
+    true_probability = None
+    if truth is not None:
+        joined = data.labels.merge(truth, on=["skey", "loan"], how="left")
+        if joined["true_probability"].notna().all():
+            true_probability = joined["true_probability"].to_numpy()
+    kinds = subject_type_of(data.labels["skey"]).to_numpy()
+    model = train_model(
+        data.features,
+        data.labels["default"].to_numpy(),
+        data.labels["start_on"],
+        TrainSettings.from_config(config),
+        true_probability=true_probability,
+        groups={"subject_type": kinds},
+    )
+    model.metrics["seconds"] = {k: round(v, 2) for k, v in data.seconds.items()}
+    row = save_model(model, user, tuple(sorted(set(kinds))), data_as_of=as_of)
+    if activate_reason:
+        for kind in row.subject_types:
+            promote(row, kind, user, activate_reason)
+    db.session.commit()
+    return row.id, model.metrics
+
+
+def score_scope(
+    region: Region | None, as_of: date, config: Any, with_reasons: bool = True
+) -> dict[str, dict]:
+    """Score every subject in the region (all, without one) as of the date with the active
+    model of its type, and append the scores (history kept). Returns rows scored per type
+    and the population stability (PSI, level) of the score and the top features per type."""
+    zone = config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    sources = load_sources(as_of, zone)
+    files = sources.files
+    if region is not None:
+        low, high = code_range(region.code, region.level)
+        files = files[files["region_code"].between(low, high)]
+    counts: dict[str, int] = {}
+    stability: dict[str, dict] = {}
+    for kind in SUBJECT_TYPES:
+        row = active_model(kind)
+        subjects = files[subject_type_of(files["skey"]) == kind]
+        if row is None or subjects.empty:
+            continue
+        model = load_model(row)
+        requests = requests_for(subjects["skey"], pd.Timestamp(as_of))
+        features = build_features(sources, requests)
+        scored = score_frame(model, features, with_reasons)
+        ids = subject_id_of(requests["skey"]).to_numpy()
+        reasons = reasons_of(scored) if with_reasons else [[] for _ in range(len(scored))]
+        db.session.execute(
+            insert(CreditScore),
+            [
+                {
+                    "subject_type": kind,
+                    "subject_id": int(ids[i]),
+                    "model_id": row.id,
+                    "as_of": as_of,
+                    "probability": float(scored["probability"].iat[i]),
+                    "points": int(scored["points"].iat[i]),
+                    "reasons": [r.to_dict() for r in reasons[i]],
+                }
+                for i in range(len(scored))
+            ],
+        )
+        counts[kind] = len(scored)
+        references = row.metrics.get("stability_reference", {})
+        stability[kind] = stability_report(references, features.assign(points=scored["points"]))
+    db.session.commit()
+    return {"scored": counts, "stability": stability}
+
+
+def score_one(
+    subject_type: str, subject_id: int, as_of: date, config: Any
+) -> dict[str, Any] | None:
+    """One subject's score with reasons, features included, on demand (not stored)."""
+    row = active_model(subject_type)
+    if row is None:
+        return None
+    zone = config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    skey = subject_key(subject_type, subject_id)
+    sources = load_sources(as_of, zone, Only.of([skey]))
+    requests = requests_for(np.array([skey]), pd.Timestamp(as_of))
+    scored = score_frame(load_model(row), build_features(sources, requests))
+    return {
+        "model_version": row.id,
+        "as_of": as_of.isoformat(),
+        "probability": float(scored["probability"].iat[0]),
+        "points": int(scored["points"].iat[0]),
+        "reasons": [r.to_dict() for r in reasons_of(scored)[0]],
+    }
