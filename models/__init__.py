@@ -26,6 +26,7 @@ from .departmental import (
     ColumnMapping,
     ImportBatch,
     ImportRejection,
+    LinkStatus,
     LoanRecord,
     LoanStatus,
     ProvidentFundRecord,
@@ -34,6 +35,7 @@ from .departmental import (
     SocialInsuranceRecord,
     Source,
     SubjectKey,
+    SubjectLinkRequest,
     TaxRecord,
     UtilityRecord,
 )
@@ -71,6 +73,9 @@ from .regions import (
     RegionLevel,
     ancestor_codes,
     code_range,
+    common_node,
+    node_contains,
+    node_prefix,
 )
 from .sensitive import IdCipher, generate_master_key, mask_id
 from .uploads import UploadBatch
@@ -113,6 +118,7 @@ __all__ = [
     "ImportBatch",
     "ImportRejection",
     "InsurancePolicy",
+    "LinkStatus",
     "LoanRecord",
     "LoanStatus",
     "Objection",
@@ -137,6 +143,7 @@ __all__ = [
     "SocialInsuranceRecord",
     "Source",
     "SubjectKey",
+    "SubjectLinkRequest",
     "TaxRecord",
     "UploadBatch",
     "User",
@@ -144,6 +151,9 @@ __all__ = [
     "VillageEvaluation",
     "ancestor_codes",
     "code_range",
+    "common_node",
+    "node_contains",
+    "node_prefix",
     "db",
     "generate_master_key",
     "mask_id",
