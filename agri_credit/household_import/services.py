@@ -49,6 +49,7 @@ from models import (
     UploadBatch,
     VillageEvaluation,
     mask_id,
+    node_contains,
     utcnow,
 )
 from village_forms.household_sheet import (
@@ -250,8 +251,12 @@ def plan_import(
     cipher: IdCipher,
     village_code: str,
     today: date | None = None,
+    user_scope: str | None = None,
 ) -> ImportPlan:
-    """Sort valid sheet rows into new / changed / unchanged against the database. Read-only."""
+    """Sort valid sheet rows into new / changed / unchanged against the database. Read-only.
+
+    A head filed in another village is refused; the village is named only when it lies in
+    `user_scope` (the importing user's region node), never to someone who may not see it."""
     year = (today or date.today()).year
     county_code = village_code[:6]
     sheet = households.reset_index(drop=True).copy()
@@ -270,10 +275,15 @@ def plan_import(
                     "该户主已在本县“%(village)s”建档，不能导入到本村；如需迁户请联系信用办",
                     village=name,
                 )
+                if user_scope and node_contains(user_scope, code)
+                else _l("该证件号码已在本县建档，请联系信用办")
             ),
         }
-        for row, name in zip(
-            merged.loc[elsewhere, "row"], merged.loc[elsewhere, "db_village_name"], strict=True
+        for row, name, code in zip(
+            merged.loc[elsewhere, "row"],
+            merged.loc[elsewhere, "db_village_name"],
+            merged.loc[elsewhere, "db_village_code"],
+            strict=True,
         )
     ]
     merged = merged[~elsewhere]
@@ -618,11 +628,20 @@ def _sort_errors(errors: list[SheetError]) -> list[SheetError]:
 
 
 def check_upload(
-    session: Session, parsed: ParsedSheet, cipher: IdCipher, village_code: str
+    session: Session,
+    parsed: ParsedSheet,
+    cipher: IdCipher,
+    village_code: str,
+    user_scope: str | None = None,
 ) -> tuple[ImportPlan, list[SheetError]]:
     """The import plan and every error: cell rules from the sheet, conflicts from the database."""
     plan = plan_import(
-        session, parsed.valid_households(), parsed.valid_members(), cipher, village_code
+        session,
+        parsed.valid_households(),
+        parsed.valid_members(),
+        cipher,
+        village_code,
+        user_scope=user_scope,
     )
     return plan, _sort_errors(parsed.errors + plan.errors)
 
@@ -637,6 +656,7 @@ def process_batch(
     import_valid_rows: bool,
     remote_addr: str | None = None,
     parsed: ParsedSheet | None = None,
+    user_scope: str | None = None,
 ) -> ParsedSheet:
     """Check a stored upload and import it when it is clean, or when she asked for the valid
     rows. Records the outcome on the batch. The caller commits or rolls back.
@@ -647,7 +667,7 @@ def process_batch(
     if parsed.fatal:
         batch.errors, batch.status = parsed.errors, "rejected"
         return parsed
-    plan, errors = check_upload(session, parsed, cipher, batch.scope_code)
+    plan, errors = check_upload(session, parsed, cipher, batch.scope_code, user_scope)
     batch.errors = errors
     batch.rows_read = parsed.rows_read
     batch.rows_valid = plan.rows_valid
