@@ -19,7 +19,7 @@ Who may put rows on which file (README, Privacy):
   its own scope, and never a pair an office has been asked about.
 """
 
-from sqlalchemy import Connection, delete, event, func, insert, or_, select, text, update
+from sqlalchemy import Connection, delete, event, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from models import (
@@ -293,15 +293,3 @@ def _link_saved_files(session: Session, _context) -> None:
         kind, numbers, region = found
         link_file(session.connection(), kind, obj.id, region, numbers, obj.updated_by_id)
 
-
-def pending_count(conn_or_session, scope_code: str) -> int:
-    """Link requests an office of `scope_code` may decide (for the menu and dashboard)."""
-    low, high = _range(scope_code)
-    return conn_or_session.execute(
-        select(func.count())
-        .select_from(SubjectLinkRequest)
-        .where(
-            SubjectLinkRequest.status == LinkStatus.PENDING,
-            SubjectLinkRequest.scope_code.between(low, high),
-        )
-    ).scalar_one()
