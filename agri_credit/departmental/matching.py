@@ -292,4 +292,3 @@ def _link_saved_files(session: Session, _context) -> None:
             continue
         kind, numbers, region = found
         link_file(session.connection(), kind, obj.id, region, numbers, obj.updated_by_id)
-
