@@ -90,9 +90,9 @@ def pending_tasks(user: User, limit: int = 200) -> list[LinkTask]:
     tasks = []
     for r in requests:
         file = db.session.get(FILE_MODELS[r.subject_type], r.subject_id)
-        if file is None:
+        key = keys.get(r.subject_key_id)
+        if file is None or key is None:
             continue
-        key = keys[r.subject_key_id]
         tasks.append(
             LinkTask(
                 id=r.id,

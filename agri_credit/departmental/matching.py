@@ -286,6 +286,8 @@ def file_numbers(obj) -> tuple[str, dict[str, str | None], str] | None:
 
 @event.listens_for(Session, "after_flush")
 def _link_saved_files(session: Session, _context) -> None:
+    """The saving user is the file's `updated_by_id`, which every save_* service sets before
+    it flushes; a file saved without one (a script) is handed only unclaimed keys."""
     for obj in list(session.new) + list(session.dirty):
         found = file_numbers(obj)
         if found is None or obj.id is None:
