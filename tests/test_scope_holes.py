@@ -387,3 +387,41 @@ def test_a_household_sheet_naming_a_head_filed_outside_her_scope_names_no_villag
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert FILED_ELSEWHERE in page
     assert "河湾村" not in page and "赵河湾" not in page
+
+
+def test_a_household_sheet_naming_an_unfiled_persons_number_asks_the_county_office(
+    client, tmp_path, cipher, users, csrf
+):
+    person = f.make_id_number()
+    import_as_county(tmp_path, users, person, "孙表格")
+    login(client, "cadre_a")
+
+    response = client.post(
+        "/imports/households",
+        data={
+            "file": (
+                io.BytesIO(workbook([head(head_name="孙表格", head_id_number=person)])),
+                "a.xlsx",
+            ),
+            "csrf_token": token(client, "/imports/households"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    household = db.session.scalar(select(Household).where(Household.head_name == "孙表格"))
+    assert household is not None
+    # Nor does the county's next import (of someone else) hand them over on the way.
+    import_as_county(tmp_path, users, f.make_id_number(), "别人")
+    page = client.get(f"/households/{household.id}").get_data(as_text=True)
+    assert "拒不履行生效判决" not in page and "12,345.67" not in page
+
+    client.post("/logout", data={"csrf_token": token(client, "/dashboard")})
+    login(client, "office_county")
+    assert "孙表格" in client.get("/data/links").get_data(as_text=True)
+    request = db.session.scalar(select(SubjectLinkRequest))
+    assert (request.subject_type, request.subject_id) == ("household", household.id)
+    client.post(
+        f"/data/links/{request.id}/confirm", data={"csrf_token": token(client, "/data/links")}
+    )
+    page = client.get(f"/households/{household.id}").get_data(as_text=True)
+    assert "拒不履行生效判决" in page and "12,345.67" in page

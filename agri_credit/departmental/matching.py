@@ -41,6 +41,19 @@ LINK_COLUMNS = {
     "entity": SubjectKey.entity_id,
     "enterprise": SubjectKey.enterprise_id,
 }
+_KEY_COLUMNS = (
+    SubjectKey.id,
+    SubjectKey.scope_code,
+    SubjectKey.household_id,
+    SubjectKey.entity_id,
+    SubjectKey.enterprise_id,
+)
+_REGION_OF = {
+    "household": (Household, Household.village_code),
+    "entity": (AgriEntity, AgriEntity.village_code),
+    "enterprise": (Enterprise, Enterprise.region_code),
+}
+LINK_CHUNK = 1000
 # The table, region column and alias of each kind of file, for the set-based statements.
 _FILES = {
     "household": ("households", "village_code"),
@@ -182,19 +195,7 @@ def link_file(
     numbers the file no longer carries."""
     column = LINK_COLUMNS[kind]
     wanted = [getattr(SubjectKey, attr) == number for attr, number in numbers.items() if number]
-    carrying = (
-        conn.execute(
-            select(
-                SubjectKey.id,
-                SubjectKey.scope_code,
-                SubjectKey.household_id,
-                SubjectKey.entity_id,
-                SubjectKey.enterprise_id,
-            ).where(or_(*wanted))
-        ).all()
-        if wanted
-        else []
-    )
+    carrying = conn.execute(select(*_KEY_COLUMNS).where(or_(*wanted))).all() if wanted else []
     carrying_ids = [k.id for k in carrying]
     conn.execute(
         update(SubjectKey)
@@ -221,55 +222,92 @@ def link_file(
             )
         ).all()
     )
+    _decide(
+        conn,
+        kind,
+        [(file_id, region_code, key, asked.get(key.id)) for key in to_decide],
+        user_id,
+    )
+
+
+def link_new_households(conn: Connection, household_ids: list[int], user_id: int | None) -> None:
+    """The same rule for households written in bulk (the sheet import bypasses the ORM hook):
+    one query per 1,000 households finds those whose head's number has a key."""
+    for start in range(0, len(household_ids), LINK_CHUNK):
+        part = household_ids[start : start + LINK_CHUNK]
+        pairs = conn.execute(
+            select(Household.id, Household.village_code, *_KEY_COLUMNS)
+            .join(SubjectKey, SubjectKey.id_hash == Household.head_id_hash)
+            .where(Household.id.in_(part), SubjectKey.household_id.is_(None))
+        ).all()
+        _decide(conn, "household", [(p[0], p[1], p[2:], None) for p in pairs], user_id)
+
+
+def _decide(conn: Connection, kind: str, candidates: list, user_id: int | None) -> None:
+    """Link or ask, for (file id, file region, key row, earlier request status) candidates.
+    A key row is (id, scope_code, household_id, entity_id, enterprise_id)."""
+    if not candidates:
+        return
+    column = LINK_COLUMNS[kind]
     user_scope = (
         conn.execute(select(User.scope_code).where(User.id == user_id)).scalar_one_or_none()
         if user_id
         else None
     )
-    for key in to_decide:
-        status = asked.get(key.id)
+    regions = _holder_regions(conn, [key for _, _, key, _ in candidates])
+    links, requests = [], []
+    for file_id, region_code, key, status in candidates:
         if status is not None and status != LinkStatus.CONFIRMED:
             continue  # waiting for, or refused by, an office: typing again changes nothing
-        holders = _holder_regions(conn, key, kind, file_id)
-        unclaimed = key.scope_code is None and not holders
+        key_id, scope = key[0], key[1]
+        holders = [
+            regions[(other, held)]
+            for other, held in zip(LINK_COLUMNS, key[2:5], strict=True)
+            if held is not None and (other, held) != (kind, file_id) and (other, held) in regions
+        ]
+        unclaimed = scope is None and not holders
         in_user_scope = user_scope is not None and all(
-            node_contains(user_scope, code) for code in [*holders, key.scope_code] if code
+            node_contains(user_scope, code) for code in [*holders, scope] if code
         )
         if status == LinkStatus.CONFIRMED or unclaimed or in_user_scope:
-            conn.execute(
-                update(SubjectKey).where(SubjectKey.id == key.id).values({column.key: file_id})
-            )
+            links.append({"key_id": key_id, "file_id": file_id})
             continue
-        conn.execute(
-            insert(SubjectLinkRequest).values(
-                subject_key_id=key.id,
-                subject_type=kind,
-                subject_id=file_id,
-                region_code=region_code,
-                scope_code=common_node(
-                    [region_code, *holders, *([key.scope_code] if key.scope_code else [])]
-                ),
-                status=LinkStatus.PENDING,
-                requested_by_id=user_id,
-                created_at=utcnow(),
-            )
+        requests.append(
+            {
+                "subject_key_id": key_id,
+                "subject_type": kind,
+                "subject_id": file_id,
+                "region_code": region_code,
+                "scope_code": common_node([region_code, *holders, *([scope] if scope else [])]),
+                "status": LinkStatus.PENDING.value,
+                "requested_by_id": user_id,
+                "created_at": utcnow(),
+            }
         )
+    if links:
+        conn.execute(
+            text(f"UPDATE subject_keys SET {column.key} = :file_id WHERE id = :key_id"), links
+        )
+    if requests:
+        conn.execute(insert(SubjectLinkRequest), requests)
 
 
-def _holder_regions(conn: Connection, key, kind: str, file_id: int) -> list[str]:
-    """Where the other files already holding the key are."""
-    codes = []
-    for other, (model, region) in {
-        "household": (Household, Household.village_code),
-        "entity": (AgriEntity, AgriEntity.village_code),
-        "enterprise": (Enterprise, Enterprise.region_code),
-    }.items():
-        held = getattr(key, LINK_COLUMNS[other].key)
-        if held is not None and not (other == kind and held == file_id):
-            code = conn.execute(select(region).where(model.id == held)).scalar_one_or_none()
-            if code:
-                codes.append(code)
-    return codes
+def _holder_regions(conn: Connection, keys: list) -> dict[tuple[str, int], str]:
+    """{(kind, file id): region} of every file holding one of the keys."""
+    wanted: dict[str, set[int]] = {kind: set() for kind in LINK_COLUMNS}
+    for key in keys:
+        for kind, held in zip(LINK_COLUMNS, key[2:5], strict=True):
+            if held is not None:
+                wanted[kind].add(held)
+    found: dict[tuple[str, int], str] = {}
+    for kind, ids in wanted.items():
+        model, region = _REGION_OF[kind]
+        ids_list = sorted(ids)
+        for start in range(0, len(ids_list), LINK_CHUNK):
+            part = ids_list[start : start + LINK_CHUNK]
+            for file_id, code in conn.execute(select(model.id, region).where(model.id.in_(part))):
+                found[(kind, file_id)] = code
+    return found
 
 
 def file_numbers(obj) -> tuple[str, dict[str, str | None], str] | None:

@@ -31,6 +31,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from agri_credit.audit import journal_value
+from agri_credit.departmental.matching import link_new_households
 from agri_credit.households.completeness import assess_households
 from agri_credit.households.services import (
     HEAD_NOT_LABOUR,
@@ -553,6 +554,8 @@ def apply_plan(
     """Write the plan into the session's transaction. The caller commits or rolls back."""
     now = now or utcnow()
     household_ids = _insert_households(session, plan, cipher, user_id, now)
+    # Departmental records already held under a new head's number: the same rule as a form.
+    link_new_households(session.connection(), list(household_ids.values()), user_id)
     household_ids.update(
         dict(
             zip(plan.changed["head_id_hash"], plan.changed["household_id"].astype(int), strict=True)
