@@ -192,6 +192,7 @@ def _run(job: _Job, path: Path, progress: Progress | None, chunk_rows: int) -> N
     errors: list[pd.DataFrame] = []
     n_errors = rows_read = 0
     rejected_rows: set[int] = set()
+    verdicts: dict[str, bool] = {}  # number -> outside the office's scope, across chunks
 
     with db.engine.connect() as conn, conn.begin():
         # The stage is a temporary table created inside the transaction: a rollback drops it.
@@ -206,7 +207,7 @@ def _run(job: _Job, path: Path, progress: Progress | None, chunk_rows: int) -> N
             rows = cleaned.rows
             lookups = store.subject_lookups(rows, cipher) if len(rows) else {}
             if len(rows):
-                refused = store.outside_scope(conn, rows, lookups, job.scope_code)
+                refused = store.outside_scope(conn, rows, lookups, job.scope_code, verdicts)
                 if refused.any():
                     out = _scope_errors(spec, job.columns, rows[refused])
                     n_errors += len(out)

@@ -71,22 +71,31 @@ def subject_lookups(rows: pd.DataFrame, cipher: IdCipher) -> dict[str, str]:
 
 
 def outside_scope(
-    conn: Connection, rows: pd.DataFrame, lookups: dict[str, str], scope_code: str
+    conn: Connection,
+    rows: pd.DataFrame,
+    lookups: dict[str, str],
+    scope_code: str,
+    verdicts: dict[str, bool] | None = None,
 ) -> pd.Series:
     """True for each row an office of `scope_code` may not import: its number is carried by
     a file outside the scope, or (below a county, where an office imports only for files it
     keeps) by no file inside it. Both cases answer alike, so a rejection never tells the
-    importer whether a number is filed elsewhere. One query per table and 1,000 numbers."""
-    prefix = node_prefix(scope_code)
-    low, high = prefix.ljust(12, "0"), prefix.ljust(12, "9")
-    places = _filed_regions(conn, rows, lookups)
-    inside = places["region"].between(low, high)
-    outside_numbers = set(places.loc[~inside, "code"])
+    importer whether a number is filed elsewhere. One query per table and 1,000 numbers not
+    yet in `verdicts` (the caller's cache across chunks: files repeat a subject monthly)."""
+    verdicts = {} if verdicts is None else verdicts
     codes = rows["subject_code"]
-    refused = codes.isin(outside_numbers)
-    if len(prefix) > COUNTY_DIGITS:
-        refused |= ~codes.isin(set(places.loc[inside, "code"]))
-    return refused
+    fresh = rows[~codes.isin(verdicts.keys())]
+    if len(fresh):
+        prefix = node_prefix(scope_code)
+        low, high = prefix.ljust(12, "0"), prefix.ljust(12, "9")
+        places = _filed_regions(conn, fresh, lookups)
+        inside = places["region"].between(low, high)
+        numbers = fresh["subject_code"].drop_duplicates()
+        outside = numbers.isin(set(places.loc[~inside, "code"]))
+        if len(prefix) > COUNTY_DIGITS:
+            outside |= ~numbers.isin(set(places.loc[inside, "code"]))
+        verdicts.update(zip(numbers, outside.astype(bool), strict=True))
+    return codes.map(verdicts).astype(bool)
 
 
 def _filed_regions(conn: Connection, rows: pd.DataFrame, lookups: dict[str, str]) -> pd.DataFrame:
