@@ -8,7 +8,7 @@ brought its rows (`SubjectKey.scope_code`).
 Who may put rows on which file (README, Privacy):
 
 * An import links its keys only to files inside the importing office's scope, and only keys
-  whose rows all came from imports inside that scope (`match_batch_keys`); `store.scope_check`
+  whose rows all came from imports inside that scope (`match_batch_keys`); `store.outside_scope`
   has already rejected the rows of numbers filed outside it.
 * Saving a file links the keys carrying its number (the session hook below) when the key is
   unclaimed (no import holds it and no other file has it) or lies in the saving user's scope:
