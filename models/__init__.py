@@ -26,6 +26,7 @@ from .departmental import (
     ColumnMapping,
     ImportBatch,
     ImportRejection,
+    LinkStatus,
     LoanRecord,
     LoanStatus,
     ProvidentFundRecord,
@@ -34,6 +35,7 @@ from .departmental import (
     SocialInsuranceRecord,
     Source,
     SubjectKey,
+    SubjectLinkRequest,
     TaxRecord,
     UtilityRecord,
 )
@@ -72,6 +74,9 @@ from .regions import (
     RegionLevel,
     ancestor_codes,
     code_range,
+    common_node,
+    node_contains,
+    node_prefix,
 )
 from .scoring import CreditScore, ScoreModel, ScoreModelActivation
 from .sensitive import IdCipher, generate_master_key, mask_id
@@ -117,6 +122,7 @@ __all__ = [
     "ImportBatch",
     "ImportRejection",
     "InsurancePolicy",
+    "LinkStatus",
     "LoanRecord",
     "LoanStatus",
     "Objection",
@@ -143,6 +149,7 @@ __all__ = [
     "SocialInsuranceRecord",
     "Source",
     "SubjectKey",
+    "SubjectLinkRequest",
     "TaxRecord",
     "UploadBatch",
     "User",
@@ -150,6 +157,9 @@ __all__ = [
     "VillageEvaluation",
     "ancestor_codes",
     "code_range",
+    "common_node",
+    "node_contains",
+    "node_prefix",
     "db",
     "generate_master_key",
     "mask_id",

@@ -109,11 +109,59 @@ class SubjectKey(db.Model):
     first_batch_id: Mapped[int | None] = mapped_column(
         ForeignKey("import_batches.id", ondelete="SET NULL"), index=True, default=None
     )
+    # The region node of the offices whose imports brought the key's rows: the scope of the
+    # first import, widened to the nearest node covering both when another office's import
+    # adds rows. Typing the number into a file hands the rows over only to a user whose scope
+    # covers this node (NULL: no import holds the key; see departmental/matching.py).
+    scope_code: Mapped[str | None] = mapped_column(String(12), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
     def matched(self) -> bool:
         return any((self.household_id, self.entity_id, self.enterprise_id))
+
+
+class LinkStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REFUSED = "refused"
+
+
+LINK_STATUS_LABELS = {
+    LinkStatus.PENDING: "待确认",
+    LinkStatus.CONFIRMED: "已确认关联",
+    LinkStatus.REFUSED: "已拒绝关联",
+}
+
+
+class SubjectLinkRequest(db.Model):
+    """A file saved with a number whose departmental rows the saving user may not be handed:
+    the link waits for a credit office whose scope (`scope_code`) covers the file, the
+    imports that brought the rows and any other file already holding them."""
+
+    __tablename__ = "subject_link_requests"
+    __table_args__ = (
+        UniqueConstraint("subject_key_id", "subject_type", "subject_id"),
+        Index("ix_subject_link_requests_status_scope", "status", "scope_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_key_id: Mapped[int] = mapped_column(
+        ForeignKey("subject_keys.id", ondelete="CASCADE"), index=True
+    )
+    subject_type: Mapped[str] = mapped_column(String(12))  # household / entity / enterprise
+    subject_id: Mapped[int]
+    region_code: Mapped[str] = mapped_column(String(12))  # where the file is
+    scope_code: Mapped[str] = mapped_column(String(12))  # the office node that decides
+    status: Mapped[str] = mapped_column(String(12), default=LinkStatus.PENDING)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def status_label(self) -> str:
+        return LINK_STATUS_LABELS[LinkStatus(self.status)]
 
 
 class ColumnMapping(db.Model):

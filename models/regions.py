@@ -41,6 +41,32 @@ def code_range(code: str, level: str) -> tuple[str, str]:
     return prefix.ljust(12, "0"), prefix.ljust(12, "9")
 
 
+def node_prefix(code: str) -> str:
+    """The significant digits of a 12-digit code, read from its trailing zero groups
+    (a township's code ends in 000, a county's in 000000, …)."""
+    prefix = code
+    for length in (9, 6, 4, 2):
+        if code[length:].strip("0"):
+            break
+        prefix = code[:length]
+    return prefix
+
+
+def node_contains(outer: str, inner: str) -> bool:
+    """Whether the node `outer` is `inner` or one of its ancestors (both 12-digit codes)."""
+    return inner.startswith(node_prefix(outer))
+
+
+def common_node(codes: list[str]) -> str:
+    """The narrowest node whose subtree holds every given node (12-digit codes)."""
+    prefixes = [node_prefix(c) for c in codes]
+    shortest = min(len(p) for p in prefixes)
+    for length in (12, 9, 6, 4, 2):
+        if length <= shortest and len({p[:length] for p in prefixes}) == 1:
+            return prefixes[0][:length].ljust(12, "0")
+    return "0" * 12
+
+
 def ancestor_codes(code: str) -> list[str]:
     """The region codes above a 12-digit code, the nearest first (township, county, city,
     province)."""

@@ -132,12 +132,14 @@ def test_gb18030_electricity_file_lands_on_the_household_and_keeps_strangers(
 
 
 def test_a_household_filed_after_the_import_picks_up_its_waiting_records(tmp_path, cipher, users):
+    """Filed by the office whose import brought the rows; a cadre's filing waits for the
+    office to confirm the link (tests/test_scope_holes.py)."""
     newcomer = f.make_id_number()
     path = write_csv(tmp_path / "电费.csv", POWER_HEADERS, power_rows(newcomer))
     batch = import_power(path, users["office"])
     assert batch.rows_unmatched == 3
 
-    household = f.make_household(cipher, users["cadre"], head_id_number=newcomer)
+    household = f.make_household(cipher, users["office"], head_id_number=newcomer)
     db.session.commit()
 
     key = db.session.scalar(select(SubjectKey))
@@ -461,7 +463,7 @@ def test_rematching_links_keys_after_files_arrive_by_bulk_load(tmp_path, cipher,
         scope_code=f.COUNTY,
     )
     entity_table = AgriEntity.__table__
-    entity = f.make_entity(cipher, users["cadre"], uscc=uscc)
+    entity = f.make_entity(cipher, users["office"], uscc=uscc)
     db.session.commit()
     # Simulate a bulk load that bypassed the ORM hook: unlink, then rematch.
     db.session.execute(SubjectKey.__table__.update().values(entity_id=None))

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import entities_in_scope, in_scope
+from agri_credit.departmental.links import pending_count
 from models import SOURCE_LABELS, AgriEntity, Household, Region, Role, db
 
 from . import bp
@@ -48,6 +49,7 @@ def index():
         coverage=coverage,
         entity_count=entity_count,
         entity_types=entity_types,
+        link_requests=pending_count(current_user) if current_user.role == Role.OFFICE else 0,
     )
 
 

@@ -6,4 +6,4 @@ from flask import Blueprint
 # cli_group=None: the worker is `flask import-worker`, not `flask departmental import-worker`.
 bp = Blueprint("departmental", __name__, url_prefix="/data", cli_group=None)
 
-from . import commands, routes  # noqa: E402,F401
+from . import commands, link_routes, routes  # noqa: E402,F401

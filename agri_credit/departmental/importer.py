@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, insert, select, update
 
 from agri_credit.extensions import id_cipher
@@ -27,13 +28,14 @@ from models import (
     SubjectKey,
     User,
     db,
+    mask_id,
     utcnow,
 )
 
 from . import matching, store
 from .parsing import CHUNK_ROWS, FileInfo, Progress, UnreadableFile, iter_chunks, sniff
 from .sources import SourceSpec, spec_for
-from .validation import ERROR_COLUMNS, clean_chunk
+from .validation import ERROR_COLUMNS, SUBJECT_ID, clean_chunk
 
 log = logging.getLogger(__name__)
 MAX_STORED_REJECTIONS = 100_000  # the counts stay exact; the report lists this many
@@ -53,6 +55,7 @@ class _Job:
     columns: dict[str, str]
     keep_valid_rows: bool
     user_id: int
+    scope_code: str
 
 
 def file_digest(path: Path) -> str:
@@ -140,7 +143,14 @@ def run_batch(
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None or batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING):
         return
-    job = _Job(batch.id, batch.source, dict(batch.columns), batch.keep_valid_rows, batch.user_id)
+    job = _Job(
+        batch.id,
+        batch.source,
+        dict(batch.columns),
+        batch.keep_valid_rows,
+        batch.user_id,
+        batch.scope_code,
+    )
     batch.status = BatchStatus.RUNNING
     # Commit and touch nothing after: the session holds no transaction while the import
     # writes on its own connection (on SQLite an open reader would block the final commit).
@@ -182,6 +192,7 @@ def _run(job: _Job, path: Path, progress: Progress | None, chunk_rows: int) -> N
     errors: list[pd.DataFrame] = []
     n_errors = rows_read = 0
     rejected_rows: set[int] = set()
+    verdicts: dict[str, bool] = {}  # number -> outside the office's scope, across chunks
 
     with db.engine.connect() as conn, conn.begin():
         # The stage is a temporary table created inside the transaction: a rollback drops it.
@@ -193,9 +204,20 @@ def _run(job: _Job, path: Path, progress: Progress | None, chunk_rows: int) -> N
                 n_errors += len(cleaned.errors)
                 rejected_rows.update(cleaned.errors["row_number"].tolist())
                 _keep(errors, cleaned.errors)
-            if len(cleaned.rows) and (job.keep_valid_rows or not n_errors):
-                rows = cleaned.rows
-                rows["subject_key_id"] = store.resolve_subject_keys(conn, rows, cipher, job.id)
+            rows = cleaned.rows
+            lookups = store.subject_lookups(rows, cipher) if len(rows) else {}
+            if len(rows):
+                refused = store.outside_scope(conn, rows, lookups, job.scope_code, verdicts)
+                if refused.any():
+                    out = _scope_errors(spec, job.columns, rows[refused])
+                    n_errors += len(out)
+                    rejected_rows.update(out["row_number"].tolist())
+                    _keep(errors, out)
+                    rows = rows[~refused].copy()
+            if len(rows) and (job.keep_valid_rows or not n_errors):
+                rows["subject_key_id"] = store.resolve_subject_keys(
+                    conn, rows, cipher, job.id, lookups, job.scope_code
+                )
                 rows["fingerprint"] = fingerprint(rows, layout)
                 store.stage_rows(conn, layout, rows)
         store.index_stage(conn, layout)
@@ -220,7 +242,7 @@ def _run(job: _Job, path: Path, progress: Progress | None, chunk_rows: int) -> N
                 len(rejected_rows),
             )
         inserted, updated, unchanged = store.merge(conn, layout, job.id)
-        matching.match_subject_keys(conn)
+        matching.match_batch_keys(conn, store.STAGE, job.scope_code)
         unmatched = store.unmatched_rows(conn)
         _write_rejections(conn, job.id, report)
         conn.execute(
@@ -273,6 +295,22 @@ def _duplicate_errors(
             "message": [
                 f"与第{first}行是同一条记录（主体和{_key_labels(spec)}相同）" for first in firsts
             ],
+        }
+    )
+
+
+def _scope_errors(spec: SourceSpec, columns: dict[str, str], rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows naming a subject the office may not write to. The reason names no one and is the
+    same whether the number is filed in another office's area or nowhere at all."""
+    field = spec.field("subject_code")
+    codes = rows["subject_code"].astype(str)
+    return pd.DataFrame(
+        {
+            "row_number": rows["row_number"].astype("int64").to_numpy(),
+            "field": field.label,
+            "column": columns.get(field.name, ""),
+            "value": codes.where(rows["subject_kind"] != SUBJECT_ID, codes.map(mask_id)).to_numpy(),
+            "message": str(_l("该证件号码不在本单位辖区")),
         }
     )
 

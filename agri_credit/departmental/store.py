@@ -13,7 +13,16 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Column, Connection, MetaData, String, Table, insert, select, text
 
-from models import IdCipher, SubjectKey, mask_id, utcnow
+from models import (
+    AgriEntity,
+    Enterprise,
+    Household,
+    IdCipher,
+    SubjectKey,
+    mask_id,
+    node_prefix,
+    utcnow,
+)
 
 from .sources import SourceSpec
 from .validation import SUBJECT_ID, SUBJECT_USCC
@@ -21,6 +30,7 @@ from .validation import SUBJECT_ID, SUBJECT_USCC
 STAGE = "import_stage"
 BOOKKEEPING = ("id", "batch_id", "superseded_by_id")
 LOOKUP_CHUNK = 1000
+COUNTY_DIGITS = 6  # offices of a county or wider keep rows of numbers no file carries yet
 
 
 @dataclass(frozen=True)
@@ -45,19 +55,93 @@ def layout_of(spec: SourceSpec) -> Layout:
 # --- subject keys -------------------------------------------------------------------------
 
 
-def resolve_subject_keys(
-    conn: Connection, rows: pd.DataFrame, cipher: IdCipher, batch_id: int
+def subject_lookups(rows: pd.DataFrame, cipher: IdCipher) -> dict[str, str]:
+    """{number: what it is stored and looked up by}: the blind index of an ID number, the
+    USCC itself. Each distinct number is hashed once, however many rows carry it."""
+    subjects = rows.drop_duplicates("subject_code")
+    lookups = {
+        code: cipher.blind_index(code)
+        for code in subjects.loc[subjects["subject_kind"] == SUBJECT_ID, "subject_code"]
+    }
+    lookups.update(
+        (code, code)
+        for code in subjects.loc[subjects["subject_kind"] == SUBJECT_USCC, "subject_code"]
+    )
+    return lookups
+
+
+def outside_scope(
+    conn: Connection,
+    rows: pd.DataFrame,
+    lookups: dict[str, str],
+    scope_code: str,
+    verdicts: dict[str, bool] | None = None,
 ) -> pd.Series:
-    """SubjectKey id per row, creating keys for numbers never seen before. Each distinct
-    number is hashed (and, when new, encrypted) once, however many rows carry it."""
+    """True for each row an office of `scope_code` may not import: its number is carried by
+    a file outside the scope, or (below a county, where an office imports only for files it
+    keeps) by no file inside it. Both cases answer alike, so a rejection never tells the
+    importer whether a number is filed elsewhere. One query per table and 1,000 numbers not
+    yet in `verdicts` (the caller's cache across chunks: files repeat a subject monthly)."""
+    verdicts = {} if verdicts is None else verdicts
+    codes = rows["subject_code"]
+    fresh = rows[~codes.isin(verdicts.keys())]
+    if len(fresh):
+        prefix = node_prefix(scope_code)
+        low, high = prefix.ljust(12, "0"), prefix.ljust(12, "9")
+        places = _filed_regions(conn, fresh, lookups)
+        inside = places["region"].between(low, high)
+        numbers = fresh["subject_code"].drop_duplicates()
+        outside = numbers.isin(set(places.loc[~inside, "code"]))
+        if len(prefix) > COUNTY_DIGITS:
+            outside |= ~numbers.isin(set(places.loc[inside, "code"]))
+        verdicts.update(zip(numbers, outside.astype(bool), strict=True))
+    return codes.map(verdicts).astype(bool)
+
+
+def _filed_regions(conn: Connection, rows: pd.DataFrame, lookups: dict[str, str]) -> pd.DataFrame:
+    """(code, region) for every file carrying one of the rows' numbers."""
+    kinds = rows.drop_duplicates("subject_code").set_index("subject_code")["subject_kind"]
+    by_lookup = {lookups[c]: c for c in kinds.index}
+    id_lookups = [lookups[c] for c in kinds.index[kinds == SUBJECT_ID]]
+    usccs = [lookups[c] for c in kinds.index[kinds == SUBJECT_USCC]]
+    found: list[tuple[str, str]] = []
+    queries = (
+        (id_lookups, Household.head_id_hash, Household.village_code, None),
+        (
+            id_lookups,
+            AgriEntity.operator_id_hash,
+            AgriEntity.village_code,
+            AgriEntity.uscc.is_(None),
+        ),
+        (usccs, AgriEntity.uscc, AgriEntity.village_code, None),
+        (usccs, Enterprise.uscc, Enterprise.region_code, None),
+    )
+    for values, column, region, extra in queries:
+        for start in range(0, len(values), LOOKUP_CHUNK):
+            query = select(column, region).where(column.in_(values[start : start + LOOKUP_CHUNK]))
+            if extra is not None:
+                query = query.where(extra)
+            found.extend((by_lookup[value], code) for value, code in conn.execute(query))
+    return pd.DataFrame(found, columns=["code", "region"], dtype=str)
+
+
+def resolve_subject_keys(
+    conn: Connection,
+    rows: pd.DataFrame,
+    cipher: IdCipher,
+    batch_id: int,
+    lookups: dict[str, str] | None = None,
+    scope_code: str | None = None,
+) -> pd.Series:
+    """SubjectKey id per row, creating keys for numbers never seen before (holding the
+    importing office's scope)."""
+    lookups = lookups if lookups is not None else subject_lookups(rows, cipher)
     subjects = rows.drop_duplicates("subject_code")[
         ["subject_code", "subject_kind", "subject_name"]
     ]
     ids = subjects[subjects["subject_kind"] == SUBJECT_ID]
     usccs = subjects[subjects["subject_kind"] == SUBJECT_USCC]
-    hashes = pd.Series(
-        [cipher.blind_index(code) for code in ids["subject_code"]], index=ids.index, dtype=str
-    )
+    hashes = pd.Series([lookups[code] for code in ids["subject_code"]], index=ids.index, dtype=str)
     key_of: dict[str, int] = {}
     key_of.update(_existing(conn, SubjectKey.id_hash, ids["subject_code"], hashes))
     key_of.update(_existing(conn, SubjectKey.uscc, usccs["subject_code"], usccs["subject_code"]))
@@ -73,6 +157,7 @@ def resolve_subject_keys(
             "masked": mask_id(code),
             "name": name[:100],
             "first_batch_id": batch_id,
+            "scope_code": scope_code,
             "created_at": now,
         }
         for i, code, name in zip(
@@ -86,6 +171,7 @@ def resolve_subject_keys(
             "masked": code,
             "name": name[:100],
             "first_batch_id": batch_id,
+            "scope_code": scope_code,
             "created_at": now,
         }
         for code, name in zip(new_usccs["subject_code"], new_usccs["subject_name"], strict=True)

@@ -47,6 +47,12 @@ def _duplicate_error(form: EnterpriseForm, enterprise: Enterprise | None) -> boo
     """A USCC already filed, as an SME or as an agricultural entity: refuse, and link to it."""
     uscc = form.uscc.data or ""
     duplicate = find_enterprise_by_uscc(uscc, enterprise.id if enterprise else None)
+    entity = find_entity_by_uscc(uscc) if duplicate is None else None
+    held_in = duplicate.region_code if duplicate else entity.village_code if entity else None
+    if held_in is not None and not region_in_scope(held_in, current_user):
+        # Outside the user's scope the answer names no one: not which firm, not where.
+        form.uscc.errors.append(_("该统一社会信用代码已在本平台建档，请联系信用办"))
+        return True
     if duplicate is not None:
         link = url_for("enterprises.show", enterprise_id=duplicate.id)
         message, name, where = (
@@ -54,7 +60,7 @@ def _duplicate_error(form: EnterpriseForm, enterprise: Enterprise | None) -> boo
             duplicate.name,
             duplicate.region.name,
         )
-    elif (entity := find_entity_by_uscc(uscc)) is not None:
+    elif entity is not None:
         link = url_for("entities.show", entity_id=entity.id)
         message, name, where = (
             _("该统一社会信用代码已登记为新型农业经营主体："),

@@ -68,7 +68,12 @@ def _build_form(entity: AgriEntity | None) -> EntityForm:
     return form
 
 
-def _link_error(field, message: str, duplicate: AgriEntity) -> None:
+def _link_error(field, message: str, duplicate: AgriEntity, hidden: str) -> None:
+    """Link to the file already holding the number, or, outside the user's scope, say only
+    `hidden`: neither the name nor the village of a file she may not see."""
+    if not region_in_scope(duplicate.village_code, current_user):
+        field.errors.append(hidden)
+        return
     link = url_for("entities.show", entity_id=duplicate.id)
     field.errors.append(
         Markup(
@@ -85,7 +90,12 @@ def _duplicate_error(form: EntityForm, entity: AgriEntity | None) -> bool:
     if form.uscc.data:
         duplicate = find_entity_by_uscc(form.uscc.data, exclude)
         if duplicate is not None:
-            _link_error(form.uscc, _("该统一社会信用代码已有档案："), duplicate)
+            _link_error(
+                form.uscc,
+                _("该统一社会信用代码已有档案："),
+                duplicate,
+                _("该统一社会信用代码已在本平台建档，请联系信用办"),
+            )
             return True
         return False
     if form.operator_id_number.data:
@@ -97,6 +107,7 @@ def _duplicate_error(form: EntityForm, entity: AgriEntity | None) -> bool:
                 form.operator_id_number,
                 _("本县已有该经营者的无代码主体档案："),
                 duplicate,
+                _("该证件号码已在本县建档，请联系信用办"),
             )
             return True
     return False

@@ -75,6 +75,7 @@ def _process(batch: UploadBatch, content: bytes, import_valid_rows: bool, parsed
             import_valid_rows,
             remote_addr=request.remote_addr,
             parsed=parsed,
+            user_scope=current_user.scope_code,
         )
         db.session.commit()
         return True

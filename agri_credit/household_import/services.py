@@ -26,6 +26,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from agri_credit.audit import journal_value
+from agri_credit.departmental.matching import link_new_households
 from agri_credit.households.completeness import assess_households
 from agri_credit.households.services import (
     HEAD_NOT_LABOUR,
@@ -44,6 +45,7 @@ from models import (
     UploadBatch,
     VillageEvaluation,
     mask_id,
+    node_contains,
     utcnow,
 )
 from village_forms.household_sheet import (
@@ -245,8 +247,12 @@ def plan_import(
     cipher: IdCipher,
     village_code: str,
     today: date | None = None,
+    user_scope: str | None = None,
 ) -> ImportPlan:
-    """Sort valid sheet rows into new / changed / unchanged against the database. Read-only."""
+    """Sort valid sheet rows into new / changed / unchanged against the database. Read-only.
+
+    A head filed in another village is refused; the village is named only when it lies in
+    `user_scope` (the importing user's region node), never to someone who may not see it."""
     year = (today or date.today()).year
     county_code = village_code[:6]
     sheet = households.reset_index(drop=True).copy()
@@ -265,10 +271,15 @@ def plan_import(
                     "该户主已在本县“%(village)s”建档，不能导入到本村；如需迁户请联系信用办",
                     village=name,
                 )
+                if user_scope and node_contains(user_scope, code)
+                else _l("该证件号码已在本县建档，请联系信用办")
             ),
         }
-        for row, name in zip(
-            merged.loc[elsewhere, "row"], merged.loc[elsewhere, "db_village_name"], strict=True
+        for row, name, code in zip(
+            merged.loc[elsewhere, "row"],
+            merged.loc[elsewhere, "db_village_name"],
+            merged.loc[elsewhere, "db_village_code"],
+            strict=True,
         )
     ]
     merged = merged[~elsewhere]
@@ -538,6 +549,8 @@ def apply_plan(
     """Write the plan into the session's transaction. The caller commits or rolls back."""
     now = now or utcnow()
     household_ids = _insert_households(session, plan, cipher, user_id, now)
+    # Departmental records already held under a new head's number: the same rule as a form.
+    link_new_households(session.connection(), list(household_ids.values()), user_id)
     household_ids.update(
         dict(
             zip(plan.changed["head_id_hash"], plan.changed["household_id"].astype(int), strict=True)
@@ -600,11 +613,20 @@ def _sort_errors(errors: list[SheetError]) -> list[SheetError]:
 
 
 def check_upload(
-    session: Session, parsed: ParsedSheet, cipher: IdCipher, village_code: str
+    session: Session,
+    parsed: ParsedSheet,
+    cipher: IdCipher,
+    village_code: str,
+    user_scope: str | None = None,
 ) -> tuple[ImportPlan, list[SheetError]]:
     """The import plan and every error: cell rules from the sheet, conflicts from the database."""
     plan = plan_import(
-        session, parsed.valid_households(), parsed.valid_members(), cipher, village_code
+        session,
+        parsed.valid_households(),
+        parsed.valid_members(),
+        cipher,
+        village_code,
+        user_scope=user_scope,
     )
     return plan, _sort_errors(parsed.errors + plan.errors)
 
@@ -619,6 +641,7 @@ def process_batch(
     import_valid_rows: bool,
     remote_addr: str | None = None,
     parsed: ParsedSheet | None = None,
+    user_scope: str | None = None,
 ) -> ParsedSheet:
     """Check a stored upload and import it when it is clean, or when she asked for the valid
     rows. Records the outcome on the batch. The caller commits or rolls back.
@@ -629,7 +652,7 @@ def process_batch(
     if parsed.fatal:
         batch.errors, batch.status = parsed.errors, "rejected"
         return parsed
-    plan, errors = check_upload(session, parsed, cipher, batch.scope_code)
+    plan, errors = check_upload(session, parsed, cipher, batch.scope_code, user_scope)
     batch.errors = errors
     batch.rows_read = parsed.rows_read
     batch.rows_valid = plan.rows_valid

@@ -95,6 +95,10 @@ def _duplicate_error(form: HouseholdForm, household: Household | None) -> bool:
     )
     if duplicate is None:
         return False
+    if not region_in_scope(duplicate.village_code, current_user):
+        # Outside her scope the answer names no one: not who, not where.
+        form.head_id_number.errors.append(_("该证件号码已在本县建档，请联系信用办"))
+        return True
     link = url_for("households.show", household_id=duplicate.id)
     form.head_id_number.errors.append(
         Markup(
