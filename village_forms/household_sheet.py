@@ -26,7 +26,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import household_fields as hf
-from .identifiers import id_number_error, phone_error
+from .identifiers import id_number_error, name_error, phone_error
+from .xlsx_archive import XlsxLimits, xlsx_archive_problem
+from .xlsx_writer import append_row, write_cell
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +38,8 @@ GUIDE_SHEET = "填写说明"
 ERROR_SHEET = "错误说明"
 ERROR_COLUMN = "错误说明"  # appended by mark_errors; ignored on re-upload so a fixed copy parses
 
-Kind = Literal["text", "id", "phone", "choice", "decimal"]
+Kind = Literal["text", "name", "id", "phone", "choice", "decimal"]
 
-# A whole workbook expanded in memory; an xlsx is a zip, so a small file can be a zip bomb.
-MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, and encrypted .xlsx
 ENCRYPTED_MARKER = "EncryptionInfo".encode("utf-16-le")
 CENTS = Decimal("0.01")
@@ -68,7 +68,7 @@ def _area(key: str, header: str) -> SheetColumn:
 
 HOUSEHOLD_COLUMNS: tuple[SheetColumn, ...] = (
     SheetColumn("group_name", "村民小组", "choice", True, hf.GROUPS, width=10),
-    SheetColumn("head_name", "户主姓名", "text", True, max_length=30, width=10),
+    SheetColumn("head_name", "户主姓名", "name", True, max_length=30, width=10),
     SheetColumn("head_id_number", "户主身份证号", "id", True, width=21),
     SheetColumn("phone", "联系电话", "phone", max_length=20, width=14),
     SheetColumn("address", "住址", "text", max_length=120, width=24),
@@ -92,7 +92,7 @@ HOUSEHOLD_COLUMNS: tuple[SheetColumn, ...] = (
 
 MEMBER_COLUMNS: tuple[SheetColumn, ...] = (
     SheetColumn("head_id_number", "户主身份证号", "id", True, width=21),
-    SheetColumn("name", "成员姓名", "text", True, max_length=30, width=10),
+    SheetColumn("name", "成员姓名", "name", True, max_length=30, width=10),
     SheetColumn("id_number", "成员身份证号", "id", width=21),
     SheetColumn("relation", "与户主关系", "choice", True, hf.RELATIONS, width=11),
     SheetColumn("health", "健康状况", "choice", choices=hf.HEALTH, width=10),
@@ -202,7 +202,7 @@ def _column_hint(column: SheetColumn) -> str:
 def _write_data_sheet(ws, columns: Sequence[SheetColumn], last_row: int) -> None:
     for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
-        cell = ws.cell(row=1, column=index, value=column.header)
+        cell = write_cell(ws, 1, index, column.header)
         cell.fill = HEADER_FILL
         cell.font = REQUIRED_FONT if column.required else HEADER_FONT
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -263,18 +263,18 @@ def _write_guide(ws, village_name: str, max_rows: int) -> None:
         str(_l("各列填写要求")),
     ]
     for row, text in enumerate(lines, start=1):
-        ws.cell(row=row, column=1, value=text)
+        write_cell(ws, row, 1, text)
     ws["A1"].font = Font(bold=True, size=14)
     row = len(lines) + 1
     for col, text in enumerate((_l("表"), _l("列名"), _l("填写要求")), start=1):
-        cell = ws.cell(row=row, column=col, value=str(text))
+        cell = write_cell(ws, row, col, str(text))
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
     for sheet, columns in SHEETS.items():
         for column in columns:
             row += 1
-            ws.cell(row=row, column=1, value=sheet)
-            ws.cell(row=row, column=2, value=column.header)
-            ws.cell(row=row, column=3, value=_column_hint(column))
+            write_cell(ws, row, 1, sheet)
+            write_cell(ws, row, 2, column.header)
+            write_cell(ws, row, 3, _column_hint(column))
     ws.column_dimensions["A"].width = 14
     ws.column_dimensions["B"].width = 20
     ws.column_dimensions["C"].width = 90
@@ -303,7 +303,7 @@ def _normalise_header(value: Any) -> str:
     return re.sub(r"\s+", "", text)
 
 
-def _file_problem(content: bytes) -> str | None:
+def _file_problem(content: bytes, limits: XlsxLimits) -> str | None:
     """Why the bytes cannot be an xlsx we can read, before openpyxl touches them."""
     if content.startswith(OLE2_SIGNATURE):
         if ENCRYPTED_MARKER in content:
@@ -315,11 +315,9 @@ def _file_problem(content: bytes) -> str | None:
         with zipfile.ZipFile(BytesIO(content)) as archive:
             if "xl/workbook.xml" not in archive.namelist():
                 return str(_l("文件已损坏或不是 Excel（.xlsx）文件，请用本页提供的模板填写后上传"))
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
-                return str(_l("文件内容过大，请分成几个文件上传"))
     except (zipfile.BadZipFile, OSError, ValueError):
         return str(_l("文件已损坏或不是 Excel（.xlsx）文件，请用本页提供的模板填写后上传"))
-    return None
+    return xlsx_archive_problem(content, limits)  # a zip bomb: refused before it is opened
 
 
 def _blank(value: Any) -> bool:
@@ -437,6 +435,11 @@ class _Checker:
             too_long = present & _cells(text, lambda v: len(v) > column.max_length).eq(True)
             self.flag(column, too_long, _l("不能超过%(n)s个字", n=column.max_length))
 
+    def _check_name(self, column: SheetColumn, present: pd.Series) -> None:
+        self._check_text(column, present)
+        message = _cells(self.frame.loc[present, column.key], name_error)
+        self.flag(column, present & message.reindex(present.index).notna(), message)
+
     def _check_choice(self, column: SheetColumn, present: pd.Series) -> None:
         text = self.frame[column.key] = _cells(
             self.frame[column.key], lambda v: str(_number_text(v)).strip()
@@ -535,10 +538,11 @@ def _check_sheet(sheet: str, frame: pd.DataFrame, columns: Sequence[SheetColumn]
     return checker
 
 
-def parse_workbook(content: bytes, max_rows: int) -> ParsedSheet:
+def parse_workbook(content: bytes, max_rows: int, limits: XlsxLimits | None = None) -> ParsedSheet:
     """Read and validate a filled-in template. Never raises for a bad file: every problem is
-    returned as an error in Chinese."""
-    if problem := _file_problem(content):
+    returned as an error in Chinese. `limits` (the app's config) bound what the zip may
+    unpack to; the defaults are config.py's."""
+    if problem := _file_problem(content, limits or XlsxLimits()):
         return _fatal(problem)
     try:
         with warnings.catch_warnings():
@@ -663,7 +667,7 @@ def mark_errors(content: bytes, errors: Iterable[SheetError]) -> bytes:
         ws = wb[sheet]
         headers = {_normalise_header(c.value): c.column for c in ws[1] if c.value is not None}
         error_col = headers.get(ERROR_COLUMN) or ws.max_column + 1
-        ws.cell(row=1, column=error_col, value=ERROR_COLUMN).font = REQUIRED_FONT
+        write_cell(ws, 1, error_col, ERROR_COLUMN).font = REQUIRED_FONT
         ws.column_dimensions[get_column_letter(error_col)].width = 50
         for row in range(2, ws.max_row + 1):  # clear an earlier round's notes
             ws.cell(row=row, column=error_col).value = None
@@ -680,16 +684,16 @@ def mark_errors(content: bytes, errors: Iterable[SheetError]) -> bytes:
                 cell.comment = Comment(error["message"], "系统校验", width=240, height=80)
         for (s, row), messages in by_sheet_row.items():
             if s == sheet:
-                cell = ws.cell(row=row, column=error_col, value="；".join(messages))
+                cell = write_cell(ws, row, error_col, "；".join(messages))
                 cell.font = ERROR_FONT
     if ERROR_SHEET in wb.sheetnames:
         del wb[ERROR_SHEET]
     summary = wb.create_sheet(ERROR_SHEET, 0)
-    summary.append([str(_l("工作表")), str(_l("行号")), str(_l("列")), str(_l("错误原因"))])
+    append_row(summary, [str(_l("工作表")), str(_l("行号")), str(_l("列")), str(_l("错误原因"))])
     for cell in summary[1]:
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
     for error in errors:
-        summary.append([error["sheet"], error["row"], error["column"], error["message"]])
+        append_row(summary, [error["sheet"], error["row"], error["column"], error["message"]])
     for letter, width in zip("ABCD", (10, 8, 18, 70), strict=True):
         summary.column_dimensions[letter].width = width
     summary.freeze_panes = "A2"
