@@ -188,9 +188,7 @@ def test_a_formula_name_comes_back_as_text_in_the_rating_results_xlsx(
     assert row[5].value == "AAA"
 
 
-def test_a_formula_cell_comes_back_as_text_in_the_departmental_error_report(
-    client, users, csrf_on
-):
+def test_a_formula_cell_comes_back_as_text_in_the_departmental_error_report(client, users, csrf_on):
     login_with_token(client, "office_county")
     rows = power_rows(f.make_id_number(), name=INJECTED, months=2)
     # 抄表年月: bad periods, each shown as it was in the file in the report's 单元格内容.
