@@ -16,38 +16,16 @@ from agri_credit.demo.departments import write_department_files
 from agri_credit.demo.loader import generate_demo
 from agri_credit.departmental.sources import spec_for
 from models import BatchStatus, ImportBatch, db
+from tests.conftest import csrf_token, login
 from tests.test_departmental_import import POWER_HEADERS, power_rows
 from tests.test_departmental_pages import mapping_fields
 
 MB = 1024 * 1024
 
 
-def csrf_token(page: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', page
-    )
-    assert match, "the page carries no CSRF token"
-    return match.group(1)
-
-
-@pytest.fixture
-def csrf_on(app, monkeypatch):
-    """Production behaviour: every form post needs the token the page gave."""
-    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
-    return app
-
-
-def login_with_token(client, username: str) -> None:
-    token = csrf_token(client.get("/login").get_data(as_text=True))
-    response = client.post(
-        "/login", data={"username": username, "password": f.PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-
-
 @pytest.fixture
 def county_office(client, users, csrf_on):
-    login_with_token(client, "office_county")
+    login(client, "office_county")
     return client
 
 
@@ -158,7 +136,7 @@ def test_a_department_file_over_the_routes_limit_gets_a_chinese_413(
 
 
 def test_cadres_forms_keep_the_app_wide_8_mb_limit(client, users, csrf_on):
-    login_with_token(client, "cadre_a")
+    login(client, "cadre_a")
     page = client.get("/imports/households").get_data(as_text=True)
     response = client.post(
         "/imports/households",

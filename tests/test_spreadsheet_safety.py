@@ -15,12 +15,8 @@ from sqlalchemy import func, select
 
 import tests.factories as f
 from models import ImportBatch, RatingResult, UploadBatch, db
-from tests.test_department_uploads import (
-    confirm_suggested_mapping,
-    csrf_token,
-    login_with_token,
-    upload_file,
-)
+from tests.conftest import csrf_token, login
+from tests.test_department_uploads import confirm_suggested_mapping, upload_file
 from tests.test_departmental_import import POWER_HEADERS, power_rows
 from tests.test_household_import import head, workbook
 from tests.test_rating_reports import make_run
@@ -56,12 +52,6 @@ def large_bomb() -> bytes:
     return bomb(300)  # over the 200 MB a cadre's workbook may unpack to
 
 
-@pytest.fixture
-def csrf_on(app, monkeypatch):
-    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
-    return app
-
-
 def timed(call):
     started = time.perf_counter()
     response = call()
@@ -75,7 +65,7 @@ def test_a_zip_bomb_named_xlsx_is_refused_on_the_departmental_upload(
     client, users, csrf_on, small_bomb
 ):
     assert len(small_bomb) < MB
-    login_with_token(client, "office_county")
+    login(client, "office_county")
 
     response, elapsed = timed(
         lambda: upload_file(client, "water", io.BytesIO(small_bomb), "水费.xlsx")
@@ -89,7 +79,7 @@ def test_a_zip_bomb_named_xlsx_is_refused_on_the_departmental_upload(
 
 
 def test_a_zip_bomb_named_csv_is_refused_too(client, users, csrf_on, small_bomb):
-    login_with_token(client, "office_county")
+    login(client, "office_county")
     response = upload_file(client, "electricity", io.BytesIO(small_bomb), "电费.csv")
     assert response.status_code == 200
     assert "疑似恶意构造的压缩文件，已拒绝" in response.get_data(as_text=True)
@@ -100,7 +90,7 @@ def test_a_department_xlsx_over_the_unzipped_limit_is_refused(
     client, users, csrf_on, app, monkeypatch, small_bomb
 ):
     monkeypatch.setitem(app.config, "DEPARTMENTAL_XLSX_MAX_UNZIPPED_BYTES", 50 * MB)
-    login_with_token(client, "office_county")
+    login(client, "office_county")
     response = upload_file(client, "water", io.BytesIO(small_bomb), "水费.xlsx")
     assert response.status_code == 200
     assert "解压后有 60 MB，超过 50 MB 的上限" in response.get_data(as_text=True)
@@ -116,7 +106,7 @@ def household_upload(client, content: bytes):
 
 
 def test_a_zip_bomb_is_refused_on_the_household_sheet_import(client, users, csrf_on, small_bomb):
-    login_with_token(client, "cadre_a")
+    login(client, "cadre_a")
 
     response, elapsed = timed(lambda: household_upload(client, small_bomb))
 
@@ -127,7 +117,7 @@ def test_a_zip_bomb_is_refused_on_the_household_sheet_import(client, users, csrf
 
 
 def test_a_household_sheet_unpacking_past_its_limit_is_refused(client, users, csrf_on, large_bomb):
-    login_with_token(client, "cadre_a")
+    login(client, "cadre_a")
 
     response, elapsed = timed(lambda: household_upload(client, large_bomb))
 
@@ -145,7 +135,7 @@ def test_names_that_a_spreadsheet_would_run_are_refused_at_input(as_cadre):
 
 
 def test_the_household_sheet_refuses_such_names_too(client, users, csrf_on):
-    login_with_token(client, "cadre_a")
+    login(client, "cadre_a")
     response = household_upload(client, workbook([head(), head(head_name="+SUM(A1:A9)")]))
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "名称不能以 =、+、-、@ 或制表符开头" in page
@@ -174,7 +164,7 @@ def test_a_formula_name_comes_back_as_text_in_the_rating_results_xlsx(
         )
     )
     db.session.commit()
-    login_with_token(client, "office_county")
+    login(client, "office_county")
 
     response = client.get(f"/ratings/runs/{run.id}/results.xlsx")
 
@@ -189,7 +179,7 @@ def test_a_formula_name_comes_back_as_text_in_the_rating_results_xlsx(
 
 
 def test_a_formula_cell_comes_back_as_text_in_the_departmental_error_report(client, users, csrf_on):
-    login_with_token(client, "office_county")
+    login(client, "office_county")
     rows = power_rows(f.make_id_number(), name=INJECTED, months=2)
     # 抄表年月: bad periods, each shown as it was in the file in the report's 单元格内容.
     rows[0][3] = INJECTED
