@@ -129,9 +129,28 @@ def test_a_household_sheet_unpacking_past_its_limit_is_refused(client, users, cs
 # ---- formula injection --------------------------------------------------------------------
 
 
-def test_names_that_a_spreadsheet_would_run_are_refused_at_input(as_cadre):
-    page = as_cadre.post("/households/new", data={"head_name": INJECTED}).get_data(as_text=True)
-    assert "名称不能以 =、+、-、@ 或制表符开头（电子表格会把它当作公式）" in page
+@pytest.mark.parametrize(
+    ("url", "field", "value"),
+    [
+        ("/households/new", "head_name", INJECTED),
+        ("/households/new", "members-0-name", "-2+3"),
+        ("/entities/new", "name", "@SUM(1+1)"),
+        ("/entities/new", "operator_name", "+1"),
+        ("/enterprises/new", "name", "\t=1+1"),
+    ],
+)
+def test_names_that_a_spreadsheet_would_run_are_refused_at_input(
+    client, users, csrf_on, url, field, value
+):
+    login(client, "cadre_a")
+    page = client.get(url).get_data(as_text=True)
+
+    response = client.post(url, data={field: value, "csrf_token": csrf_token(page)})
+
+    assert response.status_code == 200  # the form again, nothing saved
+    assert "名称不能以 =、+、-、@ 或制表符开头（电子表格会把它当作公式）" in response.get_data(
+        as_text=True
+    )
 
 
 def test_the_household_sheet_refuses_such_names_too(client, users, csrf_on):
