@@ -30,6 +30,7 @@ from agri_credit.extensions import (
     migrate,
     select_locale,
 )
+from agri_credit.request_limits import RouteLimitedRequest
 from agri_credit.templating import register_template_helpers
 from loans.scoring.commands import model_cli
 from models import db
@@ -42,6 +43,8 @@ def create_app(config: Mapping[str, Any] | type | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "agri_credit" / "templates"),
         static_folder=str(PROJECT_ROOT / "agri_credit" / "static"),
     )
+    # Before anything reads a form: per-route upload limits (agri_credit/request_limits.py).
+    app.request_class = RouteLimitedRequest
     configure(app, config)
     register_extensions(app)
     register_blueprints(app)

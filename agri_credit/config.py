@@ -17,6 +17,20 @@ class DefaultConfig:
     LANGUAGES = {"zh_CN": "简体中文", "en": "English"}
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # bytes; larger uploads get a clear 413 page
     XLSX_MAX_ROWS = 20_000
+    # Department files (部门数据 → 数据导入) are large: this route's own limit, applied before
+    # anything reads the form (agri_credit/request_limits.py). README promises 512 MB.
+    DEPARTMENTAL_UPLOAD_MAX_BYTES = 512 * 1024 * 1024
+    # A department file's header row; a 10,000-column header would make the mapping page
+    # unusable (one select per platform field, each offering every column).
+    DEPARTMENTAL_MAX_COLUMNS = 200
+    # Uploaded .xlsx files are zips, checked before they are opened (village_forms/
+    # xlsx_archive.py, whose XlsxLimits defaults match these): everything the parts unpack to
+    # (cadres' sheets / department files), how much one sizeable part may be compressed (real
+    # sheet XML: 5-20 times; decompression bombs: hundreds to thousands), and how many parts.
+    XLSX_MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+    DEPARTMENTAL_XLSX_MAX_UNZIPPED_BYTES = 4 * 1024 * 1024 * 1024
+    XLSX_MAX_COMPRESSION_RATIO = 100
+    XLSX_MAX_PARTS = 10_000
     PAGE_SIZE = 20
     ASSET_ROOT = PROJECT_ROOT / "node_modules"
     REDIS_URL: str | None = None

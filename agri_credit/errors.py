@@ -35,7 +35,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(error: HTTPException):
-        limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        # The limit of the route that refused the body (request_limits.py), not the app's.
+        limit_mb = (request.max_content_length or 0) // (1024 * 1024)
         return render_error(413, _("上传的文件太大（上限 %(mb)s MB）", mb=limit_mb))
 
     @app.errorhandler(HTTPException)

@@ -2,6 +2,7 @@
 real PostgreSQL server (when reachable), each schema built by the Alembic migrations."""
 
 import os
+import re
 import uuid
 
 import psycopg
@@ -117,8 +118,27 @@ def users(app):
     return made
 
 
+def csrf_token(page: str) -> str | None:
+    """The CSRF token a page's form carries (None when the test config has CSRF off)."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', page
+    )
+    return match.group(1) if match else None
+
+
+@pytest.fixture
+def csrf_on(app, monkeypatch):
+    """Production behaviour for forms and uploads: every post needs its page's token."""
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    return app
+
+
 def login(client, username: str):
-    response = client.post("/login", data={"username": username, "password": f.PASSWORD})
+    """Log in through the form, with its CSRF token when the page carries one."""
+    data = {"username": username, "password": f.PASSWORD}
+    if token := csrf_token(client.get("/login").get_data(as_text=True)):
+        data["csrf_token"] = token
+    response = client.post("/login", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
 

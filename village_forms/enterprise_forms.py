@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from .entity_fields import EARLIEST_FOUNDING_YEAR, MAX_EMPLOYEES
 from .household_fields import MAX_ENTITY_MONEY
 from .household_forms import REQUIRED, money_field
-from .validators import Bounded, Phone, Uscc
+from .validators import Bounded, Phone, PlainName, Uscc
 
 # Offered as suggestions, not enforced: counties name their industries their own way.
 INDUSTRY_SUGGESTIONS = (
@@ -45,7 +45,7 @@ class EnterpriseForm(FlaskForm):
         render_kw={"autocomplete": "off", "maxlength": 18},
         description=_l("营业执照上的18位代码"),
     )
-    name = StringField(_l("企业名称"), [DataRequired(REQUIRED), Length(max=100)])
+    name = StringField(_l("企业名称"), [DataRequired(REQUIRED), Length(max=100), PlainName()])
     industry = StringField(
         _l("所属行业"),
         [Optional(), Length(max=40)],

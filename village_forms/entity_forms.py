@@ -25,7 +25,7 @@ from models import ENTITY_TYPE_LABELS, EntityType
 from . import entity_fields as ef
 from .household_fields import choices
 from .household_forms import REQUIRED, RecordForm, area_field, money_field
-from .validators import Bounded, IdNumber, Phone, Uscc
+from .validators import Bounded, IdNumber, Phone, PlainName, Uscc
 from .wtf_helpers import RowList
 
 
@@ -55,7 +55,7 @@ class EntityForm(FlaskForm):
         choices=[("", _l("请选择")), *ef.ENTITY_TYPES],
         validators=[DataRequired(REQUIRED)],
     )
-    name = StringField(_l("主体名称"), [DataRequired(REQUIRED), Length(max=100)])
+    name = StringField(_l("主体名称"), [DataRequired(REQUIRED), Length(max=100), PlainName()])
     uscc = StringField(
         _l("统一社会信用代码"),
         [Optional(), Uscc()],
@@ -64,7 +64,9 @@ class EntityForm(FlaskForm):
         description=_l("种养大户未办理登记的可不填，但须填写经营者身份证号"),
     )
     village_code = SelectField(_l("所属村"), validators=[DataRequired(REQUIRED)])
-    operator_name = StringField(_l("经营者/法定代表人"), [DataRequired(REQUIRED), Length(max=30)])
+    operator_name = StringField(
+        _l("经营者/法定代表人"), [DataRequired(REQUIRED), Length(max=30), PlainName()]
+    )
     operator_id_number = StringField(
         _l("经营者身份证号"),
         [Optional(), IdNumber()],

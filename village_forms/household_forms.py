@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from . import household_fields as hf
-from .validators import Bounded, IdNumber, Phone
+from .validators import Bounded, IdNumber, Phone, PlainName
 from .wtf_helpers import RowList
 
 REQUIRED = _l("此项为必填项")
@@ -45,7 +45,7 @@ def area_field(label: str, maximum: float = hf.MAX_AREA_MU, unit: str = "亩"):
 
 class MemberForm(Form):
     key = HiddenField()
-    name = StringField(_l("姓名"), [DataRequired(REQUIRED), Length(max=30)])
+    name = StringField(_l("姓名"), [DataRequired(REQUIRED), Length(max=30), PlainName()])
     id_number = StringField(
         _l("身份证号"), [Optional(), IdNumber()], render_kw={"autocomplete": "off"}
     )
@@ -158,7 +158,7 @@ class HouseholdForm(FlaskForm):
     group_name = SelectField(
         _l("村民小组"), choices=hf.choices(hf.GROUPS), validators=[DataRequired(REQUIRED)]
     )
-    head_name = StringField(_l("户主姓名"), [DataRequired(REQUIRED), Length(max=30)])
+    head_name = StringField(_l("户主姓名"), [DataRequired(REQUIRED), Length(max=30), PlainName()])
     head_id_number = StringField(
         _l("户主身份证号"), [IdNumber()], render_kw={"autocomplete": "off"}
     )

@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import household_fields as hf
+from .xlsx_writer import append_row, write_cell
 
 HOUSEHOLD_SHEET = "农户"
 MEMBER_SHEET = "家庭成员"
@@ -30,7 +31,7 @@ GUIDE_SHEET = "填写说明"
 ERROR_SHEET = "错误说明"
 ERROR_COLUMN = "错误说明"  # appended by mark_errors; ignored on re-upload so a fixed copy parses
 
-Kind = Literal["text", "id", "phone", "choice", "decimal"]
+Kind = Literal["text", "name", "id", "phone", "choice", "decimal"]
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def _area(key: str, header: str) -> SheetColumn:
 
 HOUSEHOLD_COLUMNS: tuple[SheetColumn, ...] = (
     SheetColumn("group_name", "村民小组", "choice", True, hf.GROUPS, width=10),
-    SheetColumn("head_name", "户主姓名", "text", True, max_length=30, width=10),
+    SheetColumn("head_name", "户主姓名", "name", True, max_length=30, width=10),
     SheetColumn("head_id_number", "户主身份证号", "id", True, width=21),
     SheetColumn("phone", "联系电话", "phone", max_length=20, width=14),
     SheetColumn("address", "住址", "text", max_length=120, width=24),
@@ -80,7 +81,7 @@ HOUSEHOLD_COLUMNS: tuple[SheetColumn, ...] = (
 
 MEMBER_COLUMNS: tuple[SheetColumn, ...] = (
     SheetColumn("head_id_number", "户主身份证号", "id", True, width=21),
-    SheetColumn("name", "成员姓名", "text", True, max_length=30, width=10),
+    SheetColumn("name", "成员姓名", "name", True, max_length=30, width=10),
     SheetColumn("id_number", "成员身份证号", "id", width=21),
     SheetColumn("relation", "与户主关系", "choice", True, hf.RELATIONS, width=11),
     SheetColumn("health", "健康状况", "choice", choices=hf.HEALTH, width=10),
@@ -180,7 +181,7 @@ def _column_hint(column: SheetColumn) -> str:
 def _write_data_sheet(ws, columns: Sequence[SheetColumn], last_row: int) -> None:
     for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
-        cell = ws.cell(row=1, column=index, value=column.header)
+        cell = write_cell(ws, 1, index, column.header)
         cell.fill = HEADER_FILL
         cell.font = REQUIRED_FONT if column.required else HEADER_FONT
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -241,18 +242,18 @@ def _write_guide(ws, village_name: str, max_rows: int) -> None:
         str(_l("各列填写要求")),
     ]
     for row, text in enumerate(lines, start=1):
-        ws.cell(row=row, column=1, value=text)
+        write_cell(ws, row, 1, text)
     ws["A1"].font = Font(bold=True, size=14)
     row = len(lines) + 1
     for col, text in enumerate((_l("表"), _l("列名"), _l("填写要求")), start=1):
-        cell = ws.cell(row=row, column=col, value=str(text))
+        cell = write_cell(ws, row, col, str(text))
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
     for sheet, columns in SHEETS.items():
         for column in columns:
             row += 1
-            ws.cell(row=row, column=1, value=sheet)
-            ws.cell(row=row, column=2, value=column.header)
-            ws.cell(row=row, column=3, value=_column_hint(column))
+            write_cell(ws, row, 1, sheet)
+            write_cell(ws, row, 2, column.header)
+            write_cell(ws, row, 3, _column_hint(column))
     ws.column_dimensions["A"].width = 14
     ws.column_dimensions["B"].width = 20
     ws.column_dimensions["C"].width = 90
@@ -293,7 +294,7 @@ def mark_errors(content: bytes, errors: Iterable[SheetError]) -> bytes:
         ws = wb[sheet]
         headers = {normalise_header(c.value): c.column for c in ws[1] if c.value is not None}
         error_col = headers.get(ERROR_COLUMN) or ws.max_column + 1
-        ws.cell(row=1, column=error_col, value=ERROR_COLUMN).font = REQUIRED_FONT
+        write_cell(ws, 1, error_col, ERROR_COLUMN).font = REQUIRED_FONT
         ws.column_dimensions[get_column_letter(error_col)].width = 50
         for row in range(2, ws.max_row + 1):  # clear an earlier round's notes
             ws.cell(row=row, column=error_col).value = None
@@ -310,16 +311,16 @@ def mark_errors(content: bytes, errors: Iterable[SheetError]) -> bytes:
                 cell.comment = Comment(error["message"], "系统校验", width=240, height=80)
         for (s, row), messages in by_sheet_row.items():
             if s == sheet:
-                cell = ws.cell(row=row, column=error_col, value="；".join(messages))
+                cell = write_cell(ws, row, error_col, "；".join(messages))
                 cell.font = ERROR_FONT
     if ERROR_SHEET in wb.sheetnames:
         del wb[ERROR_SHEET]
     summary = wb.create_sheet(ERROR_SHEET, 0)
-    summary.append([str(_l("工作表")), str(_l("行号")), str(_l("列")), str(_l("错误原因"))])
+    append_row(summary, [str(_l("工作表")), str(_l("行号")), str(_l("列")), str(_l("错误原因"))])
     for cell in summary[1]:
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
     for error in errors:
-        summary.append([error["sheet"], error["row"], error["column"], error["message"]])
+        append_row(summary, [error["sheet"], error["row"], error["column"], error["message"]])
     for letter, width in zip("ABCD", (10, 8, 18, 70), strict=True):
         summary.column_dimensions[letter].width = width
     summary.freeze_panes = "A2"

@@ -26,12 +26,11 @@ from .household_sheet import (
     SheetError,
     normalise_header,
 )
-from .identifiers import id_number_error, phone_error
+from .identifiers import id_number_error, name_error, phone_error
+from .xlsx_archive import XlsxLimits, xlsx_archive_problem
 
 log = logging.getLogger(__name__)
 
-# A whole workbook expanded in memory; an xlsx is a zip, so a small file can be a zip bomb.
-MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, and encrypted .xlsx
 ENCRYPTED_MARKER = "EncryptionInfo".encode("utf-16-le")
 CENTS = Decimal("0.01")
@@ -54,7 +53,7 @@ def _fatal(message: Any, sheet: str = "") -> ParsedSheet:
     )
 
 
-def _file_problem(content: bytes) -> str | None:
+def _file_problem(content: bytes, limits: XlsxLimits) -> str | None:
     """Why the bytes cannot be an xlsx we can read, before openpyxl touches them."""
     if content.startswith(OLE2_SIGNATURE):
         if ENCRYPTED_MARKER in content:
@@ -66,11 +65,9 @@ def _file_problem(content: bytes) -> str | None:
         with zipfile.ZipFile(BytesIO(content)) as archive:
             if "xl/workbook.xml" not in archive.namelist():
                 return str(_l("文件已损坏或不是 Excel（.xlsx）文件，请用本页提供的模板填写后上传"))
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
-                return str(_l("文件内容过大，请分成几个文件上传"))
     except (zipfile.BadZipFile, OSError, ValueError):
         return str(_l("文件已损坏或不是 Excel（.xlsx）文件，请用本页提供的模板填写后上传"))
-    return None
+    return xlsx_archive_problem(content, limits)  # a zip bomb: refused before it is opened
 
 
 def _blank(value: Any) -> bool:
@@ -188,6 +185,11 @@ class _Checker:
             too_long = present & _cells(text, lambda v: len(v) > column.max_length).eq(True)
             self.flag(column, too_long, _l("不能超过%(n)s个字", n=column.max_length))
 
+    def _check_name(self, column: SheetColumn, present: pd.Series) -> None:
+        self._check_text(column, present)
+        message = _cells(self.frame.loc[present, column.key], name_error)
+        self.flag(column, present & message.reindex(present.index).notna(), message)
+
     def _check_choice(self, column: SheetColumn, present: pd.Series) -> None:
         text = self.frame[column.key] = _cells(
             self.frame[column.key], lambda v: str(_number_text(v)).strip()
@@ -286,10 +288,11 @@ def _check_sheet(sheet: str, frame: pd.DataFrame, columns: Sequence[SheetColumn]
     return checker
 
 
-def parse_workbook(content: bytes, max_rows: int) -> ParsedSheet:
+def parse_workbook(content: bytes, max_rows: int, limits: XlsxLimits | None = None) -> ParsedSheet:
     """Read and validate a filled-in template. Never raises for a bad file: every problem is
-    returned as an error in Chinese."""
-    if problem := _file_problem(content):
+    returned as an error in Chinese. `limits` (the app's config) bound what the zip may
+    unpack to; the defaults are config.py's."""
+    if problem := _file_problem(content, limits or XlsxLimits()):
         return _fatal(problem)
     try:
         with warnings.catch_warnings():

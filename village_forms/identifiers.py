@@ -6,6 +6,8 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
+from .xlsx_writer import FORMULA_PREFIXES
+
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
 # First two digits of a 身份证号 / division code: the 31 provinces plus HK, Macau, Taiwan.
@@ -114,3 +116,11 @@ def phone_error(value: str) -> str | None:
     if MOBILE_PATTERN.match(value) or LANDLINE_PATTERN.match(value):
         return None
     return str(_l("电话号码格式不正确（手机号11位，以1开头；固话如 0913-1234567）"))
+
+
+def name_error(value: str) -> str | None:
+    """Names end up in the spreadsheets offices open; one starting like a formula would run as
+    one in a careless export (exports write it as text anyway: xlsx_writer)."""
+    if value and value.startswith(FORMULA_PREFIXES):
+        return str(_l("名称不能以 =、+、-、@ 或制表符开头（电子表格会把它当作公式）"))
+    return None

@@ -5,7 +5,7 @@ from decimal import Decimal
 from flask_babel import lazy_gettext as _l
 from wtforms import Field, Form, ValidationError
 
-from .identifiers import id_number_error, phone_error, uscc_error
+from .identifiers import id_number_error, name_error, phone_error, uscc_error
 
 
 class IdNumber:
@@ -23,6 +23,14 @@ class Uscc:
 class Phone:
     def __call__(self, form: Form, field: Field) -> None:
         if field.data and (message := phone_error(field.data)):
+            raise ValidationError(message)
+
+
+class PlainName:
+    """A person's or organisation's name: nothing a spreadsheet would read as a formula."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if field.data and (message := name_error(field.data)):
             raise ValidationError(message)
 
 

@@ -23,6 +23,7 @@ from models import (
     Source,
     User,
 )
+from village_forms.xlsx_writer import append_row
 
 from .coverage_frames import WHOLE_YEAR, CoverageFrames, load_coverage_frames
 
@@ -391,7 +392,7 @@ def coverage_workbook(coverage: DataCoverage) -> bytes:
         label = SOURCE_LABELS[source]
         for kind in KINDS:
             header += [f"{label}·覆盖{KIND_HEADERS[kind]}", f"{label}·{KIND_HEADERS[kind]}覆盖率"]
-    regions.append(header)
+    append_row(regions, header)
     percent_columns = {5} | {9 + 2 * i + 1 for i in range(len(SOURCES) * len(KINDS))}
     for row in coverage.table_rows:
         name = f"{row.name}本级" if row.own_level else ("合计" if row.is_total else row.name)
@@ -409,10 +410,11 @@ def coverage_workbook(coverage: DataCoverage) -> bytes:
             for kind in KINDS:
                 share = row.sources[source.value][kind]
                 values += [share.count, share.ratio]
-        regions.append(values)
+        append_row(regions, values)
 
     sources = book.create_sheet("各数据源")
-    sources.append(
+    append_row(
+        sources,
         ["数据源"]
         + [
             item
@@ -420,7 +422,7 @@ def coverage_workbook(coverage: DataCoverage) -> bytes:
             for item in (f"覆盖{KIND_HEADERS[kind]}", f"{KIND_HEADERS[kind]}覆盖率")
         ]
         + ["最新数据期", "最近导入", f"超过{coverage.stale_after_months}个月未更新"]
-        + ["导入记录数", "已匹配记录数", "匹配率", "未匹配主体"]
+        + ["导入记录数", "已匹配记录数", "匹配率", "未匹配主体"],
     )
     for s in coverage.sources:
         values = [s.label]
@@ -435,16 +437,16 @@ def coverage_workbook(coverage: DataCoverage) -> bytes:
             s.match_rate,
             s.unmatched_subjects,
         ]
-        sources.append(values)
+        append_row(sources, values)
     source_percent = {3, 5, 7, 13}
 
     notes = book.create_sheet("说明")
-    notes.append(["区域", coverage.scope_name])
-    notes.append(["统计日期", coverage.today])
-    notes.append(["建档率", "已建档农户 ÷ 户籍户数；未填报户籍户数的村不计入分子和分母"])
-    notes.append(["覆盖率", "有该部门当前有效记录的档案数 ÷ 档案数"])
-    notes.append(["匹配率", "本区域导入的当前记录中，能对应到档案的记录所占比例"])
-    notes.append(["未匹配主体", "按导入批次所属区域统计"])
+    append_row(notes, ["区域", coverage.scope_name])
+    append_row(notes, ["统计日期", coverage.today])
+    append_row(notes, ["建档率", "已建档农户 ÷ 户籍户数；未填报户籍户数的村不计入分子和分母"])
+    append_row(notes, ["覆盖率", "有该部门当前有效记录的档案数 ÷ 档案数"])
+    append_row(notes, ["匹配率", "本区域导入的当前记录中，能对应到档案的记录所占比例"])
+    append_row(notes, ["未匹配主体", "按导入批次所属区域统计"])
 
     for sheet, percent in ((regions, percent_columns), (sources, source_percent)):
         for cell in sheet[1]:

@@ -4,12 +4,11 @@ preview of an uploaded file."""
 from io import BytesIO
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from sqlalchemy import func, select
 
 from models import ImportBatch, ImportRejection, SubjectKey, User, db, mask_id
+from village_forms.xlsx_writer import add_sheet, append_row, new_workbook, workbook_bytes
 
 from .sources import spec_for
 
@@ -68,24 +67,17 @@ def unmatched_subjects(batch: ImportBatch, limit: int) -> list[dict]:
 
 
 def error_workbook(batch: ImportBatch) -> BytesIO:
-    """Every stored rejection of the batch as an XLSX a clerk can work through."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("错误报告")
-    sheet.column_dimensions["A"].width = 8
-    sheet.column_dimensions["B"].width = 22
-    sheet.column_dimensions["C"].width = 22
-    sheet.column_dimensions["D"].width = 24
-    sheet.column_dimensions["E"].width = 60
-    header_font = Font(bold=True, color="FFFFFF")
-    fill = PatternFill("solid", fgColor="198754")
-
-    def header(value: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.font = header_font
-        cell.fill = fill
-        return cell
-
-    sheet.append([header(h) for h in ("行号", "字段", "文件中的列", "单元格内容", "错误原因")])
+    """Every stored rejection of the batch as an XLSX a clerk can work through. Cell values
+    come from the uploaded file, so they go through the formula-safe writer."""
+    workbook = new_workbook()
+    sheet = add_sheet(
+        workbook,
+        "错误报告",
+        ("行号", "字段", "文件中的列", "单元格内容", "错误原因"),
+        (8, 22, 22, 24, 60),
+        font=Font(bold=True, color="FFFFFF"),
+        fill=PatternFill("solid", fgColor="198754"),
+    )
     query = (
         select(
             ImportRejection.row_number,
@@ -99,15 +91,12 @@ def error_workbook(batch: ImportBatch) -> BytesIO:
         .execution_options(yield_per=5000)
     )
     for row in db.session.execute(query):
-        sheet.append(list(row))
-    summary = workbook.create_sheet("说明")
-    summary.append(["文件", batch.filename])
-    summary.append(["批次", f"#{batch.id}"])
-    summary.append(["数据来源", batch.source_label])
-    summary.append(["读取行数", batch.rows_read])
-    summary.append(["有错误的行数", batch.rows_rejected])
-    summary.append(["行号", "与 Excel 中看到的行号一致（第1行是表头）"])
-    stream = BytesIO()
-    workbook.save(stream)
-    stream.seek(0)
-    return stream
+        append_row(sheet, row)
+    summary = add_sheet(workbook, "说明")
+    append_row(summary, ["文件", batch.filename])
+    append_row(summary, ["批次", f"#{batch.id}"])
+    append_row(summary, ["数据来源", batch.source_label])
+    append_row(summary, ["读取行数", batch.rows_read])
+    append_row(summary, ["有错误的行数", batch.rows_rejected])
+    append_row(summary, ["行号", "与 Excel 中看到的行号一致（第1行是表头）"])
+    return BytesIO(workbook_bytes(workbook))

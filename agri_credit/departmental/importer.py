@@ -33,7 +33,15 @@ from models import (
 )
 
 from . import matching, store
-from .parsing import CHUNK_ROWS, FileInfo, Progress, UnreadableFile, iter_chunks, sniff
+from .parsing import (
+    CHUNK_ROWS,
+    FileInfo,
+    Progress,
+    UnreadableFile,
+    UploadLimits,
+    iter_chunks,
+    sniff,
+)
 from .sources import SourceSpec, spec_for
 from .validation import ERROR_COLUMNS, SUBJECT_ID, clean_chunk
 
@@ -76,9 +84,11 @@ def create_batch(
     columns: dict[str, str] | None = None,
     keep_valid_rows: bool = False,
     status: BatchStatus = BatchStatus.QUEUED,
+    limits: UploadLimits | None = None,
 ) -> tuple[ImportBatch, FileInfo]:
-    """Record an uploaded file as a batch. Raises UnreadableFile before recording anything."""
-    info = sniff(path)
+    """Record an uploaded file as a batch. Raises UnreadableFile before recording anything,
+    also when the file is over `limits` (an upload's: zip bomb, too many columns)."""
+    info = sniff(path, limits)
     batch = ImportBatch(
         source=Source(source).value,
         user_id=user.id,

@@ -13,11 +13,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
+
+from village_forms.xlsx_archive import XlsxLimits, xlsx_archive_problem
 
 CHUNK_ROWS = 100_000
 SNIFF_BYTES = 256 * 1024
@@ -39,7 +42,16 @@ class FileInfo:
     headers: list[str]
 
 
-def sniff(path: Path) -> FileInfo:
+@dataclass(frozen=True)
+class UploadLimits:
+    """What an uploaded file may be before it is read further (config.py); files the platform
+    already checked on upload, or an administrator's own (CLI), are sniffed without them."""
+
+    xlsx: XlsxLimits
+    max_columns: int
+
+
+def sniff(path: Path, limits: UploadLimits | None = None) -> FileInfo:
     """Format, encoding and header row. Raises UnreadableFile with a user-facing reason."""
     with open(path, "rb") as handle:
         head = handle.read(SNIFF_BYTES)
@@ -48,14 +60,28 @@ def sniff(path: Path) -> FileInfo:
     if head.startswith(OLE_MAGIC):
         raise UnreadableFile(str(_l("这是旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV 后再上传")))
     if head.startswith(ZIP_MAGIC):
-        return FileInfo("xlsx", "", _xlsx_headers(path))
-    encoding = _csv_encoding(head)
-    text = head.decode(encoding, errors="ignore")
-    first_line = next(csv.reader(io.StringIO(text)), [])
-    headers = [h.strip() for h in first_line]
-    if len([h for h in headers if h]) < 2:
-        raise UnreadableFile(str(_l("没有读到表头：第一行应是列名，且至少有两列")))
-    return FileInfo("csv", encoding, headers)
+        if limits and (problem := xlsx_archive_problem(path, limits.xlsx)):
+            raise UnreadableFile(problem)
+        info = FileInfo("xlsx", "", _xlsx_headers(path))
+    else:
+        encoding = _csv_encoding(head)
+        text = head.decode(encoding, errors="ignore")
+        first_line = next(csv.reader(io.StringIO(text)), [])
+        headers = [h.strip() for h in first_line]
+        if len([h for h in headers if h]) < 2:
+            raise UnreadableFile(str(_l("没有读到表头：第一行应是列名，且至少有两列")))
+        info = FileInfo("csv", encoding, headers)
+    if limits and len(info.headers) > limits.max_columns:
+        raise UnreadableFile(
+            str(
+                _l(
+                    "文件第一行有 %(n)s 列，超过 %(max)s 列的上限。请删去不需要导入的列后再上传",
+                    n=f"{len(info.headers):,}",
+                    max=f"{limits.max_columns:,}",
+                )
+            )
+        )
+    return info
 
 
 def _csv_encoding(head: bytes) -> str:
@@ -76,17 +102,24 @@ def _csv_encoding(head: bytes) -> str:
         ) from exc
 
 
+def _open_workbook(handle: BinaryIO):
+    """A streaming workbook over an open file. Given a path, openpyxl refuses any name not
+    ending in .xlsx, and uploads are stored as `batch-N.upload`; given the file it only reads."""
+    return load_workbook(handle, read_only=True, data_only=True)
+
+
 def _xlsx_headers(path: Path) -> list[str]:
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged zip
-        raise UnreadableFile(str(_l("无法打开这个 Excel 文件，文件可能已损坏"))) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        first = next(sheet.iter_rows(max_row=1, values_only=True), ())
-        headers = [_cell_text(v) for v in first]
-    finally:
-        workbook.close()
+    with open(path, "rb") as handle:
+        try:
+            workbook = _open_workbook(handle)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged zip
+            raise UnreadableFile(str(_l("无法打开这个 Excel 文件，文件可能已损坏"))) from exc
+        try:
+            sheet = workbook.worksheets[0]
+            first = next(sheet.iter_rows(max_row=1, values_only=True), ())
+            headers = [_cell_text(v) for v in first]
+        finally:
+            workbook.close()
     while headers and not headers[-1]:
         headers.pop()
     if len([h for h in headers if h]) < 2:
@@ -168,7 +201,13 @@ def _csv_chunks(
 def _xlsx_chunks(
     path: Path, info: FileInfo, chunk_rows: int, progress: Progress | None
 ) -> Iterator[pd.DataFrame]:
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    with open(path, "rb") as handle:
+        yield from _xlsx_rows(_open_workbook(handle), info, chunk_rows, progress)
+
+
+def _xlsx_rows(
+    workbook, info: FileInfo, chunk_rows: int, progress: Progress | None
+) -> Iterator[pd.DataFrame]:
     try:
         sheet = workbook.worksheets[0]
         total = max(_declared_rows(sheet) - 1, 1)

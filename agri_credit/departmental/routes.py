@@ -21,22 +21,30 @@ from sqlalchemy import select
 
 from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import in_scope, region_in_scope
+from agri_credit.request_limits import upload_limit
 from models import SOURCE_LABELS, BatchStatus, ColumnMapping, ImportBatch, Role, db, utcnow
+from village_forms.xlsx_archive import XlsxLimits
 
 from . import batches, bp, jobs, uploads
 from .forms import DepartmentUploadForm, chosen_columns, mapping_errors, mapping_form
 from .importer import BatchRefused, create_batch, earlier_import_of, rollback_batch
-from .parsing import UnreadableFile, preview, sniff
+from .parsing import UnreadableFile, UploadLimits, preview, sniff
 from .sources import spec_for, suggest_mapping
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 20
-# Department files are large; the 8 MB limit of the cadres' forms would refuse them.
-UPLOAD_LIMIT = 512 * 1024 * 1024
 
 
 def _folder() -> Path:
     return uploads.upload_folder(current_app.instance_path)
+
+
+def _upload_limits() -> UploadLimits:
+    config = current_app.config
+    return UploadLimits(
+        xlsx=XlsxLimits.from_config(config, "DEPARTMENTAL_XLSX_MAX_UNZIPPED_BYTES"),
+        max_columns=config["DEPARTMENTAL_MAX_COLUMNS"],
+    )
 
 
 def _batch_or_404(batch_id: int) -> ImportBatch:
@@ -70,8 +78,8 @@ def index():
 
 @bp.route("/imports/new", methods=["GET", "POST"])
 @roles_required(Role.OFFICE)
+@upload_limit("DEPARTMENTAL_UPLOAD_MAX_BYTES")  # department files are large (README: 512 MB)
 def upload():
-    request.max_content_length = UPLOAD_LIMIT
     form = DepartmentUploadForm(source=request.args.get("source"))
     file_error = None
     if request.method == "GET" and uploads.purge_abandoned_uploads(_folder(), utcnow()):
@@ -87,6 +95,7 @@ def upload():
                 scope_code=current_user.scope_code,
                 filename=PurePath(form.file.data.filename or "upload").name,
                 status=BatchStatus.PENDING,
+                limits=_upload_limits(),
             )
         except UnreadableFile as exc:
             token.unlink(missing_ok=True)

@@ -24,6 +24,7 @@ from agri_credit.extensions import id_cipher
 from models import Permission, Region, RegionLevel, UploadBatch, db
 from village_forms.household_sheet import build_template, mark_errors
 from village_forms.household_sheet_reader import parse_workbook
+from village_forms.xlsx_archive import XlsxLimits
 
 from . import bp
 from .forms import HouseholdUploadForm
@@ -97,7 +98,9 @@ def upload():
         return render_template("household_import/upload.html", form=form, file_error=None)
     village = _target_village(form)
     content = form.file.data.read()
-    parsed = parse_workbook(content, current_app.config["XLSX_MAX_ROWS"])
+    parsed = parse_workbook(
+        content, current_app.config["XLSX_MAX_ROWS"], XlsxLimits.from_config(current_app.config)
+    )
     if parsed.fatal:
         # Nothing worth keeping: say what is wrong with the file and offer the form again.
         message = parsed.errors[0]["message"]

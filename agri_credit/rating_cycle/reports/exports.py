@@ -18,9 +18,6 @@ from xml.sax.saxutils import escape
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
@@ -46,6 +43,7 @@ from models import (
     db,
     mask_id,
 )
+from village_forms.xlsx_writer import append_row, header_row
 
 from .services import GATED, UNGRADED, RunFigures, grade_colours
 
@@ -118,15 +116,7 @@ def results_frame(figures: RunFigures, user: User) -> pd.DataFrame:
 
 
 def _header(sheet: Any, titles: list[str], widths: list[float]) -> None:
-    for i, width in enumerate(widths):
-        sheet.column_dimensions[get_column_letter(i + 1)].width = width
-    bold = Font(bold=True)
-    cells = []
-    for title in titles:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        cells.append(cell)
-    sheet.append(cells)
+    header_row(sheet, titles, widths)
 
 
 def _points(breakdowns: pd.Series, keys: list[str]) -> pd.DataFrame:
@@ -176,7 +166,7 @@ def _info_sheet(book: Workbook, figures: RunFigures, generated_at: datetime) -> 
     ]
     rows += [("说明", note) for note in figures.notes]
     for row in rows:
-        sheet.append(list(row))
+        append_row(sheet, row)
 
 
 def _households_sheet(book: Workbook, figures: RunFigures, results: pd.DataFrame) -> None:
@@ -192,7 +182,8 @@ def _households_sheet(book: Workbook, figures: RunFigures, results: pd.DataFrame
     place = _place(figures)
     for row, pts in zip(part.itertuples(index=False), points.itertuples(index=False), strict=True):
         township, village = place.get(row.village_code, ("", row.village_code))
-        sheet.append(
+        append_row(
+            sheet,
             [
                 township,
                 village,
@@ -204,7 +195,7 @@ def _households_sheet(book: Workbook, figures: RunFigures, results: pd.DataFrame
                 row.gate_reasons,
                 row.missing,
                 RESULT_STATUS_LABELS.get(row.status, row.status),
-            ]
+            ],
         )
 
 
@@ -224,7 +215,8 @@ def _entities_sheet(book: Workbook, figures: RunFigures, results: pd.DataFrame) 
     for row, pts in zip(part.itertuples(index=False), points.itertuples(index=False), strict=True):
         township, village = place.get(row.village_code, ("", row.village_code))
         identifier = mask_id(row.uscc) if _cell(row.uscc) else row.operator_id_masked
-        sheet.append(
+        append_row(
+            sheet,
             [
                 township,
                 village,
@@ -237,7 +229,7 @@ def _entities_sheet(book: Workbook, figures: RunFigures, results: pd.DataFrame) 
                 row.gate_reasons,
                 row.missing,
                 RESULT_STATUS_LABELS.get(row.status, row.status),
-            ]
+            ],
         )
 
 
@@ -267,7 +259,8 @@ def _villages_sheet(book: Workbook, figures: RunFigures) -> None:
     _header(sheet, titles, [10, 10, 9, 9, 12, 10, 14, 12, 14, 8, 60])
     v = figures.villages
     for row in v.to_dict("records"):
-        sheet.append(
+        append_row(
+            sheet,
             [
                 row["township_name"],
                 row["village_name"],
@@ -277,7 +270,7 @@ def _villages_sheet(book: Workbook, figures: RunFigures) -> None:
                 *[_round(row.get(metric)) for metric, _ in AREA_METRICS],
                 _pass_text(row.get("passed")),
                 "；".join(_reasons(row.get("reasons"))),
-            ]
+            ],
         )
 
 
@@ -287,7 +280,8 @@ def _townships_sheet(book: Workbook, figures: RunFigures) -> None:
     titles += [label for _, label in AREA_METRICS] + ["信用乡镇", "未达标原因"]
     _header(sheet, titles, [10, 8, 9, 9, 9, 12, 10, 14, 12, 14, 9, 60])
     for row in figures.townships.to_dict("records"):
-        sheet.append(
+        append_row(
+            sheet,
             [
                 row["township_name"],
                 int(row["village_count"]),
@@ -298,7 +292,7 @@ def _townships_sheet(book: Workbook, figures: RunFigures) -> None:
                 *[_round(row.get(metric)) for metric, _ in AREA_METRICS],
                 _pass_text(row.get("passed")),
                 "；".join(_reasons(row.get("reasons"))),
-            ]
+            ],
         )
 
 
