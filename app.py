@@ -26,6 +26,7 @@ from agri_credit.extensions import (
     babel,
     csrf,
     init_id_cipher,
+    init_statement_timeout,
     login_manager,
     migrate,
     select_locale,
@@ -63,22 +64,6 @@ def configure(app: Flask, config: Mapping[str, Any] | type | None) -> None:
     app.config.setdefault(
         "BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "agri_credit" / "translations")
     )
-    configure_statement_timeout(app)
-
-
-def configure_statement_timeout(app: Flask) -> None:
-    """On PostgreSQL every connection starts with WEB_STATEMENT_TIMEOUT_MS, so a request's
-    statement never outlives the request by much; imports lift it in their transaction."""
-    timeout = int(app.config.get("WEB_STATEMENT_TIMEOUT_MS") or 0)
-    if not timeout or not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        return
-    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-    connect_args = dict(options.get("connect_args", {}))
-    connect_args["options"] = (
-        connect_args.get("options", "") + f" -c statement_timeout={timeout}"
-    ).strip()
-    options["connect_args"] = connect_args
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def register_extensions(app: Flask) -> None:
@@ -88,6 +73,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_id_cipher(app)
+    init_statement_timeout(app)
 
 
 def register_blueprints(app: Flask) -> None:
