@@ -19,6 +19,9 @@ from . import jobs, uploads
 from .importer import STUCK_MESSAGE, BatchRefused
 
 UNFINISHED = (BatchStatus.QUEUED, BatchStatus.RUNNING)
+# Ended for good: a file left by a process that died just after the end goes at once. A
+# failed batch's file is kept for the retention time, for a restart.
+ENDED = (BatchStatus.IMPORTED, BatchStatus.REJECTED, BatchStatus.ROLLED_BACK)
 
 
 @dataclass(frozen=True)
@@ -48,12 +51,16 @@ def sweep(folder: Path, now: datetime, retention: timedelta) -> SweepResult:
     files = 0
     for path in folder.glob("batch-*.upload"):
         batch = db.session.get(ImportBatch, _batch_id(path))
-        if batch is None or (batch.finished and (batch.finished_at or now) < now - retention):
+        if batch is None or batch.status in ENDED or _past(batch, now - retention):
             path.unlink(missing_ok=True)
             files += 1
     abandoned = uploads.purge_abandoned_uploads(folder, now)
     db.session.commit()
     return SweepResult(failed, files, abandoned)
+
+
+def _past(batch: ImportBatch, cutoff: datetime) -> bool:
+    return batch.status == BatchStatus.FAILED and (batch.finished_at or cutoff) < cutoff
 
 
 def _batch_id(path: Path) -> int:
