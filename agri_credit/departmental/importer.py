@@ -160,8 +160,8 @@ def take_batch(batch_id: int) -> int | None:
 def run_batch(
     batch_id: int, path: Path, progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS
 ) -> bool:
-    """Run a queued batch to its end state: imported, rejected or failed. A batch another
-    run has taken is left alone (False)."""
+    """Run a queued batch to its end state: imported, rejected or failed (True). A batch
+    another run has taken is left alone (False), its file too."""
     attempt = take_batch(batch_id)
     if attempt is None:
         return False
@@ -184,7 +184,9 @@ def run_batch(
     except UnreadableFile as exc:
         _finish_without_records(job, BatchStatus.FAILED, str(exc))
     except _TakenAway:
+        # Declared dead and started again: the new run owns the batch and its file.
         log.warning("departmental import %s was started again elsewhere; this run undone", job.id)
+        return False
     except Exception:
         log.exception("departmental import %s failed", job.id)
         _finish_without_records(
