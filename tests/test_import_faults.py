@@ -378,6 +378,40 @@ def test_a_killed_rq_work_horse_fails_its_batch_at_once_and_the_server_stops_its
     assert counts() == CLEAN
 
 
+def test_an_import_declared_dead_while_still_alive_lands_nothing_and_restarts_cleanly(
+    app, office, runner, tmp_path
+):
+    postgresql_only(
+        "the sweep writes while the import holds its transaction; SQLite has one writer"
+    )
+    path = write_csv(tmp_path / "电费.csv", POWER_HEADERS, power_rows(f.make_id_number()))
+    batch, _ = create_batch(
+        path,
+        source="electricity",
+        user=office_user(),
+        scope_code=f.COUNTY,
+        filename=path.name,
+        columns=POWER_MAPPING,
+    )
+    kept = pending_path(folder(app), batch.id)
+    path.rename(kept)
+    _thread, go_on = run_paused(app, batch.id, kept)  # hung, say, for eleven minutes
+    try:
+        eleven_minutes_pass(app, db.session.get(ImportBatch, batch.id))
+        result = runner.invoke(args=["departmental-sweep"])
+        assert f"marked failed: #{batch.id}" in result.output
+    finally:
+        go_on()  # it wakes up and reaches its end
+
+    db.session.expire_all()
+    batch = db.session.get(ImportBatch, batch.id)
+    assert batch.status == BatchStatus.FAILED and "中断" in batch.message
+    assert counts() == NOTHING  # what the page says is true: nothing landed
+    assert kept_files(app) == [f"batch-{batch.id}.upload"]
+    post_on_batch_page(office, batch.id, "restart")
+    assert counts() == CLEAN
+
+
 # ---- 6. uploaded files ------------------------------------------------------------------------
 
 
