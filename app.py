@@ -26,6 +26,7 @@ from agri_credit.extensions import (
     babel,
     csrf,
     init_id_cipher,
+    init_statement_timeout,
     login_manager,
     migrate,
     select_locale,
@@ -77,6 +78,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_id_cipher(app)
+    init_statement_timeout(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -5,6 +5,8 @@ created here). Only this module and `app.py` import the factory; `agri_credit` n
 (`jobs.WORKER_ENTRY`) instead of importing upward.
 """
 
+from typing import Any
+
 from flask import has_app_context
 
 from agri_credit.departmental import jobs
@@ -17,3 +19,12 @@ def run_import_job(batch_id: int, path: str) -> None:
         return
     with create_app().app_context():
         jobs.run_import_job(batch_id, path)
+
+
+def import_job_failed(job: Any, connection: Any, *exc_info: Any) -> None:
+    """RQ's failure callback, with an app context however the worker was started."""
+    if has_app_context():
+        jobs.import_job_failed(job, connection, *exc_info)
+        return
+    with create_app().app_context():
+        jobs.import_job_failed(job, connection, *exc_info)

@@ -11,7 +11,12 @@ class DefaultConfig:
     ID_ENCRYPTION_KEY: str | None = None
     # None means the embedded SQLite database under the instance folder.
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # hide_parameters: a database error in a log must not carry the statement's values (they
+    # include keyed hashes of ID numbers).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
+    # PostgreSQL cancels a web request's statement after this long (ms; 0: never). Imports
+    # and other jobs lift it for their own transaction.
+    WEB_STATEMENT_TIMEOUT_MS = 30_000
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = {"zh_CN": "简体中文", "en": "English"}
@@ -34,6 +39,13 @@ class DefaultConfig:
     PAGE_SIZE = 20
     ASSET_ROOT = PROJECT_ROOT / "node_modules"
     REDIS_URL: str | None = None
+    # Without REDIS_URL, an import runs in a background thread of the web process (True) or
+    # inside the request (False: tests, to wait for it deterministically).
+    IMPORTS_IN_BACKGROUND = True
+    # A running import that has not beaten its heartbeat for this long was killed; the
+    # sweep records it as failed. Its upload is kept this long for a restart, then deleted.
+    IMPORT_STALE_AFTER_MINUTES = 10
+    IMPORT_FILE_RETENTION_HOURS = 24
     DEMO_SEED = 20261123
     # Rating cycle (DOMAIN.md): 公示 days, days to answer an objection, minimum months a
     # negative public record shows before credit repair by severity, working days to decide
@@ -66,3 +78,4 @@ class TestConfig(DefaultConfig):
     # A fixed key keeps test data decryptable across app instances in one run.
     ID_ENCRYPTION_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
     WTF_CSRF_ENABLED = False
+    IMPORTS_IN_BACKGROUND = False

@@ -5,8 +5,9 @@ from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
+from sqlalchemy import event
 
-from models import IdCipher
+from models import IdCipher, db
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -37,3 +38,25 @@ def id_cipher() -> IdCipher:
             "or set AGRI_CREDIT_ID_ENCRYPTION_KEY"
         )
     return cipher
+
+
+def init_statement_timeout(app) -> None:
+    """On PostgreSQL a statement run for a web request is cancelled after
+    WEB_STATEMENT_TIMEOUT_MS, so it never runs on long after its client gave up; CLI commands,
+    workers and background imports (no request) run without one. Set per checkout, only when
+    it changes, since one pool serves both in a web process with a background import."""
+    timeout = int(app.config.get("WEB_STATEMENT_TIMEOUT_MS") or 0)
+    if not timeout or not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "checkout")
+    def _statement_timeout(dbapi_connection, record, _proxy) -> None:
+        wanted = timeout if has_request_context() else 0
+        if record.info.get("statement_timeout") == wanted:
+            return
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {wanted}")
+        dbapi_connection.commit()  # a SET inside a rolled-back transaction would not stay
+        record.info["statement_timeout"] = wanted

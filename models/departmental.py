@@ -206,6 +206,12 @@ class ImportBatch(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     rolled_back_at: Mapped[datetime | None] = mapped_column(default=None)
     rolled_back_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # Sign of life of a running import, written between chunks on a connection of its own:
+    # a batch whose heartbeat is older than IMPORT_STALE_AFTER_MINUTES was killed.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Incremented each time a run takes the batch (queued -> running): a run whose attempt is
+    # no longer the batch's (it was declared dead and started again) cannot finish it.
+    attempt: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def source_label(self) -> str:

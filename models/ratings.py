@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -69,6 +70,18 @@ RUN_STATUS_LABELS = {
 
 class RatingRun(db.Model):
     __tablename__ = "rating_runs"
+    # One run per region and year awaiting approval: a second click on 开始评定 (or two
+    # 重新评定 at once) cannot leave two proposed runs side by side.
+    __table_args__ = (
+        Index(
+            "uq_rating_runs_proposed",
+            "region_code",
+            "year",
+            unique=True,
+            sqlite_where=text("status = 'proposed'"),
+            postgresql_where=text("status = 'proposed'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rule_set_id: Mapped[int] = mapped_column(ForeignKey("rule_sets.id"), index=True)

@@ -2,6 +2,7 @@
 import inline or on a real RQ worker with progress, error report, rollback, scope."""
 
 import io
+import os
 import re
 import subprocess
 from datetime import timedelta
@@ -19,7 +20,8 @@ from models import BatchStatus, ColumnMapping, ImportBatch, UtilityRecord, db
 from tests.conftest import csrf_token, login
 from tests.test_departmental_import import POWER_HEADERS, power_rows
 
-REDIS_URL = "redis://127.0.0.1:6379/15"
+# Parallel runs of the suite use different Redis databases.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def csv_bytes(rows: list[list], headers=POWER_HEADERS, encoding: str = "gb18030") -> bytes:
@@ -235,7 +237,9 @@ def test_with_redis_the_import_runs_on_a_worker_and_reports_progress(
     assert list((Path(app.instance_path) / "imports").glob(f"batch-{batch.id}.*")) == []
 
 
-def test_a_lost_worker_job_fails_the_batch_and_nothing_lands(client, users, redis_queue):
+def test_a_lost_worker_job_shows_interrupted_and_the_sweep_fails_the_batch(
+    client, runner, users, redis_queue
+):
     login(client, "office_county")
     confirm_mapping(client, upload(client, csv_bytes(power_rows(f.make_id_number()))))
     batch = db.session.scalar(select(ImportBatch))
@@ -243,8 +247,14 @@ def test_a_lost_worker_job_fails_the_batch_and_nothing_lands(client, users, redi
 
     state = client.get(f"/data/imports/{batch.id}/progress").json
 
-    assert state["finished"] is True and state["status"] == "failed"
+    assert state["finished"] is True and state["interrupted"] is True
     db.session.expire_all()
+    assert db.session.get(ImportBatch, batch.id).status == BatchStatus.QUEUED  # a GET wrote nothing
+    assert (
+        "1 interrupted import(s) marked failed" in runner.invoke(args=["departmental-sweep"]).output
+    )
+    db.session.expire_all()
+    assert db.session.get(ImportBatch, batch.id).status == BatchStatus.FAILED
     assert "中断" in db.session.get(ImportBatch, batch.id).message
     assert db.session.scalar(select(func.count()).select_from(UtilityRecord)) == 0
 

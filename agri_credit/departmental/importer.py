@@ -9,13 +9,18 @@ it: `create_batch` at upload, the user confirms the mapping, then `jobs.dispatch
 
 import hashlib
 import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import Connection, delete, exists, insert, select, text, update
 
 from agri_credit.extensions import id_cipher
 from models import (
@@ -64,6 +69,7 @@ class _Job:
     keep_valid_rows: bool
     user_id: int
     scope_code: str
+    attempt: int
 
 
 def file_digest(path: Path) -> str:
@@ -146,13 +152,33 @@ def import_file(
     return db.session.get(ImportBatch, batch.id)
 
 
+def take_batch(batch_id: int) -> int | None:
+    """Move a queued batch to running, exactly once: the attempt number this run owns, or
+    None when another run (a second click, a second worker) already took it."""
+    attempt = db.session.scalar(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch_id, ImportBatch.status == BatchStatus.QUEUED)
+        .values(
+            status=BatchStatus.RUNNING,
+            attempt=ImportBatch.attempt + 1,
+            heartbeat_at=utcnow(),
+            message="",
+        )
+        .returning(ImportBatch.attempt)
+    )
+    db.session.commit()
+    return attempt
+
+
 def run_batch(
     batch_id: int, path: Path, progress: Progress | None = None, chunk_rows: int = CHUNK_ROWS
-) -> None:
-    """Run a queued batch to its end state: imported, rejected or failed."""
+) -> bool:
+    """Run a queued batch to its end state: imported, rejected or failed (True). A batch
+    another run has taken is left alone (False), its file too."""
+    attempt = take_batch(batch_id)
+    if attempt is None:
+        return False
     batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or batch.status not in (BatchStatus.QUEUED, BatchStatus.RUNNING):
-        return
     job = _Job(
         batch.id,
         batch.source,
@@ -160,22 +186,149 @@ def run_batch(
         batch.keep_valid_rows,
         batch.user_id,
         batch.scope_code,
+        attempt,
     )
-    batch.status = BatchStatus.RUNNING
     # Commit and touch nothing after: the session holds no transaction while the import
     # writes on its own connection (on SQLite an open reader would block the final commit).
     db.session.commit()
     try:
-        _run(job, path, progress, chunk_rows)
+        _run(job, path, _beating(job, path, progress), chunk_rows)
     except _Rejected as rejected:
         _finish_without_records(job, BatchStatus.REJECTED, rejected.message, rejected)
     except UnreadableFile as exc:
         _finish_without_records(job, BatchStatus.FAILED, str(exc))
+    except _TakenAway:
+        # Declared dead and started again: the new run owns the batch and its file.
+        log.warning("departmental import %s was started again elsewhere; this run undone", job.id)
+        return False
     except Exception:
         log.exception("departmental import %s failed", job.id)
         _finish_without_records(
             job, BatchStatus.FAILED, "导入过程中出错，数据库未作任何改动。请稍后重试或联系管理员。"
         )
+        raise
+    return True
+
+
+class _TakenAway(Exception):
+    """The batch is no longer this run's (declared dead and started again)."""
+
+
+# ---- heartbeat -----------------------------------------------------------------------------
+
+
+def _beating(job: _Job, path: Path, progress: Progress | None) -> Progress:
+    """The progress callback plus a heartbeat after every chunk."""
+
+    def report(rows: int, fraction: float) -> None:
+        beat(job.id, job.attempt, path)
+        if progress:
+            progress(rows, fraction)
+
+    return report
+
+
+def beat(batch_id: int, attempt: int, path: Path) -> None:
+    """Say the import is alive, outside its own transaction so that the import stays one
+    transaction. On SQLite the import holds the database's only write lock, so no other
+    connection can write: there the kept upload's modification time is the heartbeat."""
+    if db.engine.dialect.name == "sqlite":
+        with suppress(OSError):
+            os.utime(path)
+        return
+    with db.engine.connect() as conn, conn.begin():
+        conn.execute(
+            update(ImportBatch)
+            .where(
+                ImportBatch.id == batch_id,
+                ImportBatch.attempt == attempt,
+                ImportBatch.status == BatchStatus.RUNNING,
+            )
+            .values(heartbeat_at=utcnow())
+        )
+
+
+def last_sign_of_life(batch: ImportBatch, path: Path) -> datetime | None:
+    """When a running batch last said it was alive: its heartbeat, or its kept file's time."""
+    times = [batch.heartbeat_at] if batch.heartbeat_at else []
+    with suppress(OSError):
+        times.append(datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None))
+    return max(times, default=None)
+
+
+def is_stuck(batch: ImportBatch, path: Path, now: datetime, stale_after: timedelta) -> bool:
+    """A running batch that has not beaten for `stale_after` was killed with its process:
+    its transaction never committed, so nothing of it landed."""
+    if batch.status != BatchStatus.RUNNING:
+        return False
+    alive = last_sign_of_life(batch, path)
+    return alive is None or alive < now - stale_after
+
+
+STUCK_MESSAGE = "导入进程已中断（服务器或后台任务被终止），数据库未作任何改动。"
+
+
+# ---- locks (PostgreSQL) --------------------------------------------------------------------
+
+# pg_advisory_xact_lock(namespace, key): one lock per source serialises its imports and
+# rollbacks; the subject-key lock is shared by every import (they may reuse any key) and
+# taken exclusively by a rollback that deletes keys. SQLite serialises writers by itself.
+_LOCK_NAMESPACE = 0x1A6C
+LOCK_POLL_SECONDS = 1.0
+_SUBJECT_KEYS = 0
+
+
+def _source_key(source: str) -> int:
+    return list(Source).index(Source(source)) + 1
+
+
+def _lock_for_import(conn: Connection, source: str, waiting: Callable[[], None]) -> None:
+    """Wait (beating) until no rollback or other import of the source runs."""
+    if conn.dialect.name != "postgresql":
+        return
+    # A job has no statement timeout (web requests do), and the server notices within a
+    # second when the job's process dies instead of finishing an orphaned INSERT.
+    conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+    if conn.connection.driver_connection.info.server_version >= 140000:
+        conn.exec_driver_sql("SET LOCAL client_connection_check_interval = 1000")
+    lock = text("SELECT pg_try_advisory_xact_lock(:ns, :key)")
+    while not conn.execute(lock, {"ns": _LOCK_NAMESPACE, "key": _source_key(source)}).scalar():
+        waiting()
+        time.sleep(LOCK_POLL_SECONDS)
+    conn.execute(
+        text("SELECT pg_advisory_xact_lock_shared(:ns, :key)"),
+        {"ns": _LOCK_NAMESPACE, "key": _SUBJECT_KEYS},
+    )
+
+
+def _try_lock(key: int) -> bool:
+    """Take a lock for the session's transaction if free (always True on SQLite)."""
+    if db.engine.dialect.name != "postgresql":
+        return True
+    return bool(
+        db.session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:ns, :key)"),
+            {"ns": _LOCK_NAMESPACE, "key": key},
+        )
+    )
+
+
+@contextmanager
+def _cancel_on_failure(conn: Connection) -> Iterator[None]:
+    """Whatever interrupts the job (a timeout signal, a crash in Python) cancels the statement
+    the server is still running, instead of leaving it to run on for seconds."""
+    try:
+        yield
+    except BaseException:
+        if conn.dialect.name == "postgresql":
+            driver = conn.connection.driver_connection
+            if driver is not None and driver.pgconn.transaction_status == 1:  # ACTIVE
+                with suppress(Exception):
+                    driver.cancel_safe(timeout=5.0)
+                # The cancelled statement's result is still pending on this connection:
+                # close it rather than send a ROLLBACK it cannot take (the server rolls
+                # back a closed connection's transaction).
+                conn.invalidate()
         raise
 
 
@@ -204,7 +357,8 @@ def _run(job: _Job, path: Path, progress: Progress | None, chunk_rows: int) -> N
     rejected_rows: set[int] = set()
     verdicts: dict[str, bool] = {}  # number -> outside the office's scope, across chunks
 
-    with db.engine.connect() as conn, conn.begin():
+    with db.engine.connect() as conn, conn.begin(), _cancel_on_failure(conn):
+        _lock_for_import(conn, job.source, lambda: progress(0, 0.0) if progress else None)
         # The stage is a temporary table created inside the transaction: a rollback drops it.
         store.create_stage(conn, layout)
         for raw in iter_chunks(path, info, chunk_rows, progress):
@@ -255,9 +409,13 @@ def _run(job: _Job, path: Path, progress: Progress | None, chunk_rows: int) -> N
         matching.match_batch_keys(conn, store.STAGE, job.scope_code)
         unmatched = store.unmatched_rows(conn)
         _write_rejections(conn, job.id, report)
-        conn.execute(
+        finished = conn.execute(
             update(ImportBatch)
-            .where(ImportBatch.id == job.id)
+            .where(
+                ImportBatch.id == job.id,
+                ImportBatch.status == BatchStatus.RUNNING,
+                ImportBatch.attempt == job.attempt,
+            )
             .values(
                 status=BatchStatus.IMPORTED,
                 rows_read=rows_read,
@@ -270,6 +428,8 @@ def _run(job: _Job, path: Path, progress: Progress | None, chunk_rows: int) -> N
                 finished_at=utcnow(),
             )
         )
+        if finished.rowcount != 1:
+            raise _TakenAway  # rolls the whole import back
         conn.execute(
             insert(AuditEvent).values(
                 action="departmental.import",
@@ -360,35 +520,81 @@ def _write_rejections(conn, batch_id: int, report: pd.DataFrame) -> None:
 def _finish_without_records(
     job: _Job, status: BatchStatus, message: str, rejected: _Rejected | None = None
 ) -> None:
-    """Nothing landed: say why, and keep the error report for a rejected file."""
+    """Nothing landed: say why, and keep the error report for a rejected file. Only the run
+    that owns the batch says how it ended: one that lost it must not overwrite the result."""
     with db.engine.connect() as conn, conn.begin():
         values = {"status": status, "message": message[:1000], "finished_at": utcnow()}
         if rejected is not None:
             values |= {"rows_read": rejected.rows_read, "rows_rejected": rejected.n_errors}
+        owned = conn.execute(
+            update(ImportBatch)
+            .where(
+                ImportBatch.id == job.id,
+                ImportBatch.status == BatchStatus.RUNNING,
+                ImportBatch.attempt == job.attempt,
+            )
+            .values(**values)
+        ).rowcount
+        if owned and rejected is not None:
             _write_rejections(conn, job.id, rejected.errors)
-        conn.execute(update(ImportBatch).where(ImportBatch.id == job.id).values(**values))
 
 
-def rollback_batch(batch: ImportBatch, user: User) -> None:
-    """Undo an imported batch as a whole: its rows go, the rows it superseded come back."""
+def rollback_batch(batch: ImportBatch, user: User, now: datetime | None = None) -> None:
+    """Undo an imported batch as a whole: its rows go, the rows it superseded come back.
+
+    Refused while a later batch of the same source is still imported (it superseded or
+    confirmed, as unchanged, rows of this one: newest first) and while an import of the
+    source runs. On PostgreSQL the source's lock, which every import of it holds for its
+    whole transaction, makes the check and the delete one step; SQLite has one writer."""
     if batch.status != BatchStatus.IMPORTED:
         raise BatchRefused("只有已导入的批次可以撤销")
-    model = spec_for(batch.source).model
+    if not _try_lock(_source_key(batch.source)):
+        raise BatchRefused(f"{batch.source_label}数据正在导入，请等导入结束后再撤销")
+    running = db.session.scalar(
+        select(ImportBatch.id)
+        .where(
+            ImportBatch.source == batch.source,
+            ImportBatch.id != batch.id,
+            ImportBatch.status == BatchStatus.RUNNING,
+        )
+        .limit(1)
+    )
+    if running is not None:
+        raise BatchRefused(f"批次 #{running} 正在导入{batch.source_label}数据，请等它结束后再撤销")
     later = db.session.scalar(
-        select(model.superseded_by_id)
-        .where(model.batch_id == batch.id, model.superseded_by_id.is_not(None))
+        select(ImportBatch.id)
+        .where(
+            ImportBatch.source == batch.source,
+            ImportBatch.id > batch.id,
+            ImportBatch.status == BatchStatus.IMPORTED,
+        )
+        .order_by(ImportBatch.id.desc())
         .limit(1)
     )
     if later is not None:
-        raise BatchRefused(f"批次 #{later} 更新了本批次的记录，请先撤销批次 #{later}")
+        raise BatchRefused(f"批次 #{later} 是在本批次之后导入的，请先撤销批次 #{later}")
+    # Exactly once, even for two clicks: the second finds the batch no longer imported.
+    taken = db.session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id == batch.id, ImportBatch.status == BatchStatus.IMPORTED)
+        .values(
+            status=BatchStatus.ROLLED_BACK,
+            rolled_back_at=now or utcnow(),
+            rolled_back_by_id=user.id,
+        )
+    ).rowcount
+    if taken != 1:
+        db.session.rollback()
+        raise BatchRefused("只有已导入的批次可以撤销")
+    model = spec_for(batch.source).model
     db.session.execute(delete(model).where(model.batch_id == batch.id))
     db.session.execute(
         update(model).where(model.superseded_by_id == batch.id).values(superseded_by_id=None)
     )
-    _drop_orphan_keys(batch.id)
-    batch.status = BatchStatus.ROLLED_BACK
-    batch.rolled_back_at = utcnow()
-    batch.rolled_back_by_id = user.id
+    # Keys are shared by every source: an import running now may be staging rows on a key
+    # this batch introduced. Then the keys stay (unused keys do no harm) for a later rollback.
+    if _try_lock(_SUBJECT_KEYS):
+        _drop_orphan_keys(batch.id)
     db.session.add(
         AuditEvent(
             action="departmental.rollback",
@@ -400,6 +606,7 @@ def rollback_batch(batch: ImportBatch, user: User) -> None:
         )
     )
     db.session.commit()
+    db.session.refresh(batch)
 
 
 def _drop_orphan_keys(batch_id: int) -> None:

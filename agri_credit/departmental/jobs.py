@@ -1,21 +1,30 @@
-"""Where an import runs: inline in the request by default, or on an RQ worker when REDIS_URL
-is configured (`flask import-worker` runs one). The worker reports progress in the job's
-meta, so a batch page closed and reopened picks the progress bar up where it is."""
+"""Where an import runs: on an RQ worker when REDIS_URL is configured (`flask import-worker`
+runs one), otherwise in a background thread of the web process (IMPORTS_IN_BACKGROUND; tests
+turn it off to run inline). Either way the request only queues the batch and the batch page
+shows progress: the worker reports it in the job's meta, and every run beats a heartbeat on
+its batch, so a batch whose process was killed shows as interrupted and can be started again
+from its kept file.
+"""
 
 import logging
+import threading
+import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, get_current_job
+from rq import Callback, Queue, Worker, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from sqlalchemy import update
 
 from models import BatchStatus, ImportBatch, db, utcnow
 
-from .importer import run_batch
+from . import uploads
+from .importer import STUCK_MESSAGE, is_stuck, run_batch
 
 log = logging.getLogger(__name__)
 QUEUE_NAME = "agri-credit-imports"
@@ -23,6 +32,8 @@ JOB_TIMEOUT = 2 * 60 * 60  # seconds; a million rows take about a minute
 # A worker runs the job through the top-level `worker` module, which gives it an app context
 # (named, not imported: agri_credit never imports the app factory above it).
 WORKER_ENTRY = "worker.run_import_job"
+FAILURE_ENTRY = "worker.import_job_failed"
+LOST = (None, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
 def queue(app: Flask | None = None) -> Queue | None:
@@ -33,26 +44,50 @@ def queue(app: Flask | None = None) -> Queue | None:
 
 
 def dispatch(batch: ImportBatch, path: Path) -> None:
-    """Run the batch: on the queue when there is one, otherwise now."""
+    """Run a queued batch: on the queue when there is one, else in a background thread (or
+    now, when IMPORTS_IN_BACKGROUND is off)."""
     jobs = queue()
     if jobs is not None:
         try:
-            job = jobs.enqueue(WORKER_ENTRY, batch.id, str(path), job_id=f"import-{batch.id}")
+            job = jobs.enqueue(
+                WORKER_ENTRY,
+                batch.id,
+                str(path),
+                job_id=f"import-{batch.id}-{uuid.uuid4().hex[:8]}",
+                on_failure=Callback(FAILURE_ENTRY),
+            )
         except RedisError:
-            log.warning("Redis unreachable; running import %s inline", batch.id)
+            log.warning("Redis unreachable; running import %s in the web process", batch.id)
         else:
-            batch.job_id = job.id
+            db.session.execute(
+                update(ImportBatch).where(ImportBatch.id == batch.id).values(job_id=job.id)
+            )
             db.session.commit()
             return
+    if current_app.config.get("IMPORTS_IN_BACKGROUND", True):
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        threading.Thread(
+            target=_run_in_thread, args=(app, batch.id, str(path)), daemon=True
+        ).start()
+        return
     try:
         run_import_job(batch.id, str(path))
     except Exception:  # noqa: BLE001 - recorded on the batch and logged by run_batch
         db.session.rollback()
 
 
+def _run_in_thread(app: Flask, batch_id: int, path: str) -> None:
+    with app.app_context():
+        try:
+            run_import_job(batch_id, path)
+        except Exception:  # noqa: BLE001 - recorded on the batch and logged by run_batch
+            db.session.rollback()
+
+
 def run_import_job(batch_id: int, path: str) -> None:
-    """The job body, inline or on a worker (through `worker.run_import_job`, which supplies
-    the app context). The uploaded file goes when the job ends."""
+    """The job body, on a worker, a thread or inline. A batch another run already took is
+    left alone, file and all. Once the run has ended the batch (imported, rejected or
+    failed) the uploaded file goes; a run killed midway leaves it for a restart."""
     job = get_current_job()
     if job is not None:
         # A forked work horse must not reuse the parent's pooled connections.
@@ -64,40 +99,90 @@ def run_import_job(batch_id: int, path: str) -> None:
             job.save_meta()
 
     try:
-        run_batch(batch_id, Path(path), progress=report)
-    finally:
+        ran = run_batch(batch_id, Path(path), progress=report)
+    except Exception:
+        Path(path).unlink(missing_ok=True)
+        raise
+    if ran:
         Path(path).unlink(missing_ok=True)
 
 
+def import_job_failed(job: Job, connection: Redis, *exc_info: Any) -> None:
+    """RQ's failure callback (a killed work horse, a timeout, a job the registry found
+    abandoned): the batch failed, nothing landed; its file is kept for a restart."""
+    batch_id = int(job.args[0])
+    db.session.execute(
+        update(ImportBatch)
+        .where(
+            ImportBatch.id == batch_id,
+            ImportBatch.job_id == job.id,
+            ImportBatch.status.in_([BatchStatus.QUEUED, BatchStatus.RUNNING]),
+        )
+        .values(status=BatchStatus.FAILED, message=STUCK_MESSAGE, finished_at=utcnow())
+    )
+    db.session.commit()
+
+
+def worker(jobs: Queue) -> Worker:
+    """An import worker: a work horse killed under it (OOM, SIGKILL) fails its batch at
+    once instead of leaving it running until the heartbeat goes stale."""
+    return Worker(
+        [jobs],
+        connection=jobs.connection,
+        work_horse_killed_handler=lambda job, *_: import_job_failed(job, jobs.connection),
+    )
+
+
+def stale_after(app: Flask | None = None) -> timedelta:
+    return timedelta(minutes=(app or current_app).config["IMPORT_STALE_AFTER_MINUTES"])
+
+
+def interrupted(batch: ImportBatch, now: datetime) -> bool:
+    """A batch still queued or running whose run is gone: its heartbeat stopped, or the
+    queue lost or failed its job. Read only: the scheduled sweep records it."""
+    if batch.finished:
+        return False
+    path = uploads.pending_path(uploads.upload_folder(current_app.instance_path), batch.id)
+    if batch.status == BatchStatus.RUNNING and is_stuck(batch, path, now, stale_after()):
+        return True
+    jobs = queue()
+    if batch.job_id and jobs is not None:
+        try:
+            return Job.fetch(batch.job_id, connection=jobs.connection).get_status() in LOST
+        except NoSuchJobError:
+            return True
+        except RedisError:
+            return False
+    # Queued for a thread that never took it (the server died in between).
+    alive = batch.heartbeat_at or batch.created_at
+    return batch.status == BatchStatus.QUEUED and alive < now - stale_after()
+
+
 def progress(batch: ImportBatch) -> dict[str, Any]:
-    """Status for the batch page's progress bar. A job the queue lost or marked failed (a
-    killed worker) fails the batch: its transaction never committed, nothing landed."""
+    """Status for the batch page's progress bar. Read only: a batch whose run is gone shows
+    as interrupted (nothing landed), and the scheduled sweep marks it failed."""
     state: dict[str, Any] = {
         "status": batch.status,
         "label": batch.status_label,
         "finished": batch.finished,
         "rows": batch.rows_read,
         "fraction": 1.0 if batch.finished else 0.0,
+        "interrupted": False,
     }
-    if batch.finished or not batch.job_id:
+    if batch.finished:
         return state
+    if interrupted(batch, utcnow()):
+        return state | {
+            "label": "已中断，未导入",
+            "finished": True,
+            "interrupted": True,
+            "message": STUCK_MESSAGE,
+        }
     jobs = queue()
-    if jobs is None:
+    if jobs is None or not batch.job_id:
         return state
     try:
-        job = Job.fetch(batch.job_id, connection=jobs.connection)
-        status = job.get_status(refresh=True)
-        meta = job.get_meta(refresh=True)
-    except NoSuchJobError:
-        status, meta = None, {}
-    except RedisError:
-        return state | {"label": "无法连接后台任务服务"}
-    if status in (None, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
-        db.session.refresh(batch)
-        if not batch.finished:
-            batch.status = BatchStatus.FAILED
-            batch.message = "后台导入任务中断，数据库未作任何改动，请重新上传导入。"
-            batch.finished_at = utcnow()
-            db.session.commit()
-        return progress(batch)
+        meta = Job.fetch(batch.job_id, connection=jobs.connection).get_meta(refresh=True)
+    except (NoSuchJobError, RedisError):
+        return state
     return state | {"rows": meta.get("rows", 0), "fraction": meta.get("fraction", 0.0)}

@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import in_scope, region_in_scope
@@ -25,7 +25,7 @@ from agri_credit.request_limits import upload_limit
 from models import SOURCE_LABELS, BatchStatus, ColumnMapping, ImportBatch, Role, db, utcnow
 from village_forms.xlsx_archive import XlsxLimits
 
-from . import batches, bp, jobs, uploads
+from . import batches, bp, jobs, recovery, uploads
 from .forms import DepartmentUploadForm, chosen_columns, mapping_errors, mapping_form
 from .importer import BatchRefused, create_batch, earlier_import_of, rollback_batch
 from .parsing import UnreadableFile, UploadLimits, preview, sniff
@@ -135,10 +135,22 @@ def mapping(batch_id: int):
         columns = chosen_columns(spec, form)
         problems = mapping_errors(spec, columns)
         if not problems:
+            # Waiting -> queued exactly once: a second submit of the form (double click, two
+            # tabs) finds the batch taken and lands on its page without running it again.
+            queued = db.session.execute(
+                update(ImportBatch)
+                .where(ImportBatch.id == batch.id, ImportBatch.status == BatchStatus.PENDING)
+                .values(
+                    columns=columns,
+                    keep_valid_rows=form.on_error.data == "keep_valid",
+                    status=BatchStatus.QUEUED,
+                    heartbeat_at=utcnow(),
+                )
+            ).rowcount
+            if not queued:
+                db.session.rollback()
+                return redirect(url_for("departmental.batch", batch_id=batch.id))
             _remember_mapping(saved, batch, columns)
-            batch.columns = columns
-            batch.keep_valid_rows = form.on_error.data == "keep_valid"
-            batch.status = BatchStatus.QUEUED
             db.session.commit()
             jobs.dispatch(batch, path)
             return redirect(url_for("departmental.batch", batch_id=batch.id))
@@ -184,6 +196,9 @@ def batch(batch_id: int):
         batch=batch,
         spec=spec_for(batch.source),
         state=jobs.progress(batch),
+        restartable=recovery.restartable(
+            batch, uploads.pending_path(_folder(), batch.id), utcnow()
+        ),
         rejections=batches.rejections(batch, limit=200),
         unmatched=batches.unmatched_subjects(batch, limit=100),
         uploader=batches.user_names([batch]).get(batch.user_id, ""),
@@ -222,4 +237,20 @@ def rollback(batch_id: int):
             _("批次 #%(id)s 已撤销：本批次写入的记录已删除，被它更新的记录已恢复。", id=batch.id),
             "success",
         )
+    return redirect(url_for("departmental.batch", batch_id=batch.id))
+
+
+@bp.route("/imports/<int:batch_id>/restart", methods=["POST"])
+@roles_required(Role.OFFICE)
+def restart(batch_id: int):
+    """Start an interrupted batch again from its kept file."""
+    batch = _batch_or_404(batch_id)
+    path = uploads.pending_path(_folder(), batch.id)
+    try:
+        recovery.restart(batch, path, utcnow())
+    except BatchRefused as exc:
+        flash(str(exc), "danger")
+    else:
+        jobs.dispatch(batch, path)
+        flash(_("批次 #%(id)s 已从保留的文件重新开始导入。", id=batch.id), "success")
     return redirect(url_for("departmental.batch", batch_id=batch.id))

@@ -13,6 +13,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
@@ -206,6 +207,20 @@ def run_new():
         form.as_of.data = today
         form.region.data = current_user.scope_code
     if form.validate_on_submit():
+        # One run per region and year awaits approval: a second submit (a double click, a
+        # second tab) lands on the first run, where 重新评定 runs it again on purpose.
+        proposed = select(RatingRun.id).where(
+            RatingRun.region_code == form.region.data,
+            RatingRun.year == form.year.data,
+            RatingRun.status == RunStatus.PROPOSED,
+        )
+        existing = db.session.scalar(proposed)
+        if existing is not None:
+            flash(
+                _("该地区本年度已有待审定的评定批次，已为您打开；如需重新评定，请点“重新评定”。"),
+                "info",
+            )
+            return redirect(url_for("rating_cycle.run_show", run_id=existing))
         rule_set = db.session.get(RuleSet, form.rule_set.data)
         if rule_set is not None and not rule_set_applies(rule_set, form.region.data):
             form.rule_set.errors.append(_("该评定办法不适用于所选地区"))
@@ -216,6 +231,17 @@ def run_new():
                 )
             except RunRefused as refused:
                 form.rule_set.errors.append(str(refused))
+            except IntegrityError:
+                existing = db.session.scalar(proposed)  # the racing submit's run won
+                if existing is None:
+                    raise
+                flash(
+                    _(
+                        "该地区本年度已有待审定的评定批次，已为您打开；如需重新评定，请点“重新评定”。"
+                    ),
+                    "info",
+                )
+                return redirect(url_for("rating_cycle.run_show", run_id=existing))
             else:
                 flash(_("评定完成：共评定 %(n)s 户（个）", n=_rated(run)), "success")
                 return redirect(url_for("rating_cycle.run_show", run_id=run.id))
@@ -238,6 +264,19 @@ def run_rerun(run_id: int):
     except RunRefused as refused:
         flash(str(refused), "danger")
         return redirect(url_for("rating_cycle.run_show", run_id=run.id))
+    except IntegrityError:
+        # Two 重新评定 at once: the other one's run is the region and year's proposed run.
+        winner = db.session.scalar(
+            select(RatingRun.id).where(
+                RatingRun.region_code == run.region_code,
+                RatingRun.year == run.year,
+                RatingRun.status == RunStatus.PROPOSED,
+            )
+        )
+        if winner is None:
+            raise
+        flash(_("已有另一次重新评定完成，已为您打开其结果"), "info")
+        return redirect(url_for("rating_cycle.run_show", run_id=winner))
     if new.input_digest == run.input_digest:
         flash(_("已重新评定：数据与上次相同，结果一致"), "success")
     else:

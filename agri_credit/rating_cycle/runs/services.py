@@ -485,6 +485,9 @@ def start_run(region_code: str, year: int, as_of: date, rule_set: RuleSet, user:
         columns = result_rows(scored, rules)
         scoring = clock.perf_counter()
 
+        # Earlier runs go first: the new run is the region and year's only proposed one
+        # (a unique index), and a second submit racing this one fails on that index.
+        _supersede(region, year, 0)
         run = RatingRun(
             rule_set_id=rule_set.id,
             region_code=region.code,
@@ -496,7 +499,6 @@ def start_run(region_code: str, year: int, as_of: date, rule_set: RuleSet, user:
         )
         db.session.add(run)
         db.session.flush()
-        _supersede(region, year, run.id)
         insert_results(run.id, columns)
         db.session.execute(insert(RegionRating.__table__), region_rows(scored, run, region))
         written = clock.perf_counter()
