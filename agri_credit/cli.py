@@ -19,7 +19,7 @@ from agri_credit.rating_cycle.objections import ObjectionRefused
 from agri_credit.rating_cycle.publication import PublicationError
 from agri_credit.rating_cycle.repairs import RepairRefused
 from agri_credit.rating_cycle.runs import RunRefused
-from models import Household, db, generate_master_key
+from models import Household, clock, db, generate_master_key
 
 
 def register_commands(app: Flask) -> None:
@@ -100,7 +100,7 @@ def seed_demo(
         summary = load_demo_county(
             seed=seed, households=households, as_of=day, departmental=not without_departmental
         )
-        rating = None if without_ratings else rate_demo_county(day, publish_on=date.today())
+        rating = None if without_ratings else rate_demo_county(day, publish_on=clock.today())
     except (
         DemoSeedError,
         DemoRatingError,

@@ -2,7 +2,7 @@
 assigned to a credit-office reviewer and answered in writing within 20 days; overdue ones
 stand out; outside the window an objection is refused with the reason."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,7 +10,16 @@ from sqlalchemy import select
 
 from agri_credit.rating_cycle import objections, publication
 from agri_credit.rating_cycle.objections import ObjectionRefused
-from models import AuditEvent, Objection, ObjectionStatus, RatingResult, ResultStatus, Role, db
+from models import (
+    AuditEvent,
+    Objection,
+    ObjectionStatus,
+    RatingResult,
+    ResultStatus,
+    Role,
+    clock,
+    db,
+)
 from tests import factories as f
 from tests import publication_factories as pf
 from tests import rating_factories as rf
@@ -26,7 +35,7 @@ def published(users, cipher):
     zhang = f.make_household(cipher, users["cadre"], village_code=f.VILLAGE_C, head_name="张河清")
     result = pf.make_result(run, wang, 58, None)
     other = pf.make_result(run, zhang, 71, "AA")
-    started = date.today() - timedelta(days=2)
+    started = clock.today() - timedelta(days=2)
     pf.publish(tree[f.VILLAGE_A], users["cadre"], started)
     pf.publish(tree[f.VILLAGE_C], users["office"], started)
     db.session.commit()
@@ -46,7 +55,7 @@ def test_objection_flags_the_result_and_is_due_in_twenty_days(as_cadre, users, p
     objection = db.session.scalar(select(Objection))
     db.session.refresh(result)
     assert result.status == ResultStatus.OBJECTED
-    assert objection.due_on == date.today() + timedelta(days=20)
+    assert objection.due_on == clock.today() + timedelta(days=20)
     assert objection.assignee_id == users["township"].id  # the nearest office by default
     assert objection.recorded_by_id == users["cadre"].id
     assert (objection.score_before, objection.grade_before) == (Decimal("58.00"), None)
@@ -65,14 +74,14 @@ def test_objection_days_are_a_setting(app, as_office, users, published):
     finally:
         app.config["OBJECTION_DAYS"] = 20
     objection = db.session.scalar(select(Objection))
-    assert objection.due_on == date.today() + timedelta(days=15)
+    assert objection.due_on == clock.today() + timedelta(days=15)
     assert objection.assignee_id == users["office"].id
 
 
 def test_objection_after_the_window_is_refused_with_the_dates(as_cadre, users, published):
     rating = published["tree"][f.VILLAGE_A]
     rating.published_at -= timedelta(days=10)
-    rating.publicity_ends_on = date.today() - timedelta(days=1)
+    rating.publicity_ends_on = clock.today() - timedelta(days=1)
     db.session.commit()
     response = as_cadre.post(
         f"/ratings/objections/new/{published['result'].id}",
@@ -95,7 +104,7 @@ def test_objection_before_publication_is_refused(users, cipher):
             contact="",
             reason="等级偏低",
             user=users["cadre"],
-            today=date.today(),
+            today=clock.today(),
         )
 
 
@@ -111,9 +120,9 @@ def test_window_runs_through_the_last_day_of_publicity(users, published):
 
 def test_only_one_open_objection_per_result(users, published):
     kwargs = dict(raised_by_name="王小明", contact="", reason="收入漏计", user=users["cadre"])
-    objections.raise_objection(published["result"], today=date.today(), **kwargs)
+    objections.raise_objection(published["result"], today=clock.today(), **kwargs)
     with pytest.raises(ObjectionRefused, match="正在处理"):
-        objections.raise_objection(published["result"], today=date.today(), **kwargs)
+        objections.raise_objection(published["result"], today=clock.today(), **kwargs)
 
 
 def test_reviewer_must_be_an_office_over_the_village(users, published):
@@ -124,7 +133,7 @@ def test_reviewer_must_be_an_office_over_the_village(users, published):
             contact="",
             reason="收入漏计",
             user=users["cadre"],
-            today=date.today(),
+            today=clock.today(),
             assignee=users["cadre_b"],
         )
 
@@ -136,15 +145,15 @@ def _raise(users, result, today=None):
         contact="13900002222",
         reason="去年务工收入未计入",
         user=users["cadre"],
-        today=today or date.today(),
+        today=today or clock.today(),
     )
     db.session.commit()
     return objection
 
 
 def test_overdue_objections_are_highlighted_for_the_office(client, users, published):
-    late = _raise(users, published["result"], today=date.today() - timedelta(days=1))
-    late.due_on = date.today() - timedelta(days=3)
+    late = _raise(users, published["result"], today=clock.today() - timedelta(days=1))
+    late.due_on = clock.today() - timedelta(days=3)
     _raise(users, published["other"])
     db.session.commit()
     login(client, "office_county")
@@ -218,14 +227,14 @@ def test_an_objection_is_answered_once_and_in_writing(users, published):
     objection = _raise(users, published["result"])
     with pytest.raises(ObjectionRefused, match="书面答复"):
         objections.answer_objection(
-            objection, outcome="confirmed", answer=" ", user=users["office"], today=date.today()
+            objection, outcome="confirmed", answer=" ", user=users["office"], today=clock.today()
         )
     objections.answer_objection(
         objection,
         outcome="unverifiable",
         answer="无法取得务工证明",
         user=users["office"],
-        today=date.today(),
+        today=clock.today(),
     )
     with pytest.raises(ObjectionRefused, match="已答复"):
         objections.answer_objection(
@@ -233,7 +242,7 @@ def test_an_objection_is_answered_once_and_in_writing(users, published):
             outcome="confirmed",
             answer="再次答复",
             user=users["office"],
-            today=date.today(),
+            today=clock.today(),
         )
 
 
@@ -270,7 +279,7 @@ def test_corrected_on_the_page_rerates_from_the_corrected_file(client, users, ci
     zhao = county.households["zhao"]
     result = db.session.scalar(select(RatingResult).where(RatingResult.household_id == zhao.id))
     rating = publication.region_rating(run.id, f.VILLAGE_A)
-    pf.publish(rating, users["cadre"], date.today() - timedelta(days=1))
+    pf.publish(rating, users["cadre"], clock.today() - timedelta(days=1))
     objection = _raise(users, result)
     before = (result.score, result.grade)
 

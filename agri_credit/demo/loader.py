@@ -40,6 +40,7 @@ from models import (
     RegionLevel,
     User,
     VillageEvaluation,
+    clock,
     db,
     refresh_planner_statistics,
 )
@@ -115,7 +116,7 @@ def generate_demo(
     sizes: CountySizes | None = None,
     as_of: date | None = None,
 ) -> DemoData:
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     county = generate_county(seed, sizes or CountySizes(households=households), as_of)
     enterprises = generate_enterprises(
         seed, county.regions, as_of, taken_usccs=set(county.entities["uscc"].dropna())

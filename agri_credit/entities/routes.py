@@ -1,5 +1,3 @@
-from datetime import date
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,7 +16,7 @@ from agri_credit.departmental.records import credit_records_in_use, subject_reco
 from agri_credit.extensions import id_cipher
 from agri_credit.rating_cycle.publication import refresh_effective_results
 from agri_credit.rating_cycle.subject_ratings import subject_ratings
-from models import AgriEntity, Permission, db
+from models import AgriEntity, Permission, clock, db
 from village_forms.entity_fields import ENTITY_TYPES
 from village_forms.entity_forms import EntityForm, field_labels, record_row_template
 from village_forms.household_fields import RECORD_POLARITIES
@@ -145,7 +143,7 @@ def create():
 @bp.route("/<int:entity_id>")
 @roles_required(*FILE_KEEPERS)
 def show(entity_id: int):
-    refresh_effective_results(date.today())
+    refresh_effective_results(clock.today())
     entity = entity_or_404(entity_id, current_user)
     # The file holds revenue, assets and debts: sensitive data whose every viewing is logged.
     record_event("entity.view", "entity", entity.id, "查看经营主体档案：" + entity.name)
@@ -155,7 +153,7 @@ def show(entity_id: int):
 
 def _render_file(entity: AgriEntity, revealed: dict[str, str]):
     """The file page with its departmental records; expired negatives are left out."""
-    today = date.today()
+    today = clock.today()
     return render_template(
         "entities/show.html",
         entity=entity,

@@ -48,6 +48,7 @@ from models import (
     Region,
     UploadBatch,
     VillageEvaluation,
+    clock,
     mask_id,
     utcnow,
 )
@@ -252,7 +253,7 @@ def plan_import(
     today: date | None = None,
 ) -> ImportPlan:
     """Sort valid sheet rows into new / changed / unchanged against the database. Read-only."""
-    year = (today or date.today()).year
+    year = (today or clock.today()).year
     county_code = village_code[:6]
     sheet = households.reset_index(drop=True).copy()
     sheet["head_id_hash"] = [cipher.blind_index(v) for v in sheet["head_id_number"]]

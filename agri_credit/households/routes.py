@@ -1,5 +1,3 @@
-from datetime import date
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,7 +15,7 @@ from agri_credit.departmental.records import credit_records_in_use, subject_reco
 from agri_credit.extensions import id_cipher
 from agri_credit.rating_cycle.publication import refresh_effective_results
 from agri_credit.rating_cycle.subject_ratings import subject_ratings
-from models import Household, Permission, db
+from models import Household, Permission, clock, db
 from village_forms import household_fields as hf
 from village_forms.household_forms import HouseholdForm, row_templates
 from village_forms.identifiers import id_number_error
@@ -39,7 +37,7 @@ GRADES = ("AAA", "AA", "A")
 @bp.route("/")
 @roles_required(*FILE_KEEPERS)
 def index():
-    refresh_effective_results(date.today())  # the list shows and filters by grade
+    refresh_effective_results(clock.today())  # the list shows and filters by grade
     q = request.args.get("q", "").strip()
     filters = HouseholdFilters(
         q=q,
@@ -133,7 +131,7 @@ def create():
 @bp.route("/<int:household_id>")
 @roles_required(*FILE_KEEPERS)
 def show(household_id: int):
-    refresh_effective_results(date.today())
+    refresh_effective_results(clock.today())
     household = household_or_404(household_id, current_user)
     # The file holds income, deposits and debts: sensitive data whose every viewing is logged.
     record_event(
@@ -145,7 +143,7 @@ def show(household_id: int):
 
 def _render_file(household: Household, revealed: dict[str, str]):
     """The file page with its departmental records; expired negatives are left out."""
-    today = date.today()
+    today = clock.today()
     return render_template(
         "households/show.html",
         household=household,

@@ -1,7 +1,6 @@
 """Household file operations: list queries, saving a form, snapshots for the audit journal."""
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +20,7 @@ from models import (
     ProductionItem,
     User,
     VillageEvaluation,
+    clock,
     db,
 )
 from village_forms.identifiers import id_birth_date, id_gender
@@ -242,7 +242,7 @@ _TEXT_DEFAULTS = {"description", "creditor", "insurer", "remarks", "source"}
 
 def derive_totals(household: Household, as_of_year: int | None = None) -> None:
     """Recompute the denormalised figures lists, dashboards and ratings read."""
-    as_of_year = as_of_year or date.today().year
+    as_of_year = as_of_year or clock.today().year
     household.household_size = 1 + len(household.members)
     head_labour = 1 if household.head_health not in HEAD_NOT_LABOUR else 0
     household.labour_count = head_labour + sum(

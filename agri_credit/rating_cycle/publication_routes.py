@@ -33,6 +33,7 @@ from models import (
     Role,
     RunStatus,
     User,
+    clock,
     db,
     local_date,
 )
@@ -43,7 +44,7 @@ from .publication import CREDIT_GRADES, PublicationError
 
 
 def _today() -> date:
-    return date.today()
+    return clock.today()
 
 
 def _run_or_404(run_id: int) -> RatingRun:

@@ -27,7 +27,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import enterprise_or_404, entity_or_404, household_or_404
-from models import CreditRepair, PublicRecord, RepairStatus, Role, SubjectKey, User, db
+from models import CreditRepair, PublicRecord, RepairStatus, Role, SubjectKey, User, clock, db
 
 from . import bp, repairs
 from .repairs import RepairRefused
@@ -49,7 +49,7 @@ COMMITMENT_TEMPLATE = (
 
 
 def _today() -> date:
-    return date.today()
+    return clock.today()
 
 
 def _config(name: str):

@@ -6,7 +6,6 @@ part of a run inside the user's scope: a county run is listed for a township off
 cadre, with their own township or village in it; anything else is a 404."""
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -39,6 +38,7 @@ from models import (
     RuleSet,
     RunStatus,
     User,
+    clock,
     db,
 )
 
@@ -215,7 +215,7 @@ class RunForm(FlaskForm):
     submit = SubmitField(_l("开始评定"))
 
     def validate_as_of(self, field: DateField) -> None:
-        if field.data and field.data > date.today():
+        if field.data and field.data > clock.today():
             raise ValidationError(_("数据截止日期不能晚于今天"))
 
 
@@ -237,7 +237,7 @@ def run_new():
     form.region.choices = [(r.code, r.name) for r in regions]
     form.rule_set.choices = _rule_set_choices(regions)
     if request.method == "GET":
-        today = date.today()
+        today = clock.today()
         form.year.data = today.year
         form.as_of.data = today
         form.region.data = current_user.scope_code
