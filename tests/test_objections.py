@@ -223,6 +223,30 @@ def test_corrected_answer_rerates_and_keeps_the_score_before(users, published):
     assert event.changes["grade"] == [None, "AA"] and event.changes["score"] == ["58", "73.5"]
 
 
+def test_answering_after_the_period_applies_the_rest_of_the_village_too(users, cipher, published):
+    run = published["run"]
+    yang = f.make_household(cipher, users["cadre"], head_name="杨建国")
+    pf.make_result(run, yang, 86.5, "AAA")
+    db.session.commit()
+    objection = _raise(users, published["result"])
+    rating = published["tree"][f.VILLAGE_A]
+    after_window = rating.publicity_ends_on + timedelta(days=1)
+    assert rating.effective_at is None  # the scheduled command has not run yet
+    objections.answer_objection(
+        objection,
+        outcome="confirmed",
+        answer="经核实，维持原结果。",
+        user=users["township"],
+        today=after_window,
+    )
+    db.session.commit()
+    db.session.expire_all()
+    assert rating.effective_at is not None
+    assert published["result"].status == ResultStatus.EFFECTIVE
+    assert yang.credit_grade == "AAA" and yang.credit_grade_year == run.year
+    assert publication.apply_village_if_due(rating, after_window) == 0  # applied once
+
+
 def test_an_objection_is_answered_once_and_in_writing(users, published):
     objection = _raise(users, published["result"])
     with pytest.raises(ObjectionRefused, match="书面答复"):

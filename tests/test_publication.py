@@ -244,13 +244,20 @@ def test_an_old_run_taking_effect_late_keeps_a_newer_grade(users, village):
     assert (village["yang"].credit_grade, village["yang"].credit_grade_year) == ("AA", 2026)
 
 
-def test_loading_a_page_applies_results_whose_period_is_over(as_cadre, users, village):
+def test_a_page_shows_results_effective_once_the_period_is_over_without_writing(
+    as_cadre, users, village
+):
     pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], clock.today() - timedelta(days=10))
     db.session.commit()
-    as_cadre.get("/ratings/publication/")
+    page = as_cadre.get(f"/ratings/publication/{village['run'].id}/{f.VILLAGE_A}")
+    assert page.status_code == 200
+    rows = page.get_data(as_text=True)
+    assert rows.count("已生效") >= 3 and "拟评定" not in rows.split("<tbody>", 1)[1]
     db.session.expire_all()
-    assert village["results"]["yang"].status == ResultStatus.EFFECTIVE
-    assert village["yang"].credit_grade == "AAA"
+    # Reading changed nothing: the scheduled command (or a write path) writes the files.
+    assert village["results"]["yang"].status == ResultStatus.PROPOSED
+    assert village["yang"].credit_grade is None
+    assert village["tree"][f.VILLAGE_A].effective_at is None
 
 
 def test_file_page_shows_the_grade_once_the_period_is_over(as_cadre, users, village):
@@ -259,14 +266,17 @@ def test_file_page_shows_the_grade_once_the_period_is_over(as_cadre, users, vill
     ratings = page[page.index('id="ratings"') :]
     assert "拟评定" in ratings and "AAA" in ratings  # proposed, not yet on the file
     assert f"/ratings/results/{village['results']['yang'].id}" in ratings
-    assert yang.credit_grade is None
+    assert "AAA (" not in page  # no grade badge in the file's header
 
     pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], clock.today() - timedelta(days=10))
     db.session.commit()
     page = as_cadre.get(f"/households/{yang.id}").get_data(as_text=True)
-    db.session.expire_all()
-    assert yang.credit_grade == "AAA"
+    assert f"AAA ({village['run'].year})" in page
     assert "已生效" in page[page.index('id="ratings"') :]
+    entity_page = as_cadre.get(f"/entities/{village['coop'].id}").get_data(as_text=True)
+    assert 'fs-6 align-self-center">AA</span>' in entity_page
+    db.session.expire_all()
+    assert yang.credit_grade is None and village["coop"].credit_grade is None  # not written
 
 
 def test_entity_file_lists_its_ratings_and_a_new_file_says_it_has_none(
@@ -281,13 +291,55 @@ def test_entity_file_lists_its_ratings_and_a_new_file_says_it_has_none(
     assert "尚未参加信用评定" in as_cadre.get(f"/households/{newcomer.id}").get_data(as_text=True)
 
 
-def test_household_list_applies_results_whose_period_is_over(as_cadre, users, village):
+def test_household_list_shows_and_filters_by_the_grade_effective_today(as_cadre, users, village):
+    assert "杨建国" not in as_cadre.get("/households/?grade=AAA").get_data(as_text=True)
     pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], clock.today() - timedelta(days=10))
     db.session.commit()
     page = as_cadre.get("/households/?grade=AAA").get_data(as_text=True)
-    assert "杨建国" in page  # the list filters by the grade that has just taken effect
+    assert "杨建国" in page and '<span class="badge text-bg-success">AAA</span>' in page
+    assert "王小明" in as_cadre.get("/households/?grade=none").get_data(as_text=True)
+    by_grade = as_cadre.get("/households/?sort=grade").get_data(as_text=True)
+    assert "杨建国" in by_grade and "王小明" in by_grade
     db.session.expire_all()
+    assert village["results"]["yang"].status == ResultStatus.PROPOSED  # computed, not written
+
+    publication.apply_effective_results(clock.today())
+    db.session.commit()
+    page = as_cadre.get("/households/?grade=AAA").get_data(as_text=True)
+    assert "杨建国" in page and "王小明" not in page
+
+
+def test_a_village_is_applied_once_even_by_two_workers_at_the_same_time(users, village, app):
+    rating = village["tree"][f.VILLAGE_A]
+    pf.publish(rating, users["cadre"], clock.today() - timedelta(days=10))
+    db.session.commit()
+    due = db.session.execute(publication._due_villages(clock.today())).all()
+    assert [r.id for r, _year in due] == [rating.id]
+    # Another worker applies the village between this one's read and its write.
+    with app.app_context():
+        assert publication.apply_effective_results(clock.today()) == 3
+        db.session.commit()
+    assert publication._claim(rating) is False
+    assert publication.apply_effective_results(clock.today()) == 0
+    db.session.commit()
+    applied = select(AuditEvent).where(
+        AuditEvent.action == publication.EFFECTIVE_ACTION, AuditEvent.subject_id == rating.id
+    )
+    assert len(db.session.scalars(applied).all()) == 1
+    db.session.expire_all()
+    assert rating.effective_at is not None and village["yang"].credit_grade == "AAA"
+
+
+def test_the_townships_review_after_the_period_applies_the_village(users, village):
+    rating = village["tree"][f.VILLAGE_A]
+    pf.publish(rating, users["cadre"], clock.today() - timedelta(days=10))
+    db.session.commit()
+    approvals.approve_region(village["run"], rating, users["township"], clock.today())
+    db.session.commit()
+    db.session.expire_all()
+    assert rating.effective_at is not None
     assert village["results"]["yang"].status == ResultStatus.EFFECTIVE
+    assert village["yang"].credit_grade == "AAA"
 
 
 def test_command_applies_effective_results(runner, users, village):

@@ -14,7 +14,7 @@ from agri_credit.auth.scopes import (
 )
 from agri_credit.departmental.records import credit_records_in_use, subject_records
 from agri_credit.extensions import id_cipher
-from agri_credit.rating_cycle.publication import refresh_effective_results
+from agri_credit.rating_cycle.publication import grades_now
 from agri_credit.rating_cycle.subject_ratings import subject_ratings
 from models import AgriEntity, Permission, clock, db
 from village_forms.entity_fields import ENTITY_TYPES
@@ -143,7 +143,6 @@ def create():
 @bp.route("/<int:entity_id>")
 @roles_required(*FILE_KEEPERS)
 def show(entity_id: int):
-    refresh_effective_results(clock.today())
     entity = entity_or_404(entity_id, current_user)
     # The file holds revenue, assets and debts: sensitive data whose every viewing is logged.
     record_event("entity.view", "entity", entity.id, "查看经营主体档案：" + entity.name)
@@ -154,13 +153,15 @@ def show(entity_id: int):
 def _render_file(entity: AgriEntity, revealed: dict[str, str]):
     """The file page with its departmental records; expired negatives are left out."""
     today = clock.today()
+    grade = grades_now("entity", [entity.id], today).get(entity.id, (entity.credit_grade,))[0]
     return render_template(
         "entities/show.html",
         entity=entity,
+        grade=grade,
         revealed=revealed,
         credit_records=credit_records_in_use("entity", entity.id, today),
         departmental=subject_records("entity", entity.id, today),
-        ratings=subject_ratings("entity", entity.id),
+        ratings=subject_ratings("entity", entity.id, today),
     )
 
 

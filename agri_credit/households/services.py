@@ -102,7 +102,11 @@ class HouseholdFilters:
     }
 
 
-def filter_households(query: Select, filters: HouseholdFilters) -> Select:
+def filter_households(
+    query: Select, filters: HouseholdFilters, grade: Any = Household.credit_grade
+) -> Select:
+    """`grade` is the grade column to filter and sort by (the grade effective today may be
+    an expression over the stored one)."""
     q = filters.q.strip().upper()
     if filters.id_hash:  # a whole ID number, found through its blind index
         query = query.where(Household.head_id_hash == filters.id_hash)
@@ -118,9 +122,9 @@ def filter_households(query: Select, filters: HouseholdFilters) -> Select:
     if filters.group:
         query = query.where(Household.group_name == filters.group)
     if filters.grade == "none":
-        query = query.where(Household.credit_grade.is_(None))
+        query = query.where(grade.is_(None))
     elif filters.grade:
-        query = query.where(Household.credit_grade == filters.grade)
+        query = query.where(grade == filters.grade)
     query = filter_by_completeness(
         query,
         Household.completeness,
@@ -129,6 +133,8 @@ def filter_households(query: Select, filters: HouseholdFilters) -> Select:
         filters.missing,
     )
     order = HouseholdFilters.SORTS.get(filters.sort, HouseholdFilters.SORTS["name"])
+    if filters.sort == "grade":
+        order = (grade, Household.id)
     return query.order_by(*order)
 
 

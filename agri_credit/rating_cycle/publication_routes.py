@@ -87,7 +87,6 @@ def _subject_name(result: RatingResult) -> str:
 @bp.route("/publication/")
 @roles_required(*FILE_KEEPERS)
 def publication_index():
-    publication.refresh_effective_results(_today())
     status = request.args.get("status", "")
     if status not in STATUS_FILTERS:
         status = ""
@@ -131,15 +130,14 @@ class PublishForm(FlaskForm):
 @bp.route("/publication/<int:run_id>/<code>")
 @roles_required(*FILE_KEEPERS)
 def village_results(run_id: int, code: str):
-    publication.refresh_effective_results(_today())
     run, rating = _village_or_404(run_id, code)
-    rows = publication.village_results(run.id, code)
+    today = _today()
+    rows = publication.village_results(run.id, code, today)
     grade = request.args.get("grade", "")
     if grade == "none":
         rows = [r for r in rows if not r.grade]
     elif grade:
         rows = [r for r in rows if r.grade == grade]
-    today = _today()
     return render_template(
         "ratings/publication/village.html",
         run=run,
@@ -265,7 +263,6 @@ def objection_new(result_id: int):
 @bp.route("/objections/")
 @roles_required(*FILE_KEEPERS)
 def objection_list():
-    publication.refresh_effective_results(_today())
     today = _today()
     status = request.args.get("status", "open")
     if status not in ("open", "answered", "all"):
@@ -439,14 +436,12 @@ def _runs_for(user: User) -> list[RatingRun]:
 @bp.route("/review/")
 @roles_required(Role.OFFICE)
 def review_index():
-    publication.refresh_effective_results(_today())
     return render_template("ratings/publication/review_index.html", runs=_runs_for(current_user))
 
 
 @bp.route("/review/<int:run_id>")
 @roles_required(Role.OFFICE)
 def review_run(run_id: int):
-    publication.refresh_effective_results(_today())
     run = _run_or_404(run_id)
     if not _reaches(run, current_user):
         abort(404)
@@ -546,12 +541,11 @@ def issuing_office(run: RatingRun) -> str:
 @bp.route("/certificates/<int:result_id>")
 @roles_required(*FILE_KEEPERS)
 def certificate(result_id: int):
-    publication.refresh_effective_results(_today())
     result = _result_or_404(result_id)
     run = _run_or_404(result.run_id)
     if result.grade not in CREDIT_GRADES:
         abort(404)
-    if result.status != ResultStatus.EFFECTIVE:
+    if publication.status_now(result, _today()) != ResultStatus.EFFECTIVE:
         flash(_("该评定结果尚未生效（公示期满且无未决异议后生效），暂不能打印证书"), "warning")
         return redirect(url_for(".village_results", run_id=run.id, code=result.village_code))
     village = db.session.get(Region, result.village_code)
