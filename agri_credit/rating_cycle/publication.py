@@ -408,6 +408,18 @@ def status_now(result: RatingResult, today: date) -> str:
     return db.session.scalar(select(result_status_now(today)).where(RatingResult.id == result.id))
 
 
+def statuses_now(result_ids: Iterable[int], today: date) -> dict[int, str]:
+    """Statuses as of `today` for a page of results: {result id: status}."""
+    ids = list(result_ids)
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(RatingResult.id, result_status_now(today)).where(RatingResult.id.in_(ids))
+        ).all()
+    )
+
+
 def _pending(today: date):
     """Results that are effective today but not yet written to the files."""
     return (

@@ -43,6 +43,7 @@ from models import (
 )
 
 from . import bp
+from .publication import status_now, statuses_now
 from .runs import (
     RunRefused,
     may_start_runs,
@@ -381,6 +382,7 @@ def run_village(run_id: int, code: str):
         village=db.session.get(Region, code),
         page=page,
         subjects=_subjects(page.items),
+        statuses=statuses_now([r.id for r in page.items], clock.today()),
         grade=grade,
         kind=kind,
         sort=sort,
@@ -531,5 +533,6 @@ def result_show(result_id: int):
         chart=breakdown_chart(rows),
         grade_labels={b.grade: b.label for b in rules.grade_bands},
         notes=(run.summary or {}).get("notes", []),
+        status=status_now(result, clock.today()),
         result_status_labels=RESULT_STATUS_LABELS,
     )
