@@ -4,6 +4,7 @@ import inline or on a real RQ worker with progress, error report, rollback, scop
 import io
 import re
 import subprocess
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,6 +12,9 @@ import pytest
 from openpyxl import load_workbook
 from redis import Redis
 from rq import SimpleWorker
+from rq.executions import Execution
+from rq.job import Job, JobStatus
+from rq.registry import StartedJobRegistry
 from sqlalchemy import func, select
 
 import tests.factories as f
@@ -216,24 +220,48 @@ def test_with_redis_the_import_runs_on_a_worker_and_reports_progress(
     assert list((Path(app.instance_path) / "imports").glob(f"batch-{batch.id}.*")) == []
 
 
-def test_a_lost_worker_job_fails_the_batch_and_nothing_lands(client, users, redis_queue):
+def test_a_job_its_worker_died_on_fails_the_batch_through_rqs_failure_callback(
+    client, users, redis_queue
+):
     login(client, "office_county")
     confirm_mapping(client, upload(client, csv_bytes(power_rows(f.make_id_number()))))
     batch = db.session.scalar(select(ImportBatch))
-    redis_queue.empty()  # the worker died and the queue lost the job
+    # A worker takes the job and dies mid-way: RQ's registry cleanup finds the abandoned job
+    # and calls the failure callback the job was queued with.
+    job = Job.fetch(redis_queue.pop_job_id(), connection=redis_queue.connection)
+    job.set_status(JobStatus.STARTED)
+    with redis_queue.connection.pipeline() as pipeline:
+        Execution.create(job, ttl=1, pipeline=pipeline)
+        pipeline.execute()
+    state = client.get(f"/data/imports/{batch.id}/progress").json
+    assert state["finished"] is False  # polling only reports
+
+    StartedJobRegistry(queue=redis_queue).cleanup(timestamp=time.time() + 60)
 
     state = client.get(f"/data/imports/{batch.id}/progress").json
-
     assert state["finished"] is True and state["status"] == "failed"
     db.session.expire_all()
     assert "中断" in db.session.get(ImportBatch, batch.id).message
     assert db.session.scalar(select(func.count()).select_from(UtilityRecord)) == 0
 
 
+def test_polling_a_job_the_queue_lost_reports_it_and_writes_nothing(client, users, redis_queue):
+    login(client, "office_county")
+    confirm_mapping(client, upload(client, csv_bytes(power_rows(f.make_id_number()))))
+    batch = db.session.scalar(select(ImportBatch))
+    redis_queue.empty()  # the queue lost the job
+
+    state = client.get(f"/data/imports/{batch.id}/progress").json
+
+    assert state["finished"] is False and state["label"] == "后台导入任务已中断"
+    db.session.expire_all()
+    assert db.session.get(ImportBatch, batch.id).status == BatchStatus.QUEUED
+
+
 # ---- uploads left waiting -------------------------------------------------------------------
 
 
-def test_an_upload_never_mapped_is_deleted_after_a_day_with_its_file(app, client, users):
+def test_an_upload_never_mapped_is_deleted_after_a_day_with_its_file(app, client, runner, users):
     login(client, "office_county")
     upload(client, csv_bytes(power_rows(f.make_id_number())))
     upload(client, csv_bytes(power_rows(f.make_id_number())))
@@ -244,7 +272,10 @@ def test_an_upload_never_mapped_is_deleted_after_a_day_with_its_file(app, client
     old.created_at -= timedelta(hours=25)
     db.session.commit()
 
-    assert client.get("/data/imports/new").status_code == 200  # opening the page purges
+    assert client.get("/data/imports/new").status_code == 200  # opening the page purges nothing
+    db.session.expire_all()
+    assert len(db.session.scalars(select(ImportBatch.id)).all()) == 2
+    assert runner.invoke(args=["purge-abandoned-uploads"]).exit_code == 0  # the scheduled job
     db.session.expire_all()
     assert list(db.session.scalars(select(ImportBatch.id))) == [fresh_id]
     assert not (folder / f"batch-{old_id}.upload").exists()

@@ -9,9 +9,10 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, get_current_job
+from rq import Callback, Queue, get_current_job
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from sqlalchemy import update
 
 from models import BatchStatus, ImportBatch, db, utcnow
 
@@ -20,6 +21,7 @@ from .importer import run_batch
 log = logging.getLogger(__name__)
 QUEUE_NAME = "agri-credit-imports"
 JOB_TIMEOUT = 2 * 60 * 60  # seconds; a million rows take about a minute
+INTERRUPTED = "后台导入任务中断，数据库未作任何改动，请重新上传导入。"
 
 
 def queue(app: Flask | None = None) -> Queue | None:
@@ -34,7 +36,13 @@ def dispatch(batch: ImportBatch, path: Path) -> None:
     jobs = queue()
     if jobs is not None:
         try:
-            job = jobs.enqueue(run_import_job, batch.id, str(path), job_id=f"import-{batch.id}")
+            job = jobs.enqueue(
+                run_import_job,
+                batch.id,
+                str(path),
+                job_id=f"import-{batch.id}",
+                on_failure=Callback(job_failed),
+            )
         except RedisError:
             log.warning("Redis unreachable; running import %s inline", batch.id)
         else:
@@ -70,9 +78,30 @@ def run_import_job(batch_id: int, path: str) -> None:
         Path(path).unlink(missing_ok=True)
 
 
+def job_failed(job: Job, connection: Any, exc_type: Any, exc_value: Any, tb: Any) -> None:
+    """RQ's failure callback: a job that raised or timed out, or that a dead worker left
+    behind, fails its batch (its transaction never committed, nothing landed). Conditional:
+    a batch the import already finished (with its own reason) keeps its state."""
+    if not has_app_context():  # RQ's registry cleanup may run it outside the worker
+        from app import create_app
+
+        with create_app().app_context():
+            return job_failed(job, connection, exc_type, exc_value, tb)
+    db.session.execute(
+        update(ImportBatch)
+        .where(
+            ImportBatch.id == int(job.args[0]),
+            ImportBatch.status.in_([BatchStatus.QUEUED, BatchStatus.RUNNING]),
+        )
+        .values(status=BatchStatus.FAILED, message=INTERRUPTED, finished_at=utcnow())
+    )
+    db.session.commit()
+
+
 def progress(batch: ImportBatch) -> dict[str, Any]:
-    """Status for the batch page's progress bar. A job the queue lost or marked failed (a
-    killed worker) fails the batch: its transaction never committed, nothing landed."""
+    """Status for the batch page's progress bar, read only: RQ's failure callback
+    (`job_failed`) records a failed job on the batch; a job the queue has lost is only
+    reported here."""
     state: dict[str, Any] = {
         "status": batch.status,
         "label": batch.status_label,
@@ -94,11 +123,5 @@ def progress(batch: ImportBatch) -> dict[str, Any]:
     except RedisError:
         return state | {"label": "无法连接后台任务服务"}
     if status in (None, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
-        db.session.refresh(batch)
-        if not batch.finished:
-            batch.status = BatchStatus.FAILED
-            batch.message = "后台导入任务中断，数据库未作任何改动，请重新上传导入。"
-            batch.finished_at = utcnow()
-            db.session.commit()
-        return progress(batch)
+        return state | {"label": "后台导入任务已中断"}
     return state | {"rows": meta.get("rows", 0), "fraction": meta.get("fraction", 0.0)}

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import in_scope, region_in_scope
-from models import SOURCE_LABELS, BatchStatus, ColumnMapping, ImportBatch, Role, db, utcnow
+from models import SOURCE_LABELS, BatchStatus, ColumnMapping, ImportBatch, Role, db
 
 from . import batches, bp, jobs, uploads
 from .forms import DepartmentUploadForm, chosen_columns, mapping_errors, mapping_form
@@ -74,8 +74,6 @@ def upload():
     request.max_content_length = UPLOAD_LIMIT
     form = DepartmentUploadForm(source=request.args.get("source"))
     file_error = None
-    if request.method == "GET" and uploads.purge_abandoned_uploads(_folder(), utcnow()):
-        db.session.commit()
     if form.validate_on_submit():
         token = _folder() / f"upload-{uuid.uuid4().hex}.tmp"
         form.file.data.save(token)
