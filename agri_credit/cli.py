@@ -14,12 +14,12 @@ from agri_credit.demo.accounts import demo_logins as demo_accounts
 from agri_credit.demo.accounts import display_width, pad
 from agri_credit.demo.departments import reference_date, write_department_files
 from agri_credit.demo.loader import DemoSeedError, generate_demo, load_demo_county
-from agri_credit.demo.ratings import DemoRatingError, rate_demo_county
+from agri_credit.demo.ratings import DemoRatingError, adopt_default_rule_set, rate_demo_county
 from agri_credit.rating_cycle.objections.services import ObjectionRefused
 from agri_credit.rating_cycle.publication.services import PublicationError
 from agri_credit.rating_cycle.repairs.services import RepairRefused
 from agri_credit.rating_cycle.runs.services import RunRefused
-from models import Household, db, generate_master_key
+from models import Household, clock, db, generate_master_key
 
 
 def register_commands(app: Flask) -> None:
@@ -100,7 +100,8 @@ def seed_demo(
         summary = load_demo_county(
             seed=seed, households=households, as_of=day, departmental=not without_departmental
         )
-        rating = None if without_ratings else rate_demo_county(day, publish_on=date.today())
+        adopt_default_rule_set()
+        rating = None if without_ratings else rate_demo_county(day, publish_on=clock.today())
     except (
         DemoSeedError,
         DemoRatingError,

@@ -19,7 +19,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +45,7 @@ from models import (  # noqa: E402
     Source,
     SubjectKey,
     User,
+    clock,
     db,
 )
 
@@ -252,10 +253,10 @@ def time_exports(run, user: User, asset_root) -> dict:
     started = time.perf_counter()
     figures = run_figures(run, user)
     results = results_frame(figures, user)
-    xlsx = results_workbook(figures, results, datetime.now())
+    xlsx = results_workbook(figures, results, clock.now())
     xlsx_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    pdf = report_pdf(run_figures(run, user), asset_root, datetime.now())
+    pdf = report_pdf(run_figures(run, user), asset_root, clock.now())
     return {
         "xlsx_seconds": xlsx_seconds,
         "xlsx_rows": len(results),

@@ -5,12 +5,9 @@ from .base import (
     NAMING_CONVENTION,
     Base,
     db,
-    local_date,
-    local_time,
     refresh_planner_statistics,
-    utc_start_of,
-    utcnow,
 )
+from .clock import local_date, local_time, local_zone, now, today, utc_start_of, utcnow
 from .credit_records import NEGATIVE, POSITIVE, CreditRecord
 from .departmental import (
     BATCH_STATUS_LABELS,
@@ -166,6 +163,9 @@ __all__ = [
     "refresh_planner_statistics",
     "local_date",
     "local_time",
+    "local_zone",
+    "now",
+    "today",
     "utc_start_of",
     "utcnow",
 ]

@@ -1,12 +1,13 @@
 """The declarative base and the `db` handle shared by every model module."""
 
 import sqlite3
-from datetime import UTC, date, datetime, time
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+
+from .clock import utcnow  # noqa: F401  (the model modules take it from here)
 
 # Stable constraint names let Alembic autogenerate diffs and SQLite batch migrations
 # address constraints by name on every backend.
@@ -24,31 +25,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-
-
-def utcnow() -> datetime:
-    """Naive UTC timestamp; both SQLite and PostgreSQL columns store it as-is."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-# Calendar dates (公示 periods, due dates, "today") are the server's local dates, as
-# `date.today()` reads them; timestamps are naive UTC. These two convert between them, so a
-# date compared with a timestamp means the same day whatever zone the server runs in.
-
-
-def local_time(moment: datetime) -> datetime:
-    """A naive-UTC timestamp in the server's local zone."""
-    return moment.replace(tzinfo=UTC).astimezone()
-
-
-def local_date(moment: datetime) -> date:
-    """The server's local calendar date of a naive-UTC timestamp."""
-    return local_time(moment).date()
-
-
-def utc_start_of(day: date) -> datetime:
-    """The naive-UTC instant at which the server's local `day` begins."""
-    return datetime.combine(day, time()).astimezone(UTC).replace(tzinfo=None)
 
 
 @event.listens_for(Engine, "connect")

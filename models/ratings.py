@@ -168,6 +168,9 @@ class RegionRating(db.Model):
     status: Mapped[str] = mapped_column(String(12), default=RegionResultStatus.PROPOSED)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
     publicity_ends_on: Mapped[date | None] = mapped_column(default=None)
+    # When the village's results took effect after its 公示 (set once, by a conditional
+    # UPDATE: the scheduled command or the write path that got there first).
+    effective_at: Mapped[datetime | None] = mapped_column(default=None)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     reviewed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -19,6 +19,7 @@ from models import (
     Role,
     Source,
     SubjectKey,
+    clock,
     db,
 )
 from tests import departmental_factories as d
@@ -138,7 +139,7 @@ def test_office_applies_on_the_subjects_behalf_with_an_evidence_file(client, use
     assert response.status_code == 302
     repair = db.session.scalar(select(CreditRepair))
     assert repair.evidence_filename == "缴款凭证.pdf"
-    assert repair.decide_by == repairs.add_working_days(date.today(), 10)
+    assert repair.decide_by == repairs.add_working_days(clock.today(), 10)
     download = client.get(f"/ratings/repairs/{repair.id}/evidence")
     assert download.data == b"%PDF-1.4 receipt"
     assert "attachment" in download.headers["Content-Disposition"]
@@ -163,7 +164,7 @@ def test_page_refuses_early_application_with_the_date(client, users, cipher):
         batch,
         "dishonest",
         "未履行判决",
-        date.today(),
+        clock.today(),
         severity="serious",
     )
     db.session.commit()
@@ -284,7 +285,7 @@ def test_reviewer_decides_on_the_page(client, users, penalised):
 
 
 def test_pending_list_highlights_overdue_applications(client, users, penalised, cipher):
-    late = _apply(penalised["record"], users, today=date.today() - timedelta(days=30))
+    late = _apply(penalised["record"], users, today=clock.today() - timedelta(days=30))
     other = f.make_household(cipher, users["cadre"], head_name="王小明")
     batch = d.make_batch(Source.PUBLIC_RECORD, users["office"])
     fresh_record = d.public_record(
@@ -295,7 +296,7 @@ def test_pending_list_highlights_overdue_applications(client, users, penalised, 
         date(2024, 6, 1),
         severity="minor",
     )
-    _apply(fresh_record, users, today=date.today())
+    _apply(fresh_record, users, today=clock.today())
     db.session.commit()
     login(client, "office_county")
     page = client.get("/ratings/repairs/").get_data(as_text=True)
@@ -304,7 +305,7 @@ def test_pending_list_highlights_overdue_applications(client, users, penalised, 
     assert "未按规定使用农药" in page and "违规焚烧秸秆" in page
     overdue = client.get("/ratings/repairs/?status=overdue").get_data(as_text=True)
     assert "未按规定使用农药" in overdue and "违规焚烧秸秆" not in overdue
-    assert late.decide_by < date.today()
+    assert late.decide_by < clock.today()
 
 
 def test_repairs_stay_in_scope(client, users, penalised):

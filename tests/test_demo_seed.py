@@ -33,6 +33,7 @@ from models import (
     RuleSetStatus,
     User,
     VillageEvaluation,
+    clock,
     db,
 )
 from tests import factories as f
@@ -242,7 +243,7 @@ def test_completeness_is_the_shared_rule_and_some_files_are_unfinished(seeded):
     households = pd.read_sql(select(Household), db.session.connection(), index_col="id")
     recent = db.session.scalars(
         select(VillageEvaluation.household_id)
-        .where(VillageEvaluation.year >= date.today().year - 1)
+        .where(VillageEvaluation.year >= clock.today().year - 1)
         .distinct()
     ).all()
     inputs = derived_inputs(

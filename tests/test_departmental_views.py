@@ -17,7 +17,7 @@ from agri_credit.departmental.records import (
     subject_records,
     tax_by_year,
 )
-from models import EntityType, LoanStatus, PublicRecordKind, Source, db
+from models import EntityType, LoanStatus, PublicRecordKind, Source, clock, db
 from tests import departmental_factories as d
 from tests import factories as f
 from tests.conftest import login
@@ -292,7 +292,7 @@ def test_headcount_chart_follows_the_periods(as_cadre, users, household, key):
 
 
 def test_expired_negative_records_are_not_shown(as_cadre, users, cipher):
-    today = date.today()
+    today = clock.today()
     cutoff = d.years_ago(today, 5)
     household = f.make_household(
         cipher,

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from agri_credit.entities.completeness import assess_entities
-from models import AgriEntity, AuditEvent, CreditRecord, EntityType, db
+from models import AgriEntity, AuditEvent, CreditRecord, EntityType, clock, db
 from tests import factories as f
 from tests.conftest import login
 
@@ -345,7 +345,7 @@ def test_bad_numbers_are_refused_and_nothing_is_saved(as_cadre, users):
         land_mu=9_999_999,
         employees=-3,
         phone="12345",
-        founded_on=(date.today() + timedelta(days=1)).isoformat(),
+        founded_on=(clock.today() + timedelta(days=1)).isoformat(),
         name="",
     )
     text = as_cadre.post("/entities/new", data=f.form_payload(data)).get_data(as_text=True)
@@ -367,7 +367,7 @@ def test_a_bad_record_row_blocks_the_save(as_cadre, users):
                 "polarity": "negative",
                 "category": "贷款逾期",
                 "description": "",
-                "occurred_on": (date.today() + timedelta(days=3)).isoformat(),
+                "occurred_on": (clock.today() + timedelta(days=3)).isoformat(),
                 "ended_on": "",
                 "source": "",
             }

@@ -2,7 +2,7 @@
 assigned to a credit-office reviewer and answered in writing within 20 days; overdue ones
 stand out; outside the window an objection is refused with the reason."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,7 +11,16 @@ from sqlalchemy import select
 from agri_credit.rating_cycle.objections import services as objections
 from agri_credit.rating_cycle.objections.services import ObjectionRefused
 from agri_credit.rating_cycle.publication import services as publication
-from models import AuditEvent, Objection, ObjectionStatus, RatingResult, ResultStatus, Role, db
+from models import (
+    AuditEvent,
+    Objection,
+    ObjectionStatus,
+    RatingResult,
+    ResultStatus,
+    Role,
+    clock,
+    db,
+)
 from tests import factories as f
 from tests import publication_factories as pf
 from tests import rating_factories as rf
@@ -27,7 +36,7 @@ def published(users, cipher):
     zhang = f.make_household(cipher, users["cadre"], village_code=f.VILLAGE_C, head_name="张河清")
     result = pf.make_result(run, wang, 58, None)
     other = pf.make_result(run, zhang, 71, "AA")
-    started = date.today() - timedelta(days=2)
+    started = clock.today() - timedelta(days=2)
     pf.publish(tree[f.VILLAGE_A], users["cadre"], started)
     pf.publish(tree[f.VILLAGE_C], users["office"], started)
     db.session.commit()
@@ -47,7 +56,7 @@ def test_objection_flags_the_result_and_is_due_in_twenty_days(as_cadre, users, p
     objection = db.session.scalar(select(Objection))
     db.session.refresh(result)
     assert result.status == ResultStatus.OBJECTED
-    assert objection.due_on == date.today() + timedelta(days=20)
+    assert objection.due_on == clock.today() + timedelta(days=20)
     assert objection.assignee_id == users["township"].id  # the nearest office by default
     assert objection.recorded_by_id == users["cadre"].id
     assert (objection.score_before, objection.grade_before) == (Decimal("58.00"), None)
@@ -66,14 +75,14 @@ def test_objection_days_are_a_setting(app, as_office, users, published):
     finally:
         app.config["OBJECTION_DAYS"] = 20
     objection = db.session.scalar(select(Objection))
-    assert objection.due_on == date.today() + timedelta(days=15)
+    assert objection.due_on == clock.today() + timedelta(days=15)
     assert objection.assignee_id == users["office"].id
 
 
 def test_objection_after_the_window_is_refused_with_the_dates(as_cadre, users, published):
     rating = published["tree"][f.VILLAGE_A]
     rating.published_at -= timedelta(days=10)
-    rating.publicity_ends_on = date.today() - timedelta(days=1)
+    rating.publicity_ends_on = clock.today() - timedelta(days=1)
     db.session.commit()
     response = as_cadre.post(
         f"/ratings/objections/new/{published['result'].id}",
@@ -96,7 +105,7 @@ def test_objection_before_publication_is_refused(users, cipher):
             contact="",
             reason="等级偏低",
             user=users["cadre"],
-            today=date.today(),
+            today=clock.today(),
         )
 
 
@@ -112,9 +121,9 @@ def test_window_runs_through_the_last_day_of_publicity(users, published):
 
 def test_only_one_open_objection_per_result(users, published):
     kwargs = dict(raised_by_name="王小明", contact="", reason="收入漏计", user=users["cadre"])
-    objections.raise_objection(published["result"], today=date.today(), **kwargs)
+    objections.raise_objection(published["result"], today=clock.today(), **kwargs)
     with pytest.raises(ObjectionRefused, match="正在处理"):
-        objections.raise_objection(published["result"], today=date.today(), **kwargs)
+        objections.raise_objection(published["result"], today=clock.today(), **kwargs)
 
 
 def test_reviewer_must_be_an_office_over_the_village(users, published):
@@ -125,7 +134,7 @@ def test_reviewer_must_be_an_office_over_the_village(users, published):
             contact="",
             reason="收入漏计",
             user=users["cadre"],
-            today=date.today(),
+            today=clock.today(),
             assignee=users["cadre_b"],
         )
 
@@ -137,15 +146,15 @@ def _raise(users, result, today=None):
         contact="13900002222",
         reason="去年务工收入未计入",
         user=users["cadre"],
-        today=today or date.today(),
+        today=today or clock.today(),
     )
     db.session.commit()
     return objection
 
 
 def test_overdue_objections_are_highlighted_for_the_office(client, users, published):
-    late = _raise(users, published["result"], today=date.today() - timedelta(days=1))
-    late.due_on = date.today() - timedelta(days=3)
+    late = _raise(users, published["result"], today=clock.today() - timedelta(days=1))
+    late.due_on = clock.today() - timedelta(days=3)
     _raise(users, published["other"])
     db.session.commit()
     login(client, "office_county")
@@ -215,18 +224,42 @@ def test_corrected_answer_rerates_and_keeps_the_score_before(users, published):
     assert event.changes["grade"] == [None, "AA"] and event.changes["score"] == ["58", "73.5"]
 
 
+def test_answering_after_the_period_applies_the_rest_of_the_village_too(users, cipher, published):
+    run = published["run"]
+    yang = f.make_household(cipher, users["cadre"], head_name="杨建国")
+    pf.make_result(run, yang, 86.5, "AAA")
+    db.session.commit()
+    objection = _raise(users, published["result"])
+    rating = published["tree"][f.VILLAGE_A]
+    after_window = rating.publicity_ends_on + timedelta(days=1)
+    assert rating.effective_at is None  # the scheduled command has not run yet
+    objections.answer_objection(
+        objection,
+        outcome="confirmed",
+        answer="经核实，维持原结果。",
+        user=users["township"],
+        today=after_window,
+    )
+    db.session.commit()
+    db.session.expire_all()
+    assert rating.effective_at is not None
+    assert published["result"].status == ResultStatus.EFFECTIVE
+    assert yang.credit_grade == "AAA" and yang.credit_grade_year == run.year
+    assert publication.apply_village_if_due(rating, after_window) == 0  # applied once
+
+
 def test_an_objection_is_answered_once_and_in_writing(users, published):
     objection = _raise(users, published["result"])
     with pytest.raises(ObjectionRefused, match="书面答复"):
         objections.answer_objection(
-            objection, outcome="confirmed", answer=" ", user=users["office"], today=date.today()
+            objection, outcome="confirmed", answer=" ", user=users["office"], today=clock.today()
         )
     objections.answer_objection(
         objection,
         outcome="unverifiable",
         answer="无法取得务工证明",
         user=users["office"],
-        today=date.today(),
+        today=clock.today(),
     )
     with pytest.raises(ObjectionRefused, match="已答复"):
         objections.answer_objection(
@@ -234,7 +267,7 @@ def test_an_objection_is_answered_once_and_in_writing(users, published):
             outcome="confirmed",
             answer="再次答复",
             user=users["office"],
-            today=date.today(),
+            today=clock.today(),
         )
 
 
@@ -271,7 +304,7 @@ def test_corrected_on_the_page_rerates_from_the_corrected_file(client, users, ci
     zhao = county.households["zhao"]
     result = db.session.scalar(select(RatingResult).where(RatingResult.household_id == zhao.id))
     rating = publication.region_rating(run.id, f.VILLAGE_A)
-    pf.publish(rating, users["cadre"], date.today() - timedelta(days=1))
+    pf.publish(rating, users["cadre"], clock.today() - timedelta(days=1))
     objection = _raise(users, result)
     before = (result.score, result.grade)
 

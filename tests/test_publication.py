@@ -18,6 +18,7 @@ from models import (
     RegionResultStatus,
     ResultStatus,
     RunStatus,
+    clock,
     db,
 )
 from tests import factories as f
@@ -79,7 +80,7 @@ def test_cadre_reviews_results_with_breakdowns_then_publishes_for_seven_days(as_
     db.session.refresh(rating)
     assert rating.status == RegionResultStatus.PUBLISHED
     assert rating.published_at is not None
-    assert rating.publicity_ends_on == date.today() + timedelta(days=7)
+    assert rating.publicity_ends_on == clock.today() + timedelta(days=7)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "rating.publish"))
     assert event.subject_id == rating.id
 
@@ -92,7 +93,7 @@ def test_publicity_days_are_a_setting(app, as_cadre, village):
         app.config["PUBLICITY_DAYS"] = 7
     rating = village["tree"][f.VILLAGE_A]
     db.session.refresh(rating)
-    assert rating.publicity_ends_on == date.today() + timedelta(days=10)
+    assert rating.publicity_ends_on == clock.today() + timedelta(days=10)
 
 
 def test_a_village_is_published_once_and_never_from_a_superseded_run(users, village):
@@ -125,7 +126,7 @@ def test_publication_list_shows_the_cadres_village_only(as_cadre, village):
 
 
 def test_township_office_lists_its_villages_by_status(client, users, village):
-    pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], date.today())
+    pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], clock.today())
     db.session.commit()
     login(client, "office_town")
     page = client.get("/ratings/publication/").get_data(as_text=True)
@@ -220,13 +221,17 @@ def new_york(monkeypatch):
     time.tzset()
 
 
-def test_the_notice_period_starts_on_the_local_day_it_was_published(new_york, users, village):
+def test_the_notice_period_starts_on_the_countys_day_whatever_the_servers_zone(
+    new_york, users, village
+):
     rating = village["tree"][f.VILLAGE_A]
-    publication.publish_village(village["run"], rating, users["cadre"], date(2026, 3, 1))
-    rating.published_at = datetime(2026, 3, 2, 1, 0)  # 20:00 on 1 March in New York, as UTC
-    assert publication.published_on(rating) == date(2026, 3, 1)
-    assert publication.in_objection_window(rating, date(2026, 3, 1))
-    assert isodate(rating.published_at) == "2026-03-01 20:00"
+    publication.publish_village(village["run"], rating, users["cadre"], date(2026, 3, 2))
+    # 17:30 UTC on 1 March: still 1 March in New York, already 01:30 on 2 March in Beijing.
+    rating.published_at = datetime(2026, 3, 1, 17, 30)
+    assert publication.published_on(rating) == date(2026, 3, 2)
+    assert not publication.in_objection_window(rating, date(2026, 3, 1))
+    assert publication.in_objection_window(rating, date(2026, 3, 2))
+    assert isodate(rating.published_at) == "2026-03-02 01:30"
 
 
 def test_an_old_run_taking_effect_late_keeps_a_newer_grade(users, village):
@@ -240,13 +245,20 @@ def test_an_old_run_taking_effect_late_keeps_a_newer_grade(users, village):
     assert (village["yang"].credit_grade, village["yang"].credit_grade_year) == ("AA", 2026)
 
 
-def test_loading_a_page_applies_results_whose_period_is_over(as_cadre, users, village):
-    pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], date.today() - timedelta(days=10))
+def test_a_page_shows_results_effective_once_the_period_is_over_without_writing(
+    as_cadre, users, village
+):
+    pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], clock.today() - timedelta(days=10))
     db.session.commit()
-    as_cadre.get("/ratings/publication/")
+    page = as_cadre.get(f"/ratings/publication/{village['run'].id}/{f.VILLAGE_A}")
+    assert page.status_code == 200
+    rows = page.get_data(as_text=True)
+    assert rows.count("已生效") >= 3 and "拟评定" not in rows.split("<tbody>", 1)[1]
     db.session.expire_all()
-    assert village["results"]["yang"].status == ResultStatus.EFFECTIVE
-    assert village["yang"].credit_grade == "AAA"
+    # Reading changed nothing: the scheduled command (or a write path) writes the files.
+    assert village["results"]["yang"].status == ResultStatus.PROPOSED
+    assert village["yang"].credit_grade is None
+    assert village["tree"][f.VILLAGE_A].effective_at is None
 
 
 def test_file_page_shows_the_grade_once_the_period_is_over(as_cadre, users, village):
@@ -255,14 +267,17 @@ def test_file_page_shows_the_grade_once_the_period_is_over(as_cadre, users, vill
     ratings = page[page.index('id="ratings"') :]
     assert "拟评定" in ratings and "AAA" in ratings  # proposed, not yet on the file
     assert f"/ratings/results/{village['results']['yang'].id}" in ratings
-    assert yang.credit_grade is None
+    assert "AAA (" not in page  # no grade badge in the file's header
 
-    pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], date.today() - timedelta(days=10))
+    pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], clock.today() - timedelta(days=10))
     db.session.commit()
     page = as_cadre.get(f"/households/{yang.id}").get_data(as_text=True)
-    db.session.expire_all()
-    assert yang.credit_grade == "AAA"
+    assert f"AAA ({village['run'].year})" in page
     assert "已生效" in page[page.index('id="ratings"') :]
+    entity_page = as_cadre.get(f"/entities/{village['coop'].id}").get_data(as_text=True)
+    assert 'fs-6 align-self-center">AA</span>' in entity_page
+    db.session.expire_all()
+    assert yang.credit_grade is None and village["coop"].credit_grade is None  # not written
 
 
 def test_entity_file_lists_its_ratings_and_a_new_file_says_it_has_none(
@@ -277,17 +292,59 @@ def test_entity_file_lists_its_ratings_and_a_new_file_says_it_has_none(
     assert "尚未参加信用评定" in as_cadre.get(f"/households/{newcomer.id}").get_data(as_text=True)
 
 
-def test_household_list_applies_results_whose_period_is_over(as_cadre, users, village):
-    pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], date.today() - timedelta(days=10))
+def test_household_list_shows_and_filters_by_the_grade_effective_today(as_cadre, users, village):
+    assert "杨建国" not in as_cadre.get("/households/?grade=AAA").get_data(as_text=True)
+    pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], clock.today() - timedelta(days=10))
     db.session.commit()
     page = as_cadre.get("/households/?grade=AAA").get_data(as_text=True)
-    assert "杨建国" in page  # the list filters by the grade that has just taken effect
+    assert "杨建国" in page and '<span class="badge text-bg-success">AAA</span>' in page
+    assert "王小明" in as_cadre.get("/households/?grade=none").get_data(as_text=True)
+    by_grade = as_cadre.get("/households/?sort=grade").get_data(as_text=True)
+    assert "杨建国" in by_grade and "王小明" in by_grade
     db.session.expire_all()
+    assert village["results"]["yang"].status == ResultStatus.PROPOSED  # computed, not written
+
+    publication.apply_effective_results(clock.today())
+    db.session.commit()
+    page = as_cadre.get("/households/?grade=AAA").get_data(as_text=True)
+    assert "杨建国" in page and "王小明" not in page
+
+
+def test_a_village_is_applied_once_even_by_two_workers_at_the_same_time(users, village, app):
+    rating = village["tree"][f.VILLAGE_A]
+    pf.publish(rating, users["cadre"], clock.today() - timedelta(days=10))
+    db.session.commit()
+    due = db.session.execute(publication._due_villages(clock.today())).all()
+    assert [r.id for r, _year in due] == [rating.id]
+    # Another worker applies the village between this one's read and its write.
+    with app.app_context():
+        assert publication.apply_effective_results(clock.today()) == 3
+        db.session.commit()
+    assert publication._claim(rating) is False
+    assert publication.apply_effective_results(clock.today()) == 0
+    db.session.commit()
+    applied = select(AuditEvent).where(
+        AuditEvent.action == publication.EFFECTIVE_ACTION, AuditEvent.subject_id == rating.id
+    )
+    assert len(db.session.scalars(applied).all()) == 1
+    db.session.expire_all()
+    assert rating.effective_at is not None and village["yang"].credit_grade == "AAA"
+
+
+def test_the_townships_review_after_the_period_applies_the_village(users, village):
+    rating = village["tree"][f.VILLAGE_A]
+    pf.publish(rating, users["cadre"], clock.today() - timedelta(days=10))
+    db.session.commit()
+    approvals.approve_region(village["run"], rating, users["township"], clock.today())
+    db.session.commit()
+    db.session.expire_all()
+    assert rating.effective_at is not None
     assert village["results"]["yang"].status == ResultStatus.EFFECTIVE
+    assert village["yang"].credit_grade == "AAA"
 
 
 def test_command_applies_effective_results(runner, users, village):
-    pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], date.today() - timedelta(days=10))
+    pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], clock.today() - timedelta(days=10))
     db.session.commit()
     result = runner.invoke(args=["ratings-apply-effective"])
     assert result.exit_code == 0, result.output
@@ -304,17 +361,17 @@ def test_command_applies_effective_results(runner, users, village):
 def _publish_ended(village, *codes):
     for code in codes:
         pf.publish(
-            village["tree"][code], village["run"].started_by, date.today() - timedelta(days=10)
+            village["tree"][code], village["run"].started_by, clock.today() - timedelta(days=10)
         )
     db.session.commit()
 
 
 def test_township_sees_what_blocks_each_village(client, users, village):
-    pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], date.today() - timedelta(days=2))
+    pf.publish(village["tree"][f.VILLAGE_A], users["cadre"], clock.today() - timedelta(days=2))
     db.session.commit()
     login(client, "office_town")
     page = client.get(f"/ratings/review/{village['run'].id}").get_data(as_text=True)
-    ends = (date.today() + timedelta(days=5)).isoformat()
+    ends = (clock.today() + timedelta(days=5)).isoformat()
     assert f"公示期至 {ends}，期满后方可审核" in page
     assert "村里尚未公示评定结果" in page  # village B
 
@@ -333,13 +390,13 @@ def test_an_open_objection_blocks_approval(users, village):
             result_id=village["results"]["wang"].id,
             raised_by_name="王小明",
             reason="收入填错",
-            due_on=date.today() + timedelta(days=5),
+            due_on=clock.today() + timedelta(days=5),
         )
     )
     db.session.flush()
     with pytest.raises(ReviewRefused, match="1 件异议尚未答复"):
         approvals.approve_region(
-            village["run"], village["tree"][f.VILLAGE_A], users["township"], date.today()
+            village["run"], village["tree"][f.VILLAGE_A], users["township"], clock.today()
         )
 
 
@@ -384,7 +441,7 @@ def test_return_needs_a_note_and_the_cadre_sees_it(client, users, village):
     run, rating = village["run"], village["tree"][f.VILLAGE_A]
     _publish_ended(village, f.VILLAGE_A)
     with pytest.raises(ReviewRefused, match="理由"):
-        approvals.return_region(run, rating, users["township"], date.today(), " ")
+        approvals.return_region(run, rating, users["township"], clock.today(), " ")
     login(client, "office_town")
     client.post(
         f"/ratings/review/{run.id}/regions/{f.VILLAGE_A}",
@@ -463,8 +520,8 @@ def test_a_real_run_publishes_takes_effect_and_goes_up_the_tree(client, users, c
     yang = county.households["yang"]
     assert yang.credit_grade is not None and yang.credit_grade_year == rf.YEAR
 
-    rating.publicity_ends_on = date.today() - timedelta(days=1)
+    rating.publicity_ends_on = clock.today() - timedelta(days=1)
     db.session.commit()
-    approvals.approve_region(run, rating, users["township"], date.today())
+    approvals.approve_region(run, rating, users["township"], clock.today())
     db.session.commit()
     assert rating.status == RegionResultStatus.APPROVED

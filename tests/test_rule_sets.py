@@ -64,18 +64,34 @@ def a_draft(users) -> RuleSet:
     return draft
 
 
-def test_list_page_ships_the_default_rule_set_once(as_office):
+def test_the_county_office_adopts_the_default_rule_set_with_a_button(as_office):
     page = as_office.get("/ratings/rule-sets").get_data(as_text=True)
+    assert "启用默认评定办法" in page and "暂无评定办法" in page
+    assert db.session.scalar(select(func.count()).select_from(RuleSet)) == 0  # a GET made none
+
+    response = as_office.post("/ratings/rule-sets/default", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "已启用默认评定办法（第 1 版）" in page
     assert (
         "信用户、信用村、信用乡镇评定办法（系统默认）" in page
         and "第 1 版" in page
         and "已发布" in page
     )
-    as_office.get("/ratings/rule-sets")
+    assert "启用默认评定办法</button>" not in page
+    as_office.post("/ratings/rule-sets/default")  # a second click adds nothing
     assert db.session.scalar(select(func.count()).select_from(RuleSet)) == 1
     shipped = db.session.scalar(select(RuleSet))
     assert shipped.status == RuleSetStatus.PUBLISHED and shipped.scope_code == f.COUNTY
     assert rules_of(shipped) == replace(default_rule_set(), name=shipped.name)
+
+
+def test_only_the_county_office_adopts_the_default(client, users):
+    login(client, "office_town")
+    page = client.get("/ratings/rule-sets").get_data(as_text=True)
+    assert "启用默认评定办法</button>" not in page
+    response = client.post("/ratings/rule-sets/default")
+    assert response.status_code == 403 and "您无权访问此页面" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(RuleSet)) == 0
 
 
 def test_seeding_returns_the_newest_published_version(users):

@@ -1,11 +1,11 @@
 """The 中小微企业 (SME) file form: registration, region, legal representative, size."""
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from models import clock
 
 from .entity_fields import EARLIEST_FOUNDING_YEAR, MAX_EMPLOYEES
 from .household_fields import MAX_ENTITY_MONEY
@@ -70,7 +70,7 @@ class EnterpriseForm(FlaskForm):
     )
 
     def validate_founded_on(self, field) -> None:
-        if field.data and field.data > date.today():
+        if field.data and field.data > clock.today():
             raise ValidationError(_l("成立日期不能晚于今天"))
         if field.data and field.data.year < EARLIEST_FOUNDING_YEAR:
             raise ValidationError(_l("成立日期有误，请核对"))

@@ -1,8 +1,6 @@
 """The 新型农业经营主体 credit file form: identity, operator, scale, finances, qualifications,
 and the repeatable positive/negative records shared with household files."""
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -20,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from models import ENTITY_TYPE_LABELS, EntityType
+from models import ENTITY_TYPE_LABELS, EntityType, clock
 
 from . import entity_fields as ef
 from .household_fields import choices
@@ -123,7 +121,7 @@ class EntityForm(FlaskForm):
             self.operator_id_number.description = _l("留空则保持原身份证号不变")
 
     def validate_founded_on(self, field) -> None:
-        if field.data and field.data > date.today():
+        if field.data and field.data > clock.today():
             raise ValidationError(_l("成立日期不能晚于今天"))
         if field.data and field.data.year < ef.EARLIEST_FOUNDING_YEAR:
             raise ValidationError(_l("成立日期有误，请核对"))

@@ -1,7 +1,5 @@
 """The household credit file form: head, contact, land, income, and repeatable parts."""
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -16,6 +14,8 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from models import clock
 
 from . import household_fields as hf
 from .validators import Bounded, IdNumber, Phone, PlainName
@@ -145,7 +145,7 @@ class RecordForm(Form):
     source = StringField(_l("来源"), [Optional(), Length(max=40)])
 
     def validate_occurred_on(self, field) -> None:
-        if field.data and field.data > date.today():
+        if field.data and field.data > clock.today():
             raise ValidationError(_l("发生日期不能晚于今天"))
 
     def validate_ended_on(self, field) -> None:

@@ -6,6 +6,8 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
+from models import clock
+
 from .xlsx_writer import FORMULA_PREFIXES
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -86,7 +88,7 @@ def id_number_error(value: str, today: date | None = None) -> str | None:
     if value[:2] not in PROVINCE_CODES:
         return str(_l("身份证号前两位不是有效的省级行政区划代码"))
     born = id_birth_date(value)
-    today = today or date.today()
+    today = today or clock.today()
     if born is None or born.year < OLDEST_BIRTH_YEAR or born > today:
         return str(_l("身份证号中的出生日期（第7-14位）无效"))
     if id_check_char(value[:17]) != value[17]:

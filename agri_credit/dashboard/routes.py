@@ -1,4 +1,3 @@
-from datetime import date
 from io import BytesIO
 
 import pandas as pd
@@ -10,7 +9,7 @@ from sqlalchemy import func, select
 from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import entities_in_scope, in_scope
 from agri_credit.departmental.links import pending_count
-from models import SOURCE_LABELS, AgriEntity, Household, Region, Role, db
+from models import SOURCE_LABELS, AgriEntity, Household, Region, Role, clock, db
 
 from . import bp
 from .data_coverage import build_data_coverage, chart_options, coverage_workbook
@@ -56,7 +55,7 @@ def index():
 @bp.route("/dashboard/data")
 @roles_required(Role.OFFICE, Role.CADRE)
 def data_coverage():
-    coverage = build_data_coverage(current_user, today=date.today())
+    coverage = build_data_coverage(current_user, today=clock.today())
     labels = {
         "household": _("农户"),
         "entity": _("新型农业经营主体"),
@@ -75,7 +74,7 @@ def data_coverage():
 @bp.route("/dashboard/data.xlsx")
 @roles_required(Role.OFFICE, Role.CADRE)
 def data_coverage_xlsx():
-    today = date.today()
+    today = clock.today()
     coverage = build_data_coverage(current_user, today=today)
     return send_file(
         BytesIO(coverage_workbook(coverage)),

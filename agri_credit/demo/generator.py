@@ -20,7 +20,7 @@ import pandas as pd
 
 from agri_credit.entities.completeness import assess_entities
 from agri_credit.households.completeness import assess_households
-from models import NEGATIVE, POSITIVE, EntityType, RegionLevel, Role, mask_id
+from models import NEGATIVE, POSITIVE, EntityType, RegionLevel, Role, clock, mask_id
 from village_forms import household_fields as hf
 from village_forms.identifiers import ID_CHECK_CHARS, ID_WEIGHTS, USCC_CHARSET, uscc_check_char
 
@@ -82,7 +82,7 @@ def generate_county(
     so the same seed and date always give the same frames."""
     sizes = sizes or CountySizes()
     sizes.check()
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     rng = np.random.default_rng(seed)
     regions, villages = _regions(rng, sizes)
     people = _people(rng, villages, sizes.households, as_of)

@@ -41,6 +41,7 @@ from models import (
     RegionLevel,
     User,
     VillageEvaluation,
+    clock,
     db,
     refresh_planner_statistics,
 )
@@ -116,7 +117,7 @@ def generate_demo(
     sizes: CountySizes | None = None,
     as_of: date | None = None,
 ) -> DemoData:
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     county = generate_county(seed, sizes or CountySizes(households=households), as_of)
     enterprises = generate_enterprises(
         seed, county.regions, as_of, taken_usccs=set(county.entities["uscc"].dropna())

@@ -26,6 +26,7 @@ from models import (
     PublicRecordKind,
     RatingResult,
     RatingRun,
+    RuleSet,
     SubjectKey,
     User,
     db,
@@ -58,14 +59,22 @@ def _user(username: str) -> User:
     return user
 
 
+def adopt_default_rule_set(office: str = "county_office") -> RuleSet:
+    """The demo county's office adopts the shipped default rule set, as a real office does
+    with the button on its rule-set page."""
+    office_user = _user(office)
+    rule_set = ensure_default_rule_set(office_user.scope_code, office_user)
+    db.session.commit()
+    return rule_set
+
+
 def rate_demo_county(
     as_of: date, publish_on: date, office: str = "county_office", cadre: str = "cadre"
 ) -> DemoRatingSummary:
     """Rate the office's county for `as_of`'s year with data as of `as_of`, and publish the
     cadre's village from `publish_on` (the real today, so its 公示 period is current)."""
     office_user, cadre_user = _user(office), _user(cadre)
-    rule_set = ensure_default_rule_set(office_user.scope_code, office_user)
-    db.session.commit()
+    rule_set = adopt_default_rule_set(office)
     run: RatingRun = start_run(office_user.scope_code, as_of.year, as_of, rule_set, office_user)
     rating = region_rating(run.id, cadre_user.scope_code)
     published, objections = None, 0

@@ -29,7 +29,7 @@ def import_worker(burst: bool) -> None:
 @click.option("--hours", default=24, show_default=True, help="Age of an upload to delete.")
 def purge_abandoned_uploads_command(hours: int) -> None:
     """Delete uploaded department files left waiting for their column mapping (they hold ID
-    numbers in clear); the upload page does the same whenever it is opened."""
+    numbers in clear). Run it from cron, e.g. hourly."""
     folder = uploads.upload_folder(current_app.instance_path)
     count = uploads.purge_abandoned_uploads(folder, utcnow(), timedelta(hours=hours))
     db.session.commit()

@@ -82,8 +82,6 @@ def index():
 def upload():
     form = DepartmentUploadForm(source=request.args.get("source"))
     file_error = None
-    if request.method == "GET" and uploads.purge_abandoned_uploads(_folder(), utcnow()):
-        db.session.commit()
     if form.validate_on_submit():
         token = _folder() / f"upload-{uuid.uuid4().hex}.tmp"
         form.file.data.save(token)

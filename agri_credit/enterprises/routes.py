@@ -1,5 +1,3 @@
-from datetime import date
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,7 +8,7 @@ from agri_credit.audit import journal_of, record_event
 from agri_credit.auth.permissions import FILE_KEEPERS, permission_required, roles_required
 from agri_credit.auth.scopes import enterprise_or_404, enterprises_in_scope, region_in_scope
 from agri_credit.departmental.records import subject_records
-from models import Enterprise, Permission, db
+from models import Enterprise, Permission, clock, db
 from village_forms.enterprise_forms import INDUSTRY_SUGGESTIONS, EnterpriseForm, field_labels
 
 from . import bp
@@ -125,7 +123,7 @@ def show(enterprise_id: int):
     return render_template(
         "enterprises/show.html",
         enterprise=enterprise,
-        departmental=subject_records("enterprise", enterprise.id, date.today()),
+        departmental=subject_records("enterprise", enterprise.id, clock.today()),
     )
 
 

@@ -1,5 +1,3 @@
-from datetime import date
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,9 +14,9 @@ from agri_credit.auth.scopes import (
 )
 from agri_credit.departmental.records import credit_records_in_use, subject_records
 from agri_credit.extensions import id_cipher
-from agri_credit.rating_cycle.publication.services import refresh_effective_results
+from agri_credit.rating_cycle.publication.services import grades_now
 from agri_credit.rating_cycle.runs.subject_ratings import subject_ratings
-from models import AgriEntity, Permission, db
+from models import AgriEntity, Permission, clock, db
 from village_forms.entity_fields import ENTITY_TYPES
 from village_forms.entity_forms import EntityForm, field_labels, record_row_template
 from village_forms.household_fields import RECORD_POLARITIES
@@ -156,7 +154,6 @@ def create():
 @bp.route("/<int:entity_id>")
 @roles_required(*FILE_KEEPERS)
 def show(entity_id: int):
-    refresh_effective_results(date.today())
     entity = entity_or_404(entity_id, current_user)
     # The file holds revenue, assets and debts: sensitive data whose every viewing is logged.
     record_event("entity.view", "entity", entity.id, "查看经营主体档案：" + entity.name)
@@ -166,14 +163,16 @@ def show(entity_id: int):
 
 def _render_file(entity: AgriEntity, revealed: dict[str, str]):
     """The file page with its departmental records; expired negatives are left out."""
-    today = date.today()
+    today = clock.today()
+    grade = grades_now("entity", [entity.id], today).get(entity.id, (entity.credit_grade,))[0]
     return render_template(
         "entities/show.html",
         entity=entity,
+        grade=grade,
         revealed=revealed,
         credit_records=credit_records_in_use("entity", entity.id, today),
         departmental=subject_records("entity", entity.id, today),
-        ratings=subject_ratings("entity", entity.id),
+        ratings=subject_ratings("entity", entity.id, today),
     )
 
 

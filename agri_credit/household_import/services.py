@@ -44,6 +44,7 @@ from models import (
     Region,
     UploadBatch,
     VillageEvaluation,
+    clock,
     mask_id,
     node_contains,
     utcnow,
@@ -253,7 +254,7 @@ def plan_import(
 
     A head filed in another village is refused; the village is named only when it lies in
     `user_scope` (the importing user's region node), never to someone who may not see it."""
-    year = (today or date.today()).year
+    year = (today or clock.today()).year
     county_code = village_code[:6]
     sheet = households.reset_index(drop=True).copy()
     sheet["head_id_hash"] = [cipher.blind_index(v) for v in sheet["head_id_number"]]

@@ -1,5 +1,3 @@
-from datetime import date
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,9 +13,9 @@ from agri_credit.auth.scopes import (
 )
 from agri_credit.departmental.records import credit_records_in_use, subject_records
 from agri_credit.extensions import id_cipher
-from agri_credit.rating_cycle.publication.services import refresh_effective_results
+from agri_credit.rating_cycle.publication.services import grades_now, household_grade_now
 from agri_credit.rating_cycle.runs.subject_ratings import subject_ratings
-from models import Household, Permission, db
+from models import Household, Permission, clock, db
 from village_forms import household_fields as hf
 from village_forms.household_forms import HouseholdForm, row_templates
 from village_forms.identifiers import id_number_error
@@ -39,7 +37,7 @@ GRADES = ("AAA", "AA", "A")
 @bp.route("/")
 @roles_required(*FILE_KEEPERS)
 def index():
-    refresh_effective_results(date.today())  # the list shows and filters by grade
+    today = clock.today()
     q = request.args.get("q", "").strip()
     filters = HouseholdFilters(
         q=q,
@@ -51,15 +49,21 @@ def index():
         missing=request.args.get("missing", ""),
         sort=request.args.get("sort", "name"),
     )
-    query = filter_households(households_in_scope(current_user), filters)
+    # The list shows, filters and sorts by the grade effective today, computed in SQL: a 公示
+    # that ended since the scheduled command last ran counts already.
+    query = filter_households(
+        households_in_scope(current_user), filters, grade=household_grade_now(today)
+    )
     page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=100)
     counts = member_counts([h.id for h in page.items])
+    pending = grades_now("household", [h.id for h in page.items], today)
     villages = villages_in_scope(current_user) if current_user.scope.level != "village" else []
     return render_template(
         "households/index.html",
         page=page,
         filters=filters,
         counts=counts,
+        grades_now={h.id: pending.get(h.id, (h.credit_grade,))[0] for h in page.items},
         villages=villages,
         groups=hf.GROUPS,
         grades=GRADES,
@@ -137,7 +141,6 @@ def create():
 @bp.route("/<int:household_id>")
 @roles_required(*FILE_KEEPERS)
 def show(household_id: int):
-    refresh_effective_results(date.today())
     household = household_or_404(household_id, current_user)
     # The file holds income, deposits and debts: sensitive data whose every viewing is logged.
     record_event(
@@ -149,14 +152,19 @@ def show(household_id: int):
 
 def _render_file(household: Household, revealed: dict[str, str]):
     """The file page with its departmental records; expired negatives are left out."""
-    today = date.today()
+    today = clock.today()
+    grade, year = grades_now("household", [household.id], today).get(
+        household.id, (household.credit_grade, household.credit_grade_year)
+    )
     return render_template(
         "households/show.html",
         household=household,
+        grade=grade,
+        grade_year=year,
         revealed=revealed,
         credit_records=credit_records_in_use("household", household.id, today),
         departmental=subject_records("household", household.id, today),
-        ratings=subject_ratings("household", household.id),
+        ratings=subject_ratings("household", household.id, today),
     )
 
 

@@ -1,7 +1,6 @@
 """Household file operations: list queries, saving a form, snapshots for the audit journal."""
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +20,7 @@ from models import (
     ProductionItem,
     User,
     VillageEvaluation,
+    clock,
     db,
 )
 from village_forms.identifiers import id_birth_date, id_gender
@@ -102,7 +102,11 @@ class HouseholdFilters:
     }
 
 
-def filter_households(query: Select, filters: HouseholdFilters) -> Select:
+def filter_households(
+    query: Select, filters: HouseholdFilters, grade: Any = Household.credit_grade
+) -> Select:
+    """`grade` is the grade column to filter and sort by (the grade effective today may be
+    an expression over the stored one)."""
     q = filters.q.strip().upper()
     if filters.id_hash:  # a whole ID number, found through its blind index
         query = query.where(Household.head_id_hash == filters.id_hash)
@@ -118,9 +122,9 @@ def filter_households(query: Select, filters: HouseholdFilters) -> Select:
     if filters.group:
         query = query.where(Household.group_name == filters.group)
     if filters.grade == "none":
-        query = query.where(Household.credit_grade.is_(None))
+        query = query.where(grade.is_(None))
     elif filters.grade:
-        query = query.where(Household.credit_grade == filters.grade)
+        query = query.where(grade == filters.grade)
     query = filter_by_completeness(
         query,
         Household.completeness,
@@ -129,6 +133,8 @@ def filter_households(query: Select, filters: HouseholdFilters) -> Select:
         filters.missing,
     )
     order = HouseholdFilters.SORTS.get(filters.sort, HouseholdFilters.SORTS["name"])
+    if filters.sort == "grade":
+        order = (grade, Household.id)
     return query.order_by(*order)
 
 
@@ -242,7 +248,7 @@ _TEXT_DEFAULTS = {"description", "creditor", "insurer", "remarks", "source"}
 
 def derive_totals(household: Household, as_of_year: int | None = None) -> None:
     """Recompute the denormalised figures lists, dashboards and ratings read."""
-    as_of_year = as_of_year or date.today().year
+    as_of_year = as_of_year or clock.today().year
     household.household_size = 1 + len(household.members)
     head_labour = 1 if household.head_health not in HEAD_NOT_LABOUR else 0
     household.labour_count = head_labour + sum(

@@ -4,14 +4,14 @@ from datetime import date
 
 import click
 
-from models import db
+from models import clock, db
 
 from . import bp
 from .publication import services as publication
 
 
 def _today() -> date:
-    return date.today()
+    return clock.today()
 
 
 @bp.cli.command("ratings-apply-effective")

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from agri_credit.auth.permissions import roles_required
-from models import Region, RegionLevel, Role, db
+from models import Region, RegionLevel, Role, clock, db
 
 from .. import bp
 from ..access import region_rating_or_404, run_or_404
@@ -20,20 +20,18 @@ from .forms import ReviewForm, RunApprovalForm
 
 
 def _today() -> date:
-    return date.today()
+    return clock.today()
 
 
 @bp.route("/review/")
 @roles_required(Role.OFFICE)
 def review_index():
-    publication.refresh_effective_results(_today())
     return render_template("ratings/publication/review_index.html", runs=current_runs(current_user))
 
 
 @bp.route("/review/<int:run_id>")
 @roles_required(Role.OFFICE)
 def review_run(run_id: int):
-    publication.refresh_effective_results(_today())
     run = run_or_404(run_id)
     region = db.session.get(Region, run.region_code)
     today = _today()

@@ -25,6 +25,8 @@ from models import (
     utcnow,
 )
 
+from .publication import apply_village_if_due
+
 # Levels of the reviewer's own scope allowed to review each level of result.
 REVIEWER_LEVELS = {
     RegionLevel.VILLAGE: (
@@ -265,6 +267,8 @@ def approve_region(
         {"status": [before, rating.status], "run_id": run.id, "region_code": rating.region_code},
         user=user,
     )
+    if rating.level == RegionLevel.VILLAGE:  # its 公示 is over: results take effect now
+        apply_village_if_due(rating, today)
     return rating
 
 
@@ -301,6 +305,8 @@ def return_region(
         {"status": [before, rating.status], "run_id": run.id, "region_code": rating.region_code},
         user=user,
     )
+    if rating.level == RegionLevel.VILLAGE:  # returned for review, yet its 公示 is over
+        apply_village_if_due(rating, today)
     return rating
 
 

@@ -19,6 +19,7 @@ from models import (
     Region,
     Role,
     User,
+    clock,
     db,
 )
 
@@ -32,7 +33,7 @@ from .services import ObjectionFilters, ObjectionRefused
 
 
 def _today() -> date:
-    return date.today()
+    return clock.today()
 
 
 @bp.route("/objections/new/<int:result_id>", methods=["GET", "POST"])
@@ -87,7 +88,6 @@ def objection_new(result_id: int):
 @bp.route("/objections/")
 @roles_required(*FILE_KEEPERS)
 def objection_list():
-    publication.refresh_effective_results(_today())
     today = _today()
     status = request.args.get("status", "open")
     if status not in ("open", "answered", "all"):

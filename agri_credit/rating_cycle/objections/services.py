@@ -27,6 +27,7 @@ from models import (
 )
 
 from ..publication.services import (
+    apply_village_if_due,
     in_objection_window,
     make_result_effective,
     published_on,
@@ -165,6 +166,8 @@ def answer_objection(
     )
     if window_over:
         make_result_effective(result, run.year)
+        # The village's other results, if the scheduled command has not applied them yet.
+        apply_village_if_due(rating, today)
     else:
         result.status = ResultStatus.PROPOSED
     record_event(

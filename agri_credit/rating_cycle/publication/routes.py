@@ -21,6 +21,7 @@ from models import (
     RegionRating,
     RegionResultStatus,
     ResultStatus,
+    clock,
     db,
     local_date,
 )
@@ -33,7 +34,7 @@ from .services import CREDIT_GRADES, PublicationError, subject_name
 
 
 def _today() -> date:
-    return date.today()
+    return clock.today()
 
 
 # ---- publication ------------------------------------------------------------------------------
@@ -42,7 +43,6 @@ def _today() -> date:
 @bp.route("/publication/")
 @roles_required(*FILE_KEEPERS)
 def publication_index():
-    publication.refresh_effective_results(_today())
     status = request.args.get("status", "")
     if status not in STATUS_FILTERS:
         status = ""
@@ -82,15 +82,14 @@ STATUS_FILTERS = {s.value: publication.STATUS_LABELS[s] for s in RegionResultSta
 @bp.route("/publication/<int:run_id>/<code>")
 @roles_required(*FILE_KEEPERS)
 def village_results(run_id: int, code: str):
-    publication.refresh_effective_results(_today())
     run, rating = village_or_404(run_id, code)
-    rows = publication.village_results(run.id, code)
+    today = _today()
+    rows = publication.village_results(run.id, code, today)
     grade = request.args.get("grade", "")
     if grade == "none":
         rows = [r for r in rows if not r.grade]
     elif grade:
         rows = [r for r in rows if r.grade == grade]
-    today = _today()
     return render_template(
         "ratings/publication/village.html",
         run=run,
@@ -168,12 +167,11 @@ def issuing_office(run: RatingRun) -> str:
 @bp.route("/certificates/<int:result_id>")
 @roles_required(*FILE_KEEPERS)
 def certificate(result_id: int):
-    publication.refresh_effective_results(_today())
     result = result_or_404(result_id)
     run = run_or_404(result.run_id)
     if result.grade not in CREDIT_GRADES:
         abort(404)
-    if result.status != ResultStatus.EFFECTIVE:
+    if publication.status_now(result, _today()) != ResultStatus.EFFECTIVE:
         flash(_("该评定结果尚未生效（公示期满且无未决异议后生效），暂不能打印证书"), "warning")
         return redirect(url_for(".village_results", run_id=run.id, code=result.village_code))
     village = db.session.get(Region, result.village_code)

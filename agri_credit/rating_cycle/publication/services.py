@@ -11,16 +11,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import case, exists, func, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import and_, case, func, select, update
 
 from agri_credit.audit import record_event
 from agri_credit.config import DefaultConfig
 from models import (
     N_,
     AgriEntity,
-    AuditEvent,
     Household,
     Objection,
     ObjectionStatus,
@@ -34,6 +31,7 @@ from models import (
     Role,
     RunStatus,
     User,
+    clock,
     db,
     local_date,
     mask_id,
@@ -70,6 +68,7 @@ class ResultRow:
     name: str
     id_masked: str
     open_objection: Objection | None = None
+    status: str = ""  # as of the day asked: see `result_status_now`
 
     @property
     def grade(self) -> str | None:
@@ -88,12 +87,14 @@ def region_rating(run_id: int, region_code: str) -> RegionRating | None:
     )
 
 
-def village_results(run_id: int, village_code: str) -> list[ResultRow]:
+def village_results(run_id: int, village_code: str, today: date | None = None) -> list[ResultRow]:
     """Every household and entity result of one village in a run, best score first, each
-    with its open objection if any. Two queries, whatever the size of the village."""
+    with its open objection if any and its status as of `today` (the configured zone's
+    today by default). Two queries, whatever the size of the village."""
     rows = db.session.execute(
         select(
             RatingResult,
+            result_status_now(today or clock.today()),
             Household.head_name,
             Household.head_id_masked,
             AgriEntity.name,
@@ -118,14 +119,16 @@ def village_results(run_id: int, village_code: str) -> list[ResultRow]:
         )
     }
     out = []
-    for result, head, head_masked, entity, uscc, operator_masked in rows:
+    for result, status, head, head_masked, entity, uscc, operator_masked in rows:
         if result.household_id is not None:
             kind, subject_id, name, masked = "household", result.household_id, head, head_masked
         else:
             kind, subject_id, name = "entity", result.entity_id, entity
             masked = mask_id(uscc) if uscc else operator_masked
         out.append(
-            ResultRow(result, kind, subject_id, name, masked, open_objections.get(result.id))
+            ResultRow(
+                result, kind, subject_id, name, masked, open_objections.get(result.id), status
+            )
         )
     return out
 
@@ -282,69 +285,199 @@ def public_notice(run: RatingRun, rating: RegionRating) -> Notice:
 
 
 # ---- taking effect --------------------------------------------------------------------------
+#
+# A village's results take effect the day after its 公示 ends. The files (Household and
+# AgriEntity.credit_grade) are written by `apply_effective_results`, run daily by
+# `flask ratings-apply-effective` and on the write paths that touch a village after its 公示
+# (an objection answered, the township's review). Pages never write: until the files are
+# written they compute what is effective today in SQL (`result_status_now`, `grades_now`).
+
+_CLOSED_VILLAGE_STATES = (
+    RegionResultStatus.PUBLISHED,
+    RegionResultStatus.APPROVED,
+    RegionResultStatus.RETURNED,
+)
+
+
+def _period_over(today: date) -> list[Any]:
+    """Conditions on RegionRating (joined to its RatingRun): a village whose 公示 ended
+    before `today`, in a run that still stands."""
+    return [
+        RegionRating.level == RegionLevel.VILLAGE,
+        RegionRating.status.in_(_CLOSED_VILLAGE_STATES),
+        RegionRating.publicity_ends_on.is_not(None),
+        RegionRating.publicity_ends_on < today,
+        RatingRun.status != RunStatus.SUPERSEDED,
+    ]
 
 
 def _due_villages(today: date):
-    """Village results whose 公示 ended before `today` and that have not been applied yet.
-    The journal entry written on applying is the marker (a village is published once), so
-    this stays one small query over region ratings however many results there are."""
-    applied = exists().where(
-        AuditEvent.subject_type == "region_rating",
-        AuditEvent.subject_id == RegionRating.id,
-        AuditEvent.action == EFFECTIVE_ACTION,
-    )
+    """Village results whose 公示 ended before `today` and that have not been applied yet:
+    one small query over region ratings however many results there are."""
     return (
         select(RegionRating, RatingRun.year)
         .join(RatingRun, RatingRun.id == RegionRating.run_id)
-        .where(
-            RegionRating.level == RegionLevel.VILLAGE,
-            RegionRating.status.in_(
-                [
-                    RegionResultStatus.PUBLISHED,
-                    RegionResultStatus.APPROVED,
-                    RegionResultStatus.RETURNED,
-                ]
-            ),
-            RegionRating.publicity_ends_on.is_not(None),
-            RegionRating.publicity_ends_on < today,
-            RatingRun.status != RunStatus.SUPERSEDED,
-            ~applied,
-        )
+        .where(*_period_over(today), RegionRating.effective_at.is_(None))
         .order_by(RegionRating.id)
     )
 
 
+def _claim(rating: RegionRating) -> bool:
+    """Mark the village applied, unless another worker or request did first: a conditional
+    UPDATE, so its results are applied and journaled exactly once."""
+    moment = utcnow()
+    claimed = db.session.execute(
+        update(RegionRating)
+        .where(RegionRating.id == rating.id, RegionRating.effective_at.is_(None))
+        .values(effective_at=moment)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed:
+        db.session.expire(rating, ["effective_at"])
+    return bool(claimed)
+
+
+def _apply_claimed(rating: RegionRating, year: int) -> int:
+    made_effective = _apply_village(rating, year)
+    event = record_event(
+        EFFECTIVE_ACTION,
+        "region_rating",
+        rating.id,
+        f"{year} 年评定结果公示期满，生效",
+        {"run_id": rating.run_id, "region_code": rating.region_code},
+    )
+    event.user_id = None  # the calendar did it, not whoever triggered the write
+    return made_effective
+
+
 def apply_effective_results(today: date) -> int:
     """Let every result whose village's 公示 ended before `today` and that carries no open
-    objection take effect, and write its grade to the household or entity file. Idempotent:
-    a second call finds nothing to do. Returns how many results took effect. The caller
-    commits."""
+    objection take effect, and write its grade to the household or entity file. Idempotent
+    and safe to run from two workers at once: a second call finds nothing to do. Returns how
+    many results took effect. The caller commits."""
     made_effective = 0
     for rating, year in db.session.execute(_due_villages(today)).all():
-        made_effective += _apply_village(rating, year)
-        event = record_event(
-            EFFECTIVE_ACTION,
-            "region_rating",
-            rating.id,
-            f"{year} 年评定结果公示期满，生效",
-            {"run_id": rating.run_id, "region_code": rating.region_code},
-        )
-        event.user_id = None  # the calendar did it, not whoever loaded the page
+        if _claim(rating):
+            made_effective += _apply_claimed(rating, year)
     db.session.flush()
     return made_effective
 
 
-def refresh_effective_results(today: date) -> None:
-    """Results whose 公示 is over take effect when anyone opens a page that shows grades
-    (cheap when nothing is due); `flask ratings-apply-effective` does the same from cron.
-    Commits. A page is only reading: when the database cannot take the write now (SQLite
-    locked by a long import), the results wait for the next page or the cron run."""
-    try:
-        apply_effective_results(today)
-        db.session.commit()
-    except OperationalError:
-        db.session.rollback()
-        current_app.logger.warning("Rating results not applied now: the database is busy")
+def apply_village_if_due(rating: RegionRating, today: date) -> int:
+    """The same for one village, from a write path that touches it after its 公示 (an
+    objection answered, the township's review). Returns how many results took effect."""
+    due = db.session.execute(_due_villages(today).where(RegionRating.id == rating.id)).first()
+    if due is None or not _claim(rating):
+        return 0
+    made_effective = _apply_claimed(rating, due.year)
+    db.session.flush()
+    return made_effective
+
+
+def result_status_now(today: date) -> Any:
+    """A result's status as of `today`, in SQL (correlated to RatingResult): a proposed
+    result whose village's 公示 is over is effective, whether or not the files have been
+    written yet."""
+    period_over = (
+        select(RegionRating.id)
+        .join(RatingRun, RatingRun.id == RegionRating.run_id)
+        .where(
+            RegionRating.run_id == RatingResult.run_id,
+            RegionRating.region_code == RatingResult.village_code,
+            *_period_over(today),
+        )
+        .correlate(RatingResult)
+        .exists()
+    )
+    return case(
+        (and_(RatingResult.status == ResultStatus.PROPOSED, period_over), ResultStatus.EFFECTIVE),
+        else_=RatingResult.status,
+    )
+
+
+def status_now(result: RatingResult, today: date) -> str:
+    """One result's status as of `today` (see `result_status_now`)."""
+    return db.session.scalar(select(result_status_now(today)).where(RatingResult.id == result.id))
+
+
+def statuses_now(result_ids: Iterable[int], today: date) -> dict[int, str]:
+    """Statuses as of `today` for a page of results: {result id: status}."""
+    ids = list(result_ids)
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(RatingResult.id, result_status_now(today)).where(RatingResult.id.in_(ids))
+        ).all()
+    )
+
+
+def _pending(today: date):
+    """Results that are effective today but not yet written to the files."""
+    return (
+        select(RatingResult.grade, RatingRun.year)
+        .join(RatingRun, RatingRun.id == RatingResult.run_id)
+        .join(
+            RegionRating,
+            and_(
+                RegionRating.run_id == RatingResult.run_id,
+                RegionRating.region_code == RatingResult.village_code,
+            ),
+        )
+        .where(RatingResult.status == ResultStatus.PROPOSED, *_period_over(today))
+    )
+
+
+def grades_now(kind: str, ids: Iterable[int], today: date) -> dict[int, tuple[str | None, int]]:
+    """Grades effective today that the files do not hold yet, for a page of households
+    (kind "household") or entities: {id: (grade, year)}; the grade is None for a subject
+    rated below the credit grades. A household keeps a grade of a later year (as
+    `write_grades` does). Subjects absent from the answer show their file's grade."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    if kind == "household":
+        query = (
+            _pending(today)
+            .add_columns(RatingResult.household_id)
+            .join(Household, Household.id == RatingResult.household_id)
+            .where(
+                RatingResult.household_id.in_(ids),
+                RatingRun.year >= func.coalesce(Household.credit_grade_year, 0),
+            )
+        )
+    else:
+        query = _pending(today).add_columns(RatingResult.entity_id)
+        query = query.where(RatingResult.entity_id.in_(ids))
+    found: dict[int, tuple[str | None, int]] = {}
+    for grade, year, subject_id in db.session.execute(
+        query.order_by(RatingRun.year, RatingRun.id)
+    ).all():
+        found[subject_id] = (grade, year)  # the newest run wins
+    return found
+
+
+def household_grade_now(today: date) -> Any:
+    """The household's grade effective today, as a SQL expression for filtering and sorting
+    the list. The stored column itself (and its index) while nothing is pending, which is
+    every day once the scheduled command has run."""
+    if db.session.execute(_due_villages(today).limit(1)).first() is None:
+        return Household.credit_grade
+    pending = (
+        _pending(today)
+        .where(
+            RatingResult.household_id == Household.id,
+            RatingRun.year >= func.coalesce(Household.credit_grade_year, 0),
+        )
+        .correlate(Household)
+    )
+    newest = (
+        pending.with_only_columns(RatingResult.grade)
+        .order_by(RatingRun.year.desc(), RatingRun.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return case((pending.exists(), newest), else_=Household.credit_grade)
 
 
 def _apply_village(rating: RegionRating, year: int) -> int:

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import enterprise_or_404, entity_or_404, household_or_404
-from models import CreditRepair, PublicRecord, RepairStatus, Role, SubjectKey, User, db
+from models import CreditRepair, PublicRecord, RepairStatus, Role, SubjectKey, User, clock, db
 
 from .. import bp
 from . import services as repairs
@@ -42,7 +42,7 @@ FILE_PAGES = {
 
 
 def _today() -> date:
-    return date.today()
+    return clock.today()
 
 
 def _subject_or_404(kind: str, subject_id: int):

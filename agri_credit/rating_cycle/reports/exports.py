@@ -40,6 +40,7 @@ from models import (
     Household,
     RatingResult,
     User,
+    clock,
     db,
     mask_id,
 )
@@ -306,7 +307,7 @@ def results_workbook(
     """The run's results in the user's scope as an XLSX file (write-only: a county of
     200,000 households streams through without holding cell objects)."""
     book = Workbook(write_only=True)
-    _info_sheet(book, figures, generated_at or datetime.now())
+    _info_sheet(book, figures, generated_at or clock.now())
     _households_sheet(book, figures, results)
     _entities_sheet(book, figures, results)
     _villages_sheet(book, figures)
@@ -422,7 +423,7 @@ def report_pdf(
     register_cjk_font(asset_root)
     styles = _styles()
     run, totals = figures.run, figures.totals
-    generated_at = generated_at or datetime.now()
+    generated_at = generated_at or clock.now()
     title = f"{figures.region_name}{run.year}年度信用户、信用村、信用乡镇评定报告"
     if figures.scope_name != figures.region_name:
         title += f"（{figures.scope_name}）"

@@ -3,7 +3,6 @@
 and a run's results as XLSX and as a PDF report. Credit offices and village cadres, each for
 their own scope."""
 
-from datetime import datetime
 from io import BytesIO
 
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
@@ -12,7 +11,7 @@ from flask_login import current_user
 
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
-from models import RUN_STATUS_LABELS, RatingRun, db
+from models import RUN_STATUS_LABELS, RatingRun, clock, db
 
 from .. import bp
 from ..access import run_or_404
@@ -91,7 +90,7 @@ def run_results_xlsx(run_id: int):
     )
     db.session.commit()
     return send_file(
-        BytesIO(results_workbook(figures, results, datetime.now())),
+        BytesIO(results_workbook(figures, results, clock.now())),
         mimetype=XLSX_MIME,
         as_attachment=True,
         download_name=f"{_file_stem(run, figures.scope_name)}.xlsx",
@@ -104,7 +103,7 @@ def run_report_pdf(run_id: int):
     run = run_or_404(run_id)
     figures = run_figures(run, current_user)
     try:
-        pdf = report_pdf(figures, current_app.config["ASSET_ROOT"], datetime.now())
+        pdf = report_pdf(figures, current_app.config["ASSET_ROOT"], clock.now())
     except ReportFontMissing as error:
         current_app.logger.error("PDF report without its font: %s", error)
         flash(str(error), "danger")

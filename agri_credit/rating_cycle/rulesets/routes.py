@@ -68,11 +68,13 @@ def _helpers() -> dict:
 @bp.route("/rule-sets")
 @roles_required(Role.OFFICE)
 def rule_set_index():
-    county = county_of(current_user.scope_code)
-    if county is not None:
-        ensure_default_rule_set(county)
-        db.session.commit()
     found = lineages(current_user)
+    can_manage = may_manage(current_user)
+    # Reading creates nothing: a county office without any rule set adopts the shipped
+    # default with the button this shows (seed-demo adopts it for the demo county).
+    needs_default = can_manage and not any(
+        lineage.scope_code == current_user.scope_code for lineage in found
+    )
     owners = {lineage.scope_code for lineage in found}
     return render_template(
         "ratings/rulesets/index.html",
@@ -82,10 +84,28 @@ def rule_set_index():
                 select(Region.code, Region.name).where(Region.code.in_(owners))
             ).all()
         ),
-        can_manage=may_manage(current_user),
+        can_manage=can_manage,
+        needs_default=needs_default,
         form=ActionForm(),
         **_helpers(),
     )
+
+
+@bp.route("/rule-sets/default", methods=["POST"])
+@roles_required(Role.OFFICE)
+def rule_set_adopt_default():
+    """The county office adopts the shipped default as version 1 of its rule sets."""
+    if not may_manage(current_user):
+        abort(403)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    county = county_of(current_user.scope_code)
+    if county is None:
+        abort(404)
+    rule_set = ensure_default_rule_set(county, current_user)
+    db.session.commit()
+    flash(_("已启用默认评定办法（第 %(version)s 版）", version=rule_set.version), "success")
+    return redirect(url_for("rating_cycle.rule_set_index"))
 
 
 @bp.route("/rule-sets/<int:rule_set_id>")

@@ -1,6 +1,5 @@
 """Forms of the rating run pages: starting a run and re-running it."""
 
-from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -29,7 +28,7 @@ class RunForm(FlaskForm):
     submit = SubmitField(_l("开始评定"))
 
     def validate_as_of(self, field: DateField) -> None:
-        if field.data and field.data > date.today():
+        if field.data and field.data > clock.today():
             raise ValidationError(_("数据截止日期不能晚于今天"))
 
 

@@ -6,7 +6,6 @@ part of a run inside the user's scope: a county run is listed for a township off
 cadre, with their own township or village in it; anything else is a 404."""
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -35,11 +34,13 @@ from models import (
     RuleSet,
     RunStatus,
     User,
+    clock,
     db,
 )
 
 from .. import bp
 from ..access import result_or_404, run_or_404, village_or_404
+from ..publication.services import status_now, statuses_now
 from ..rulesets.services import rules_of
 from .forms import RerunForm, RunForm
 from .services import (
@@ -202,7 +203,7 @@ def run_new():
     form.region.choices = [(r.code, r.name) for r in regions]
     form.rule_set.choices = _rule_set_choices(regions)
     if request.method == "GET":
-        today = date.today()
+        today = clock.today()
         form.year.data = today.year
         form.as_of.data = today
         form.region.data = current_user.scope_code
@@ -369,6 +370,7 @@ def run_village(run_id: int, code: str):
         village=db.session.get(Region, code),
         page=page,
         subjects=_subjects(page.items),
+        statuses=statuses_now([r.id for r in page.items], clock.today()),
         grade=grade,
         kind=kind,
         sort=sort,
@@ -517,5 +519,6 @@ def result_show(result_id: int):
         chart=breakdown_chart(rows),
         grade_labels={b.grade: b.label for b in rules.grade_bands},
         notes=(run.summary or {}).get("notes", []),
+        status=status_now(result, clock.today()),
         result_status_labels=RESULT_STATUS_LABELS,
     )

@@ -9,7 +9,9 @@ from typing import Literal
 
 from sqlalchemy import select
 
-from models import RESULT_STATUS_LABELS, RatingResult, RatingRun, RunStatus, db
+from models import RESULT_STATUS_LABELS, RatingResult, RatingRun, RunStatus, clock, db
+
+from .publication import result_status_now
 
 RatedKind = Literal["household", "entity"]
 _LINKS = {"household": RatingResult.household_id, "entity": RatingResult.entity_id}
@@ -30,7 +32,11 @@ class SubjectRating:
         return RESULT_STATUS_LABELS.get(self.status, self.status)
 
 
-def subject_ratings(kind: RatedKind, subject_id: int) -> list[SubjectRating]:
+def subject_ratings(
+    kind: RatedKind, subject_id: int, today: date | None = None
+) -> list[SubjectRating]:
+    """Statuses as of `today` (the configured zone's today by default): a result whose 公示
+    is over shows as effective even before the scheduled command writes it."""
     rows = db.session.execute(
         select(
             RatingResult.id,
@@ -39,7 +45,7 @@ def subject_ratings(kind: RatedKind, subject_id: int) -> list[SubjectRating]:
             RatingRun.as_of,
             RatingResult.score,
             RatingResult.grade,
-            RatingResult.status,
+            result_status_now(today or clock.today()),
         )
         .join(RatingRun, RatingRun.id == RatingResult.run_id)
         .where(_LINKS[kind] == subject_id, RatingRun.status != RunStatus.SUPERSEDED)

@@ -1,0 +1,184 @@
+"""A GET never changes domain state. Every GET page of the app (found in `app.url_map`, so a
+new page is crawled without touching this test) is opened by every role over a small county
+with households, an entity, an enterprise, departmental imports, a rating run under 公示
+with an objection, a village whose 公示 is over but not yet applied, and a credit repair.
+The only rows a page may write are audit rows for views of personal data."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from agri_credit.rating_cycle import objections, repairs
+from agri_credit.rating_cycle.rulesets import copy_as_new_version
+from models import ImportBatch, RegionResultStatus, Source, UploadBatch, clock, db
+from tests import departmental_factories as d
+from tests import factories as f
+from tests import publication_factories as pf
+from tests.conftest import login
+from tests.test_departmental_import import power_rows
+from tests.test_departmental_pages import confirm_mapping, csv_bytes
+from tests.test_departmental_pages import upload as upload_department_file
+from tests.test_household_import import head, workbook
+from tests.test_household_import import upload as upload_households
+
+ROLES = ("cadre_a", "office_town", "office_county", "officer", "applicant")
+NOT_PAGES = {"static", "assets.vendor"}  # files served from disk
+# A few list views also with the filters that read grades and statuses.
+QUERY_VARIANTS = {
+    "households.index": ["", "?grade=AAA&sort=grade", "?grade=none"],
+    "rating_cycle.objection_list": ["", "?status=all&overdue=1"],
+    "rating_cycle.publication_index": ["", "?status=published"],
+}
+WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE|TRUNCATE)\b", re.I)
+AUDIT_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+\"?audit_events\"?", re.I)
+
+
+@pytest.fixture
+def county(client, users, cipher):
+    """Everything a page can show, built the way the app builds it where that is cheap."""
+    cadre, office = users["cadre"], users["office"]
+    today = clock.today()
+    yang = f.make_household(cipher, cadre, head_name="杨建国")
+    wang = f.make_household(cipher, cadre, head_name="王小明")
+    li = f.make_household(cipher, users["cadre_b"], village_code=f.VILLAGE_B, head_name="李卫东")
+    coop = f.make_entity(cipher, cadre, name="杨家村柿子专业合作社")
+    enterprise = d.make_enterprise(cadre)
+
+    rule_set = pf.make_rule_set(office)
+    draft = copy_as_new_version(rule_set, office)
+    run = pf.make_run(office, rule_set)
+    tree = pf.make_tree(run)
+    results = {
+        "yang": pf.make_result(run, yang, 86.5, "AAA"),
+        "wang": pf.make_result(run, wang, 58, None),
+        "coop": pf.make_result(run, coop, 72, "AA"),
+        "li": pf.make_result(run, li, 75, "AA"),
+    }
+    pf.publish(tree[f.VILLAGE_A], cadre, today - timedelta(days=2))  # under 公示
+    pf.publish(tree[f.VILLAGE_B], users["cadre_b"], today - timedelta(days=10))  # over, unapplied
+    objection = objections.raise_objection(
+        results["wang"],
+        raised_by_name="王小明",
+        contact="13900002222",
+        reason="去年务工收入未计入",
+        user=cadre,
+        today=today,
+    )
+
+    record_batch = d.make_batch(Source.PUBLIC_RECORD, office)
+    record = d.public_record(
+        d.key_for_household(yang),
+        record_batch,
+        "penalty",
+        "未按规定使用农药",
+        today - timedelta(days=200),
+        severity="general",
+    )
+    repair = repairs.apply_for_repair(
+        record,
+        commitment="本人已缴清罚款，承诺今后依法使用农药。",
+        evidence="缴清罚款500元，票据号 0012345",
+        user=office,
+        today=today,
+    )
+    db.session.commit()
+
+    # Departmental files and a household sheet go through the real upload pages.
+    login(client, "office_county")
+    head_id = cipher.decrypt(yang.head_id_cipher)
+    imported = confirm_mapping(
+        client, upload_department_file(client, csv_bytes(power_rows(head_id)))
+    )
+    assert imported.status_code == 302
+    upload_department_file(client, csv_bytes(power_rows(head_id, months=2)))  # left unmapped
+    client.post("/logout")
+    login(client, "cadre_a")
+    assert upload_households(client, workbook([head(head_name="赵新户")])).status_code == 302
+    client.post("/logout")
+
+    department_batch = db.session.scalar(
+        select(ImportBatch).where(ImportBatch.source == Source.ELECTRICITY).order_by(ImportBatch.id)
+    )
+    pending_batch = db.session.scalar(select(ImportBatch).order_by(ImportBatch.id.desc()))
+    assert department_batch.status == "imported" and pending_batch.status == "pending"
+    assert tree[f.VILLAGE_B].status == RegionResultStatus.PUBLISHED
+    return {
+        "household_id": yang.id,
+        "entity_id": coop.id,
+        "enterprise_id": enterprise.id,
+        "rule_set_id": draft.id,
+        "run_id": run.id,
+        "code": f.VILLAGE_A,
+        "result_id": results["yang"].id,
+        "certificate_result_id": results["li"].id,  # 公示 over: effective, not yet applied
+        "objection_id": objection.id,
+        "repair_id": repair.id,
+        "kind": "household",
+        "subject_id": yang.id,
+        "record_id": record.id,
+        "batch_id": department_batch.id,
+        "pending_batch_id": pending_batch.id,
+        "upload_batch_id": db.session.scalar(select(UploadBatch.id)),
+    }
+
+
+def _value(endpoint: str, argument: str, ids: dict) -> object:
+    if argument == "batch_id" and endpoint.startswith("household_import."):
+        return ids["upload_batch_id"]
+    if endpoint == "departmental.mapping" and argument == "batch_id":
+        return ids["pending_batch_id"]
+    if endpoint == "rating_cycle.certificate" and argument == "result_id":
+        return ids["certificate_result_id"]
+    return ids[argument]
+
+
+def get_pages(app, ids: dict) -> list[tuple[str, str]]:
+    """(endpoint, URL) of every GET route, its parameters filled from `ids`."""
+    pages = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if "GET" not in rule.methods or rule.endpoint in NOT_PAGES:
+                continue
+            values = {a: _value(rule.endpoint, a, ids) for a in rule.arguments}
+            url = app.url_for(rule.endpoint, **values)
+            for query in QUERY_VARIANTS.get(rule.endpoint, [""]):
+                pages.append((rule.endpoint, url + query))
+    return sorted(pages)
+
+
+def test_no_get_page_of_any_role_writes_anything_but_audit_rows(app, client, county):
+    pages = get_pages(app, county)
+    writes: list[str] = []
+    statuses: dict[str, dict[str, int]] = {}
+    current: list[str] = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        if current and WRITE.match(statement) and not AUDIT_INSERT.match(statement):
+            writes.append(f"{current[0]}: {statement.split(chr(10))[0][:120]}")
+
+    event.listen(db.engine, "before_cursor_execute", watch)
+    try:
+        for username in ROLES:
+            login(client, username)
+            for _endpoint, url in pages:
+                current[:] = [f"{username} GET {url}"]
+                statuses.setdefault(username, {})[url] = client.get(url).status_code
+                current.clear()
+            client.post("/logout")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", watch)
+
+    visits = sum(len(by_url) for by_url in statuses.values())
+    print(f"\nGET pages checked: {len(pages)} URLs x {len(ROLES)} roles = {visits} visits")
+    assert writes == []
+    assert len(pages) >= 50 and visits == len(pages) * len(ROLES)
+    # The crawl really reached the pages: the county office opens nearly all of them, and a
+    # page that failed would show here, not pass silently.
+    office = statuses["office_county"]
+    not_ok = {url: code for url, code in office.items() if code != 200}
+    assert len(not_ok) <= len(office) // 10, not_ok
+    assert all(code < 500 for by_url in statuses.values() for code in by_url.values())
+    ok_total = sum(code == 200 for by_url in statuses.values() for code in by_url.values())
+    assert ok_total >= len(pages) * 2, statuses  # cadre and offices read most of them
