@@ -1,11 +1,12 @@
 """Forms of the rating run pages: starting a run and re-running it."""
 
-
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, SubmitField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
+
+from models import clock
 
 
 class RunForm(FlaskForm):
