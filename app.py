@@ -31,6 +31,7 @@ from agri_credit.extensions import (
     select_locale,
 )
 from agri_credit.templating import register_template_helpers
+from agri_credit.url_arguments import BoundedIntConverter
 from models import db
 
 
@@ -42,6 +43,8 @@ def create_app(config: Mapping[str, Any] | type | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "agri_credit" / "static"),
     )
     configure(app, config)
+    # Before any blueprint: every `<int:...>` route gets the bounded converter.
+    app.url_map.converters["int"] = BoundedIntConverter
     register_extensions(app)
     register_blueprints(app)
     errors.register_error_handlers(app)

@@ -32,8 +32,12 @@ def wants_json() -> bool:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths: an open redirect would make a fine phishing link."""
+    """Only same-site relative paths: an open redirect would make a fine phishing link.
+    Control characters (CR/LF would split the Location header) and backslashes (browsers
+    read `/\\evil.example` as `//evil.example`) mean no `next` at all."""
     if not target:
+        return None
+    if any(ord(char) < 0x20 or ord(char) == 0x7F or char == "\\" for char in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
