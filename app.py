@@ -26,6 +26,7 @@ from agri_credit.extensions import (
     babel,
     csrf,
     init_id_cipher,
+    limiter,
     login_manager,
     migrate,
     select_locale,
@@ -66,6 +67,10 @@ def configure(app: Flask, config: Mapping[str, Any] | type | None) -> None:
     app.config.setdefault(
         "BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "agri_credit" / "translations")
     )
+    if app.config["SECURE_COOKIES"]:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+    # Login throttling counts in Redis when there is one, so every worker shares the count.
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
 
 
 def register_extensions(app: Flask) -> None:
@@ -73,6 +78,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_id_cipher(app)
 

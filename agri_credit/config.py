@@ -1,6 +1,7 @@
 """Configuration defaults. Secrets never live here: they come from the instance folder
 (`instance/settings.py`, written by `flask init-instance`) or from AGRI_CREDIT_* variables."""
 
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +30,19 @@ class DefaultConfig:
     REPAIR_MIN_MONTHS = {"minor": 0, "general": 3, "serious": 12}
     REPAIR_DECISION_WORKING_DAYS = 10
     REPAIR_EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+    # Sign-in (issue 10): remember-me lasts two weeks at most; both cookies are SameSite=Lax
+    # and, with SECURE_COOKIES (production behind HTTPS), sent over HTTPS only.
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SECURE_COOKIES = False
+    # Brute force: wrong passwords allowed per address and per account name (Flask-Limiter
+    # notation; only failed attempts count), and the lock after consecutive failures.
+    LOGIN_LIMIT_PER_ADDRESS = "30 per minute"
+    LOGIN_LIMIT_PER_ACCOUNT = "10 per minute"
+    LOGIN_LOCKOUT_FAILURES = 10
+    LOGIN_LOCKOUT_MINUTES = 15
 
 
 class TestConfig(DefaultConfig):
