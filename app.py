@@ -31,6 +31,7 @@ from agri_credit.extensions import (
     migrate,
     select_locale,
 )
+from agri_credit.security_headers import register_security_headers
 from agri_credit.templating import register_template_helpers
 from agri_credit.url_arguments import BoundedIntConverter
 from models import db
@@ -49,6 +50,7 @@ def create_app(config: Mapping[str, Any] | type | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     errors.register_error_handlers(app)
+    register_security_headers(app)
     register_template_helpers(app)
     cli.register_commands(app)
     return app
