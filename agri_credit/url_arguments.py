@@ -28,3 +28,14 @@ def page_number() -> int:
     if len(raw) > len(str(MAX_PAGE)) or int(raw) > MAX_PAGE:
         abort(404)
     return max(int(raw), 1)
+
+
+def id_arg(name: str) -> int | None:
+    """An ID passed in the query string (`?run=12`): None when absent or not a number; an ID
+    no row can have is a 404, as it is in a path."""
+    raw = request.args.get(name, "")
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    if len(raw) > len(str(MAX_URL_INT)) or int(raw) > MAX_URL_INT:
+        abort(404)
+    return int(raw)

@@ -9,6 +9,7 @@ from agri_credit.url_arguments import BoundedIntConverter
 from models import db
 from tests import factories as f
 from tests.conftest import login
+from tests.rating_factories import rule_set_row
 
 HUGE = 2**63  # one past the largest signed 64-bit integer: SQLite overflowed on it
 ROLES = ["cadre", "township", "office", "officer", "applicant"]
@@ -59,6 +60,19 @@ def test_the_largest_real_id_still_reaches_the_view(as_cadre):
     # 2**31 - 1 matches the route; the view answers its own 404 for a household that is not there.
     response = as_cadre.get(f"/households/{2**31 - 1}")
     assert response.status_code == 404
+
+
+def test_an_id_of_two_to_the_63_in_the_query_string_is_a_404(as_office, users):
+    rule_set = rule_set_row(users["office"])
+    db.session.commit()
+    for url in (
+        f"/ratings/dashboard?run={HUGE}",
+        f"/ratings/rule-sets/{rule_set.id}/diff?against={HUGE}",
+    ):
+        response = as_office.get(url)
+        assert response.status_code == 404, url
+        assert "页面不存在" in response.get_data(as_text=True)
+    assert as_office.get("/ratings/dashboard?run=abc").status_code == 200
 
 
 PAGED_LISTS = [
