@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from agri_credit.config import PROJECT_ROOT, TestConfig
 from app import create_app
+from models import db
 from tests import factories as f
 from village_forms.household_sheet import HOUSEHOLD_COLUMNS, build_template
 
@@ -72,9 +73,13 @@ def test_production_cookies_are_secure(app, users):
         SECURE_COOKIES = True
 
     production = create_app(Production)
-    response = production.test_client().post(
-        "/login", data={"username": "cadre_a", "password": f.PASSWORD, "remember": "y"}
-    )
+    try:
+        response = production.test_client().post(
+            "/login", data={"username": "cadre_a", "password": f.PASSWORD, "remember": "y"}
+        )
+    finally:
+        with production.app_context():
+            db.engine.dispose()
     assert response.status_code == 302
     cookies = response.headers.getlist("Set-Cookie")
     for name in ("session=", "remember_token="):
