@@ -15,6 +15,7 @@ from agri_credit.extensions import limiter
 from app import create_app
 from models import AuditEvent, User, db, utcnow
 from tests import factories as f
+from tests.conftest import login
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 
@@ -159,3 +160,21 @@ def test_the_counts_live_in_redis_when_redis_is_configured(tmp_path):
         # The limiter is one extension object: bind it back to in-memory counting.
         create_app(TestConfig)
         limiter.reset()
+
+
+def test_guessing_the_current_password_on_the_password_page_is_throttled(
+    client, users, monkeypatch
+):
+    login(client, "cadre_a")
+    monkeypatch.setitem(client.application.config, "LOGIN_LIMIT_PER_ADDRESS", "2 per minute")
+    guess = {
+        "current_password": "guess",
+        "new_password": "abcdefgh1",
+        "confirm_password": "abcdefgh1",
+    }
+    for _ in range(2):
+        assert "当前密码不正确" in client.post("/account/password", data=guess).get_data(
+            as_text=True
+        )
+    refused = client.post("/account/password", data=guess)
+    assert refused.status_code == 429 and "尝试过于频繁" in refused.get_data(as_text=True)

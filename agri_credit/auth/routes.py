@@ -110,6 +110,11 @@ def logout():
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
+@limiter.limit(  # a borrowed session must not become a way to guess the password
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_login_failed,
+)
 def password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
