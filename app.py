@@ -27,12 +27,15 @@ from agri_credit.extensions import (
     csrf,
     init_id_cipher,
     init_statement_timeout,
+    limiter,
     login_manager,
     migrate,
     select_locale,
 )
 from agri_credit.request_limits import RouteLimitedRequest
+from agri_credit.security_headers import register_security_headers
 from agri_credit.templating import register_template_helpers
+from agri_credit.url_arguments import BoundedIntConverter
 from loans.scoring.commands import model_cli
 from models import db
 
@@ -47,9 +50,12 @@ def create_app(config: Mapping[str, Any] | type | None = None) -> Flask:
     # Before anything reads a form: per-route upload limits (agri_credit/request_limits.py).
     app.request_class = RouteLimitedRequest
     configure(app, config)
+    # Before any blueprint: every `<int:...>` route gets the bounded converter.
+    app.url_map.converters["int"] = BoundedIntConverter
     register_extensions(app)
     register_blueprints(app)
     errors.register_error_handlers(app)
+    register_security_headers(app)
     register_template_helpers(app)
     cli.register_commands(app)
     app.cli.add_command(model_cli)
@@ -69,6 +75,10 @@ def configure(app: Flask, config: Mapping[str, Any] | type | None) -> None:
     app.config.setdefault(
         "BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "agri_credit" / "translations")
     )
+    if app.config["SECURE_COOKIES"]:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["REMEMBER_COOKIE_SECURE"] = True
+    # Login throttling counts in Redis when there is one, so every worker shares the count.
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
 
 
 def register_extensions(app: Flask) -> None:
@@ -76,6 +86,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_id_cipher(app)
     init_statement_timeout(app)

@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from agri_credit.auth.accounts import disable_user
 from agri_credit.demo import DEMO_PASSWORD
 from agri_credit.demo.accounts import demo_logins as demo_accounts
 from agri_credit.demo.accounts import display_width, pad
@@ -19,7 +20,7 @@ from agri_credit.rating_cycle.objections.services import ObjectionRefused
 from agri_credit.rating_cycle.publication.services import PublicationError
 from agri_credit.rating_cycle.repairs.services import RepairRefused
 from agri_credit.rating_cycle.runs.services import RunRefused
-from models import Household, clock, db, generate_master_key
+from models import Household, User, clock, db, generate_master_key
 
 
 def register_commands(app: Flask) -> None:
@@ -27,6 +28,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(demo_logins)
     app.cli.add_command(demo_department_files)
+    app.cli.add_command(disable_user_command)
 
 
 @click.command("init-instance")
@@ -149,3 +151,15 @@ def demo_logins() -> None:
             f"  ... and {logins.more_cadres} more village cadres, named cadre_ + the last six "
             f"digits of the village code (e.g. {logins.more_cadre_example})"
         )
+
+
+@click.command("disable-user")
+@click.argument("username")
+def disable_user_command(username: str) -> None:
+    """Disable an account: it can no longer log in and every session it has ends now."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"No user named {username!r}")
+    disable_user(user)
+    db.session.commit()
+    click.echo(f"Disabled {username}; all of its sessions have ended.")

@@ -1,6 +1,7 @@
 """Configuration defaults. Secrets never live here: they come from the instance folder
 (`instance/settings.py`, written by `flask init-instance`) or from AGRI_CREDIT_* variables."""
 
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +71,26 @@ class DefaultConfig:
     SCORING_VALID_SHARE = 0.15  # most recent starts but the test period: stop and calibrate
     SCORING_TEST_SHARE = 0.15  # most recent starts: the reported metrics
     SCORING_LGBM_PARAMS: dict = {}  # overrides of loans.scoring.training.DEFAULT_PARAMS
+    # Sign-in (issue 10): remember-me lasts two weeks at most; both cookies are SameSite=Lax
+    # and, with SECURE_COOKIES (production behind HTTPS), sent over HTTPS only.
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SECURE_COOKIES = False
+    # Scripts only from our own files (no inline code or on*= handlers: static/app.js reads
+    # data- attributes instead). Inline styles stay allowed: ECharts and templates use them.
+    CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+    # Brute force: wrong passwords allowed per address and per account name (Flask-Limiter
+    # notation; only failed attempts count), and the lock after consecutive failures.
+    LOGIN_LIMIT_PER_ADDRESS = "30 per minute"
+    LOGIN_LIMIT_PER_ACCOUNT = "10 per minute"
+    LOGIN_LOCKOUT_FAILURES = 10
+    LOGIN_LOCKOUT_MINUTES = 15
 
 
 class TestConfig(DefaultConfig):

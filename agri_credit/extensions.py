@@ -2,6 +2,8 @@
 
 from flask import current_app, has_request_context, request, session
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
@@ -13,6 +15,9 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 migrate = Migrate(render_as_batch=True)
+# No default limits: only the views that name a limit (login) are throttled. If Redis goes
+# away, counting goes on in memory rather than failing the login.
+limiter = Limiter(key_func=get_remote_address, in_memory_fallback_enabled=True)
 
 
 def select_locale() -> str:

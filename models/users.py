@@ -55,12 +55,22 @@ class User(UserMixin, db.Model):
     phone: Mapped[str | None] = mapped_column(String(20), default=None)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of every session and remember-me cookie (`get_id`): raising it on logout, a
+    # password change or disabling the account ends all of the user's sessions at once.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Consecutive wrong passwords, and the lock they earn (auth.accounts).
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
 
     scope: Mapped[Region] = relationship(lazy="joined")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """What Flask-Login stores in the session and the remember-me cookie."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def role_label(self) -> str:

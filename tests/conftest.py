@@ -11,7 +11,7 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 from agri_credit.config import TestConfig
-from agri_credit.extensions import id_cipher
+from agri_credit.extensions import id_cipher, limiter
 from app import create_app
 from models import Role, db
 from tests import factories as f
@@ -75,6 +75,7 @@ def _empty_all_tables() -> None:
 
 @pytest.fixture
 def app(migrated_app):
+    limiter.reset()  # login throttling counts (in memory) start afresh for each test
     with migrated_app.app_context():
         f.build_region_tree()
         db.session.commit()

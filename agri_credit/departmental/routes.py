@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import in_scope, region_in_scope
 from agri_credit.request_limits import upload_limit
+from agri_credit.url_arguments import page_number
 from models import SOURCE_LABELS, BatchStatus, ColumnMapping, ImportBatch, Role, db, utcnow
 from village_forms.xlsx_archive import XlsxLimits
 
@@ -65,7 +66,10 @@ def index():
     if source in SOURCE_LABELS:
         query = query.where(ImportBatch.source == source)
     pagination = db.paginate(
-        query.order_by(ImportBatch.id.desc()), per_page=PAGE_SIZE, error_out=False
+        query.order_by(ImportBatch.id.desc()),
+        page=page_number(),
+        per_page=PAGE_SIZE,
+        error_out=False,
     )
     return render_template(
         "departmental/index.html",

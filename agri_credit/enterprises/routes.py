@@ -8,6 +8,7 @@ from agri_credit.audit import journal_of, record_event
 from agri_credit.auth.permissions import FILE_KEEPERS, permission_required, roles_required
 from agri_credit.auth.scopes import enterprise_or_404, enterprises_in_scope, region_in_scope
 from agri_credit.departmental.records import subject_records
+from agri_credit.url_arguments import page_number
 from models import Enterprise, Permission, clock, db
 from village_forms.enterprise_forms import INDUSTRY_SUGGESTIONS, EnterpriseForm, field_labels
 
@@ -27,7 +28,9 @@ from .services import (
 def index():
     q = request.args.get("q", "").strip()
     query = filter_enterprises(enterprises_in_scope(current_user), q)
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=100)
+    page = db.paginate(
+        query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], max_per_page=100
+    )
     return render_template("enterprises/index.html", page=page, q=q)
 
 

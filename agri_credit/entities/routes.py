@@ -16,6 +16,7 @@ from agri_credit.departmental.records import credit_records_in_use, subject_reco
 from agri_credit.extensions import id_cipher
 from agri_credit.rating_cycle.publication.services import grades_now
 from agri_credit.rating_cycle.runs.subject_ratings import subject_ratings
+from agri_credit.url_arguments import page_number
 from models import AgriEntity, Permission, clock, db
 from village_forms.entity_fields import ENTITY_TYPES
 from village_forms.entity_forms import EntityForm, field_labels, record_row_template
@@ -48,7 +49,9 @@ def index():
         sort=request.args.get("sort", "name"),
     )
     query = filter_entities(entities_in_scope(current_user), filters)
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=100)
+    page = db.paginate(
+        query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], max_per_page=100
+    )
     villages = villages_in_scope(current_user) if current_user.scope.level != "village" else []
     return render_template(
         "entities/index.html", page=page, filters=filters, villages=villages, types=ENTITY_TYPES

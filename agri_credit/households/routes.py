@@ -15,6 +15,7 @@ from agri_credit.departmental.records import credit_records_in_use, subject_reco
 from agri_credit.extensions import id_cipher
 from agri_credit.rating_cycle.publication.services import grades_now, household_grade_now
 from agri_credit.rating_cycle.runs.subject_ratings import subject_ratings
+from agri_credit.url_arguments import page_number
 from models import Household, Permission, clock, db
 from village_forms import household_fields as hf
 from village_forms.household_forms import HouseholdForm, row_templates
@@ -54,7 +55,9 @@ def index():
     query = filter_households(
         households_in_scope(current_user), filters, grade=household_grade_now(today)
     )
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=100)
+    page = db.paginate(
+        query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], max_per_page=100
+    )
     counts = member_counts([h.id for h in page.items])
     pending = grades_now("household", [h.id for h in page.items], today)
     villages = villages_in_scope(current_user) if current_user.scope.level != "village" else []

@@ -21,3 +21,20 @@ document.querySelectorAll("fieldset.repeatable").forEach((fieldset) => {
     }
   });
 });
+
+// Behaviour that templates ask for with data- attributes; the Content-Security-Policy allows
+// no inline scripts or on*= handlers, so it lives here.
+// <form data-confirm="question">: submit only after the user confirms.
+document.querySelectorAll("form[data-confirm]").forEach((form) => {
+  form.addEventListener("submit", (event) => {
+    if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+});
+// <button data-print>: print the page (certificates, plaques, notices).
+document.querySelectorAll("[data-print]").forEach((button) => {
+  button.addEventListener("click", () => window.print());
+});
+// <select data-autosubmit>: a filter that applies as soon as it changes.
+document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
+  select.addEventListener("change", () => select.form.submit());
+});

@@ -1,12 +1,17 @@
 // Departmental charts on file pages. Each element with data-chart holds a complete ECharts
 // option as JSON, built on the server (records.py), so this file only draws and resizes.
-// Charts take the full width of their card; 240px high on phones, 300px elsewhere.
+// Charts take the full width of their card; 240px high on phones, 300px elsewhere, unless
+// the element names its own height in data-chart-height (pixels).
 (() => {
   if (typeof echarts === "undefined") return;
   const phone = window.matchMedia("(max-width: 576px)");
   const charts = [];
 
   const fitHeight = (el) => {
+    if (el.dataset.chartHeight) {
+      el.style.height = `${Number(el.dataset.chartHeight)}px`;
+      return;
+    }
     el.style.height = phone.matches ? "240px" : "300px";
   };
 

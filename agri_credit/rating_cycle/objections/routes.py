@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
 from agri_credit.auth.scopes import in_scope
+from agri_credit.url_arguments import page_number
 from models import (
     AgriEntity,
     Household,
@@ -101,7 +102,9 @@ def objection_list():
     if request.args.get("mine") == "1":
         query = query.where(Objection.assignee_id == current_user.id)
     query = objections.filter_objections(query, filters, today)
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=100)
+    page = db.paginate(
+        query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], max_per_page=100
+    )
     names = _names_for([o.result for o in page.items])
     users = _users({o.assignee_id for o in page.items})
     villages = {

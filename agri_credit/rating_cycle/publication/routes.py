@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
 from agri_credit.auth.scopes import in_scope
+from agri_credit.url_arguments import page_number
 from models import (
     RESULT_STATUS_LABELS,
     RatingResult,
@@ -49,7 +50,9 @@ def publication_index():
     query = publication.village_ratings_query(
         in_scope(RegionRating.region_code, current_user), status
     )
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=100)
+    page = db.paginate(
+        query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], max_per_page=100
+    )
     runs = {
         r.id: r
         for r in db.session.scalars(

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import enterprise_or_404, entity_or_404, household_or_404
+from agri_credit.url_arguments import page_number
 from models import CreditRepair, PublicRecord, RepairStatus, Role, SubjectKey, User, clock, db
 
 from .. import bp
@@ -81,6 +82,7 @@ def repair_list():
     query = repairs.filter_repairs(repairs.repairs_in_scope(current_user), status, today)
     page = db.paginate(
         query.with_only_columns(CreditRepair),
+        page=page_number(),
         per_page=current_app.config["PAGE_SIZE"],
         max_per_page=100,
     )

@@ -5,12 +5,13 @@ their own scope."""
 
 from io import BytesIO
 
-from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
+from agri_credit.url_arguments import id_arg
 from models import RUN_STATUS_LABELS, RatingRun, clock, db
 
 from .. import bp
@@ -41,7 +42,7 @@ def _file_stem(run: RatingRun, scope_name: str) -> str:
 @bp.route("/dashboard")
 @roles_required(*FILE_KEEPERS)
 def dashboard():
-    run_id = request.args.get("run", type=int)
+    run_id = id_arg("run")
     run = run_or_404(run_id) if run_id else default_run(current_user)
     years = yearly_shares(current_user)
     labels = {

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from agri_credit.auth.permissions import roles_required
 from agri_credit.ratings.rules import LEVEL_LABELS, METHODS, fmt
+from agri_credit.url_arguments import id_arg
 from models import Region, Role, RuleSet, db
 
 from .. import bp
@@ -241,7 +242,7 @@ def rule_set_delete(rule_set_id: int):
 @roles_required(Role.OFFICE)
 def rule_set_diff(rule_set_id: int):
     rule_set = _rule_set_or_404(rule_set_id)
-    against_id = request.args.get("against", type=int) or rule_set.based_on_id
+    against_id = id_arg("against") or rule_set.based_on_id
     if against_id is None:
         flash(_("这一版不是复制而来，没有可对比的版本"), "info")
         return redirect(url_for("rating_cycle.rule_set_show", rule_set_id=rule_set.id))

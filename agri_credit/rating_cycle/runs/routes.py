@@ -18,6 +18,7 @@ from agri_credit.audit import record_event
 from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
 from agri_credit.auth.scopes import in_scope
 from agri_credit.ratings.rules import METRIC_LABELS, Indicator, RatingRules
+from agri_credit.url_arguments import page_number
 from models import (
     ENTITY_TYPE_LABELS,
     RESULT_STATUS_LABELS,
@@ -163,7 +164,10 @@ def _pair(counts: dict[str, int] | None) -> tuple[int, int] | None:
 @roles_required(*FILE_KEEPERS)
 def run_list():
     page = db.paginate(
-        runs_for(current_user), per_page=current_app.config["PAGE_SIZE"], max_per_page=100
+        runs_for(current_user),
+        page=page_number(),
+        per_page=current_app.config["PAGE_SIZE"],
+        max_per_page=100,
     )
     regions = _regions({r.region_code for r in page.items})
     own = {
@@ -362,7 +366,9 @@ def run_village(run_id: int, code: str):
     elif kind == "entity":
         query = query.where(RatingResult.entity_id.is_not(None))
     query = query.order_by(*SORTS.get(sort, SORTS["-score"]))
-    page = db.paginate(query, per_page=current_app.config["PAGE_SIZE"], max_per_page=100)
+    page = db.paginate(
+        query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], max_per_page=100
+    )
     return render_template(
         "ratings/runs/village.html",
         run=run,
