@@ -130,7 +130,7 @@ def test_editing_without_retyping_the_id_keeps_it_and_journals_the_change(as_cad
     household = f.make_household(cipher, users["cadre"], phone="13900000000")
     db.session.commit()
     original = cipher.decrypt(household.head_id_cipher)
-    data = f.household_data(head_id_number="", phone="13711112222")
+    data = f.household_data(head_id_number="", phone="13711112222", version=1)
     data["members"] = [dict(data["members"][0], key=str(household.members[0].id), id_number="")]
     member_id = cipher.decrypt(household.members[0].id_cipher)
     assert (

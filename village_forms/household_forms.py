@@ -154,6 +154,7 @@ class RecordForm(Form):
 
 
 class HouseholdForm(FlaskForm):
+    version = HiddenField()  # the file version this form was opened on, checked on save
     village_code = SelectField(_l("所属村"), validators=[DataRequired(REQUIRED)])
     group_name = SelectField(
         _l("村民小组"), choices=hf.choices(hf.GROUPS), validators=[DataRequired(REQUIRED)]
@@ -217,3 +218,24 @@ def row_templates() -> dict[str, Form]:
         "records": RecordForm,
     }
     return {name: cls(prefix=f"{name}-__prefix__-") for name, cls in form_classes.items()}
+
+
+# The repeatable parts as the form's headings name them (a FieldList's own label is its
+# attribute name, "Members", which must never reach a cadre).
+PART_LABELS = {
+    "members": _l("家庭成员"),
+    "assets": _l("资产"),
+    "liabilities": _l("负债"),
+    "production": _l("种植与养殖"),
+    "insurance": _l("农业保险"),
+    "evaluations": _l("村评议"),
+    "records": _l("荣誉与不良记录"),
+}
+
+
+def field_labels() -> dict[str, str]:
+    """Field name → label, so the change history reads in the cadre's words."""
+    form = HouseholdForm(formdata=None, meta={"csrf": False})
+    labels = {f.name: str(f.label.text) for f in form if f.name not in PART_LABELS}
+    labels.update({name: str(label) for name, label in PART_LABELS.items()})
+    return labels

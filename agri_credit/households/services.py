@@ -10,7 +10,9 @@ from sqlalchemy import Select, func, select
 
 from agri_credit.audit import diff_snapshots, journal_value, record_event
 from agri_credit.file_filters import filter_by_completeness
+from agri_credit.file_versions import claim_next_version, opened_values, parse_version
 from models import (
+    AuditEvent,
     CreditRecord,
     Household,
     HouseholdAsset,
@@ -23,6 +25,7 @@ from models import (
     VillageEvaluation,
     db,
 )
+from models.sensitive import mask_id
 from village_forms.identifiers import id_birth_date, id_gender
 
 from .completeness import assess_households
@@ -181,6 +184,7 @@ def snapshot(household: Household) -> dict[str, Any]:
 def form_data_for(household: Household) -> dict[str, Any]:
     """Initial form values; ID numbers stay blank (the form says blank keeps them)."""
     data = {f: getattr(household, f) for f in HEAD_FIELDS}
+    data["version"] = household.version
     data["members"] = [
         {"key": str(m.id), **{f: getattr(m, f) for f in MEMBER_FIELDS}} for m in household.members
     ]
@@ -279,8 +283,13 @@ def derive_totals(household: Household, as_of_year: int | None = None) -> None:
 def save_household(
     household: Household, data: dict[str, Any], cipher: IdCipher, user: User
 ) -> dict[str, list]:
-    """Apply validated form data, journal the difference, and return it. Caller commits."""
+    """Apply validated form data, journal the difference, and return it. Caller commits.
+
+    An existing file is saved only on the version its form was opened on (`data["version"]`):
+    raises StaleEdit when another save came first.
+    """
     is_new = household.id is None
+    version = 1 if is_new else claim_next_version(household, parse_version(data.get("version")))
     before = {} if is_new else snapshot(household)
     for f in HEAD_FIELDS:
         value = data.get(f)
@@ -301,7 +310,7 @@ def save_household(
     if changes:
         action = "household.create" if is_new else "household.update"
         summary = ("新建农户档案：" if is_new else "修改农户档案：") + household.head_name
-        record_event(action, "household", household.id, summary, changes, user)
+        record_event(action, "household", household.id, summary, changes, user, version)
     return changes
 
 
@@ -315,6 +324,56 @@ _HEAD_TEXT = {
     "housing",
     "notes",
 }
+
+
+def rebase_members(
+    posted: list[dict[str, Any]], events: list[AuditEvent], household: Household
+) -> list[dict[str, Any]]:
+    """The member rows a stale form should show on the file's current version.
+
+    If the cadre left the members as they were when she opened the form, they are the current
+    members (so saving again keeps what others changed). Otherwise her rows stay, and members
+    others added since come back in: she never saw them, so their absence is not a deletion.
+    A row of a member others removed becomes a new row.
+    """
+    current = {str(m.id): m for m in household.members}
+    current_rows = [
+        {"key": key, **{f: getattr(m, f) for f in MEMBER_FIELDS}, "id_number": ""}
+        for key, m in current.items()
+    ]
+    opened = opened_values(events).get("members")
+    if opened is not None and _member_journal(posted, current) == opened:
+        return current_rows
+    added: set[tuple[str, str]] = set()
+    for event in events:
+        before, after = (event.changes or {}).get("members") or [None, None]
+        had = {(m.get("name"), m.get("id_number") or "") for m in before or []}
+        added |= {(m.get("name"), m.get("id_number") or "") for m in after or []} - had
+    rows = [{**row, "key": row.get("key") if row.get("key") in current else ""} for row in posted]
+    kept = {row["key"] for row in rows}
+    return rows + [
+        row
+        for row in current_rows
+        if row["key"] not in kept and (row["name"], current[row["key"]].id_masked or "") in added
+    ]
+
+
+def _member_journal(
+    rows: list[dict[str, Any]], current: dict[str, HouseholdMember]
+) -> list[dict[str, Any]]:
+    """Posted member rows as snapshot() journals them (a blank ID keeps the stored one)."""
+    journal = []
+    for row in rows:
+        stored = current.get(row.get("key") or "")
+        typed = (row.get("id_number") or "").strip()
+        journal.append(
+            {
+                "name": row.get("name") or "",
+                "id_number": mask_id(typed) if typed else (stored.id_masked if stored else ""),
+                **{f: journal_value(row.get(f) or "") for f in MEMBER_FIELDS[1:]},
+            }
+        )
+    return journal
 
 
 def reveal_id_numbers(household: Household, cipher: IdCipher, user: User) -> dict[str, str]:
