@@ -117,7 +117,9 @@ class Household(db.Model):
     )
 
     @property
-    def net_income(self) -> Decimal:
+    def net_income(self) -> Decimal | None:
+        """Income less spending; None (shown "—") when none of them was entered, which is
+        not the same as an income of 0.00."""
         parts = [
             self.income_crops,
             self.income_livestock,
@@ -125,6 +127,8 @@ class Household(db.Model):
             self.income_wages,
             self.income_other,
         ]
+        if all(p is None for p in [*parts, self.annual_spending]):
+            return None
         return sum((p or Decimal("0") for p in parts), Decimal("0")) - (
             self.annual_spending or Decimal("0")
         )

@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 
 from models import AuditEvent, Household, db
 from tests import factories as f
+from tests.conftest import login
 
 
 def test_cadre_lists_only_her_village(as_cadre, users, cipher):
@@ -111,16 +112,25 @@ def test_bad_input_is_refused_with_chinese_messages_and_nothing_saved(as_cadre, 
     assert db.session.scalar(select(func.count()).select_from(Household)) == 0
 
 
-def test_duplicate_id_in_the_county_is_refused_with_a_link(as_cadre, users, cipher):
+def test_duplicate_id_in_the_county_is_refused_naming_the_file_only_within_scope(
+    client, users, cipher
+):
     existing = f.make_household(
         cipher, users["cadre_b"], village_code=f.VILLAGE_B, head_name="李卫东"
     )
     db.session.commit()
     id_number = cipher.decrypt(existing.head_id_cipher)
-    page = as_cadre.post(
-        "/households/new", data=f.form_payload(f.household_data(head_id_number=id_number))
-    )
+    payload = f.form_payload(f.household_data(head_id_number=id_number))
+    # The cadre of the next village learns only that the number is taken, not by whom.
+    page = login(client, "cadre_a").post("/households/new", data=payload)
     text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "该证件号码已在本县登记" in text
+    assert "李卫东" not in text and f"/households/{existing.id}" not in text
+    client.post("/logout")
+    # The township office, whose scope holds both villages, gets the link to the file.
+    text = login(client, "office_town").post("/households/new", data=payload).get_data(
+        as_text=True
+    )
     assert "本县已有该身份证号的农户档案" in text
     assert f"/households/{existing.id}" in text
     assert db.session.scalar(select(func.count()).select_from(Household)) == 1

@@ -35,7 +35,7 @@ from . import bp
 from .services import (
     HouseholdFilters,
     filter_households,
-    find_household_by_id_number,
+    find_registration_of_id_number,
     form_data_for,
     member_counts,
     rebase_members,
@@ -80,6 +80,8 @@ def _build_form(household: Household | None) -> HouseholdForm:
     form = HouseholdForm(
         data=form_data_for(household) if household and request.method == "GET" else None,
         require_head_id=household is None,
+        stored_head=(household.head_gender, household.head_birth_date) if household else ("", None),
+        stored_member_genders={str(m.id): m.gender for m in household.members} if household else {},
     )
     form.village_code.choices = [(v.code, v.name) for v in villages_in_scope(current_user)]
     if household is not None:
@@ -119,22 +121,43 @@ def _stale_edit(form: HouseholdForm, household: Household) -> list:
 
 
 def _duplicate_error(form: HouseholdForm, household: Household | None) -> bool:
-    id_number = (form.head_id_number.data or "").strip()
-    if not id_number:
-        return False
-    duplicate = find_household_by_id_number(
-        id_cipher(), form.village_code.data[:6], id_number, household.id if household else None
+    """An ID number is registered once in a county, as a head or as a member. The other
+    household is named, with a link, only when it is within the user's scope."""
+    county = form.village_code.data[:6]
+    exclude = household.id if household else None
+    found = False
+    head_id = (form.head_id_number.data or "").strip()
+    if head_id:
+        other = find_registration_of_id_number(id_cipher(), county, head_id, exclude)
+        if other is not None:
+            form.head_id_number.errors.append(_registered_message(*other, who=""))
+            found = True
+    for n, row in enumerate(form.members, start=1):
+        id_number = (row.form.id_number.data or "").strip()
+        if not id_number:
+            continue
+        other = find_registration_of_id_number(id_cipher(), county, id_number, exclude)
+        if other is not None:
+            who = _("第%(n)d位成员（%(name)s）身份证号：", n=n, name=row.form.name.data or "")
+            row.form.id_number.errors.append(_registered_message(*other, who=who))
+            found = True
+    return found
+
+
+def _registered_message(other: Household, role: str, who: str) -> Markup:
+    if not region_in_scope(other.village_code, current_user):
+        return escape(who) + escape(_("该证件号码已在本县登记"))
+    message = (
+        _("本县已有该身份证号的农户档案：")
+        if role == "head"
+        else _("该证件号码已登记为本县另一农户的家庭成员：")
     )
-    if duplicate is None:
-        return False
-    link = url_for("households.show", household_id=duplicate.id)
-    form.head_id_number.errors.append(
-        Markup(
-            _("本县已有该身份证号的农户档案：")
-            + f'<a href="{escape(link)}">{escape(duplicate.head_name)}（{escape(duplicate.village.name)}）</a>'
-        )
+    link = url_for("households.show", household_id=other.id)
+    return (
+        escape(who)
+        + escape(message)
+        + Markup('<a href="{}">{}（{}）</a>').format(link, other.head_name, other.village.name)
     )
-    return True
 
 
 def _save(form: HouseholdForm, household: Household | None):

@@ -61,6 +61,7 @@ INCOME_FIELDS = (
 LABOUR_VALUES = {"全劳动力": 1, "半劳动力": 1}
 # A seriously ill or disabled head of household does not count as labour.
 HEAD_NOT_LABOUR = ("重病", "残疾")
+WORKING_AGE = 16
 
 CHILD_MODELS: dict[str, tuple[type, tuple[str, ...]]] = {
     "assets": (HouseholdAsset, ("kind", "description", "value")),
@@ -147,16 +148,25 @@ def member_counts(household_ids: list[int]) -> dict[int, int]:
 # ---- duplicates --------------------------------------------------------------------------
 
 
-def find_household_by_id_number(
+def find_registration_of_id_number(
     cipher: IdCipher, county_code: str, id_number: str, exclude_id: int | None = None
-) -> Household | None:
-    query = select(Household).where(
-        Household.county_code == county_code,
-        Household.head_id_hash == cipher.blind_index(id_number),
-    )
+) -> tuple[Household, str] | None:
+    """Another household of the county holding this ID number, as its head ("head") or as one
+    of its members ("member"): a person is registered once in a county."""
+    blind = cipher.blind_index(id_number.strip().upper())
+    others = Household.county_code == county_code
     if exclude_id is not None:
-        query = query.where(Household.id != exclude_id)
-    return db.session.scalar(query)
+        others = others & (Household.id != exclude_id)
+    head = db.session.scalar(select(Household).where(others, Household.head_id_hash == blind))
+    if head is not None:
+        return head, "head"
+    member = db.session.scalar(
+        select(Household)
+        .join(HouseholdMember, HouseholdMember.household_id == Household.id)
+        .where(others, HouseholdMember.id_hash == blind)
+        .limit(1)
+    )
+    return (member, "member") if member is not None else None
 
 
 # ---- snapshots and saving -------------------------------------------------------------------
@@ -248,7 +258,10 @@ def derive_totals(household: Household, as_of_year: int | None = None) -> None:
     """Recompute the denormalised figures lists, dashboards and ratings read."""
     as_of_year = as_of_year or date.today().year
     household.household_size = 1 + len(household.members)
-    head_labour = 1 if household.head_health not in HEAD_NOT_LABOUR else 0
+    born = household.head_birth_date
+    # A head below working age (16) heads the file but is not labour.
+    child_head = born is not None and as_of_year - born.year < WORKING_AGE
+    head_labour = 1 if household.head_health not in HEAD_NOT_LABOUR and not child_head else 0
     household.labour_count = head_labour + sum(
         LABOUR_VALUES.get(m.labour_ability, 0) for m in household.members
     )

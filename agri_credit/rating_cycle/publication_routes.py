@@ -36,6 +36,7 @@ from models import (
     db,
     local_date,
 )
+from village_forms.validators import Phone
 
 from . import approvals, bp, objections, publication
 from .objections import ObjectionFilters, ObjectionRefused
@@ -202,7 +203,11 @@ class ObjectionForm(FlaskForm):
     raised_by_name = StringField(
         _l("异议人姓名"), validators=[DataRequired(_l("请填写异议人姓名")), Length(max=30)]
     )
-    contact = StringField(_l("联系电话"), validators=[Optional(), Length(max=30)])
+    contact = StringField(
+        _l("联系电话"),
+        validators=[Optional(), Phone()],  # a call-back number: mobile or landline
+        render_kw={"inputmode": "tel"},
+    )
     reason = TextAreaField(
         _l("异议内容及理由"),
         validators=[DataRequired(_l("请填写异议理由")), Length(max=2000)],

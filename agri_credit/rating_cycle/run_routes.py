@@ -30,6 +30,7 @@ from models import (
     AgriEntity,
     EntityType,
     Household,
+    ProvidentFundRecord,
     RatingResult,
     RatingRun,
     Region,
@@ -38,7 +39,11 @@ from models import (
     Role,
     RuleSet,
     RunStatus,
+    SocialInsuranceRecord,
+    TaxRecord,
     User,
+    UtilityRecord,
+    VillageEvaluation,
     db,
 )
 
@@ -217,6 +222,36 @@ class RunForm(FlaskForm):
     def validate_as_of(self, field: DateField) -> None:
         if field.data and field.data > date.today():
             raise ValidationError(_("数据截止日期不能晚于今天"))
+
+    def validate_year(self, field: IntegerField) -> None:
+        """A run rates a year the files have data for (村评议 or yearly departmental
+        records), never a future one: a run of a year with no data rates nobody fairly and
+        stays in every year selector."""
+        if field.data is None:
+            return
+        this_year = date.today().year
+        if field.data > this_year:
+            raise ValidationError(_("评定年度不能晚于今年（%(year)d年）", year=this_year))
+        firsts = [
+            db.session.scalar(select(func.min(column)))
+            for column in (
+                VillageEvaluation.year,
+                TaxRecord.year,
+                SocialInsuranceRecord.year,
+                ProvidentFundRecord.year,
+                UtilityRecord.year,
+            )
+        ]
+        first = min((y for y in firsts if y is not None), default=this_year)
+        if field.data < first:
+            raise ValidationError(
+                _(
+                    "评定年度：%(year)d年没有可评定的数据，请选择 %(first)d–%(last)d 年",
+                    year=field.data,
+                    first=first,
+                    last=this_year,
+                )
+            )
 
 
 def _rule_set_choices(regions: list[Region]) -> list[tuple[int, str]]:
