@@ -90,10 +90,11 @@ def change_lines(
     field_labels: Mapping[str, str],
     value_labels: Mapping[str, str] | None = None,
 ) -> list[ChangeLine]:
-    """One line per changed field, labelled in the reader's language, in the journal's order."""
+    """One line per changed field, labelled in the reader's language, in the form's order."""
     value_labels = value_labels or {}
+    order = {name: i for i, name in enumerate(field_labels)}
     lines = []
-    for name, pair in changes.items():
+    for name, pair in sorted(changes.items(), key=lambda item: order.get(item[0], len(order))):
         if not isinstance(pair, list | tuple) or len(pair) != 2:
             continue  # an access event's context, not a before/after pair
         before, after = pair

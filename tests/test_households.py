@@ -128,9 +128,7 @@ def test_duplicate_id_in_the_county_is_refused_naming_the_file_only_within_scope
     assert "李卫东" not in text and f"/households/{existing.id}" not in text
     client.post("/logout")
     # The township office, whose scope holds both villages, gets the link to the file.
-    text = login(client, "office_town").post("/households/new", data=payload).get_data(
-        as_text=True
-    )
+    text = login(client, "office_town").post("/households/new", data=payload).get_data(as_text=True)
     assert "本县已有该身份证号的农户档案" in text
     assert f"/households/{existing.id}" in text
     assert db.session.scalar(select(func.count()).select_from(Household)) == 1

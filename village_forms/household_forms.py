@@ -25,6 +25,7 @@ from .wtf_helpers import RowList
 
 REQUIRED = _l("此项为必填项")
 ADULT_AGE = 18
+SEX_WORDS = {"男": _l("男性"), "女": _l("女性")}
 # The sex a relation to the head implies (配偶: the head's opposite, checked separately).
 RELATION_GENDERS = {
     "子": "男",
@@ -282,12 +283,12 @@ class HouseholdForm(FlaskForm):
             if gender and expected and gender != expected:
                 member.relation.errors.append(
                     _l(
-                        "%(who)s与户主关系：“%(relation)s”应为%(expected)s性，"
-                        "但身份证号显示为%(gender)s性，请核对",
+                        "%(who)s与户主关系：“%(relation)s”应为%(expected)s，"
+                        "但身份证号显示为%(gender)s，请核对",
                         who=who,
                         relation=member.relation.data,
-                        expected=expected,
-                        gender=gender,
+                        expected=SEX_WORDS[expected],
+                        gender=SEX_WORDS[gender],
                     )
                 )
                 problems += 1
