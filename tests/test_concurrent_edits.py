@@ -4,12 +4,18 @@ save on an older version is refused with what changed since, the late editor's i
 Each test follows the interleaving from issue 11: A opens, B opens, A saves, B saves, through
 the pages with CSRF on, on SQLite and PostgreSQL."""
 
+import threading
+from io import BytesIO
+
 import pytest
 from sqlalchemy import select
 
+from agri_credit.file_versions import StaleEdit
+from agri_credit.households.services import save_household
 from models import AgriEntity, AuditEvent, Enterprise, Household, Role, User, db
 from tests import departmental_factories as d
 from tests import factories as f
+from tests import test_household_import as sheets
 from tests.browser_forms import form_fields, login_with_csrf
 
 STALE = "未保存：您打开此表单后，档案已被他人修改"
@@ -203,3 +209,75 @@ def test_enterprise_stale_save_is_refused_and_the_rebased_form_saves(two_cadres,
     db.session.expire_all()
     stored = db.session.get(Enterprise, enterprise.id)
     assert (stored.employees, stored.phone, stored.version) == (48, "13711112222", 3)
+
+
+def test_two_saves_racing_on_one_version_one_wins_and_the_other_is_stale(app, users, cipher):
+    """The version check is one conditional UPDATE that locks the row: a save that starts
+    while another one on the same version is still uncommitted waits for it, then finds the
+    version moved on. (PostgreSQL: SQLite has one writer at a time, so no such overlap.)"""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL only")
+    household = f.make_household(cipher, users["cadre"], phone="13900000000")
+    db.session.commit()
+    household_id, user_id = household.id, users["cadre"].id
+    first_flushed, release_first = threading.Event(), threading.Event()
+    outcome: dict[str, str] = {}
+
+    def save(name: str, changes: dict, hold: bool) -> None:
+        with app.app_context():
+            target = db.session.get(Household, household_id)
+            user = db.session.get(User, user_id)
+            data = f.household_data(head_id_number="", version=1, **changes)
+            data["members"] = [
+                dict(data["members"][0], key=str(target.members[0].id), id_number="")
+            ]
+            try:
+                save_household(target, data, cipher, user)
+                if hold:
+                    first_flushed.set()
+                    release_first.wait(10)
+                db.session.commit()
+                outcome[name] = "saved"
+            except StaleEdit:
+                db.session.rollback()
+                outcome[name] = "stale"
+            finally:
+                db.session.remove()
+
+    first = threading.Thread(target=save, args=("A", {"phone": "13711112222"}, True))
+    first.start()
+    assert first_flushed.wait(10)
+    second = threading.Thread(target=save, args=("B", {"address": "杨家村二组3号"}, False))
+    second.start()
+    second.join(1)
+    assert second.is_alive()  # waiting on A's row lock
+    release_first.set()
+    first.join(10)
+    second.join(10)
+    assert outcome == {"A": "saved", "B": "stale"}
+    db.session.expire_all()
+    stored = db.session.get(Household, household_id)
+    assert (stored.phone, stored.address, stored.version) == ("13711112222", "杨家村一组12号", 2)
+
+
+def test_a_household_import_between_open_and_save_makes_the_form_stale(two_cadres, users, cipher):
+    """A sheet import is a save too: it moves the version, and its changes are listed."""
+    a, b = two_cadres
+    household = f.make_household(cipher, users["cadre"], phone="13900000000")
+    db.session.commit()
+    url = f"/households/{household.id}/edit"
+    form_b = open_form(b, url)
+    row = sheets.head(head_id_number=cipher.decrypt(household.head_id_cipher), phone="13700001111")
+    token = open_form(a, "/imports/households")["csrf_token"]
+    response = a.post(
+        "/imports/households",
+        data={"file": (BytesIO(sheets.workbook([row])), "农户登记.xlsx"), "csrf_token": token},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code in (200, 302)
+    db.session.expire_all()
+    assert db.session.get(Household, household.id).phone == "13700001111"
+    html = b.post(url, data=form_b | {"address": "杨家村二组3号"}).get_data(as_text=True)
+    assert STALE in html and "批量导入修改农户档案" in html and "13700001111" in html
+    again = form_fields(html)
+    assert (again["phone"], again["address"]) == ("13700001111", "杨家村二组3号")
