@@ -39,6 +39,7 @@ def record_event(
     summary: str = "",
     changes: Mapping[str, Any] | None = None,
     user: User | None = None,
+    subject_version: int | None = None,
 ) -> AuditEvent:
     """Add an audit row to the current transaction; the caller commits with its change."""
     if user is None and has_request_context() and current_user.is_authenticated:
@@ -47,6 +48,7 @@ def record_event(
         action=action,
         subject_type=subject_type,
         subject_id=subject_id,
+        subject_version=subject_version,
         summary=summary[:200],
         changes=dict(changes or {}),
         user_id=user.id if user else None,

@@ -20,6 +20,9 @@ class AuditEvent(db.Model):
     action: Mapped[str] = mapped_column(String(40), index=True)
     subject_type: Mapped[str] = mapped_column(String(30))
     subject_id: Mapped[int | None] = mapped_column(default=None)
+    # The version of the file this change produced, so an edit refused as stale can list
+    # exactly the changes made since its form was opened.
+    subject_version: Mapped[int | None] = mapped_column(default=None)
     summary: Mapped[str] = mapped_column(String(200), default="")
     # {"field": [before, after]} for edits; free-form context for access events.
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

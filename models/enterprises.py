@@ -29,5 +29,8 @@ class Enterprise(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # Bumped by every save of the file; an edit form carries the version it was opened on and
+    # the save is a conditional UPDATE on it, so a stale form cannot overwrite a newer save.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     region: Mapped[Region] = relationship(lazy="joined")

@@ -87,6 +87,9 @@ class Household(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # Bumped by every save of the file; an edit form carries the version it was opened on and
+    # the save is a conditional UPDATE on it, so a stale form cannot overwrite a newer save.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     village: Mapped[Region] = relationship(lazy="joined")
     members: Mapped[list["HouseholdMember"]] = relationship(
@@ -114,7 +117,9 @@ class Household(db.Model):
     )
 
     @property
-    def net_income(self) -> Decimal:
+    def net_income(self) -> Decimal | None:
+        """Income less spending; None (shown "—") when none of them was entered, which is
+        not the same as an income of 0.00."""
         parts = [
             self.income_crops,
             self.income_livestock,
@@ -122,6 +127,8 @@ class Household(db.Model):
             self.income_wages,
             self.income_other,
         ]
+        if all(p is None for p in [*parts, self.annual_spending]):
+            return None
         return sum((p or Decimal("0") for p in parts), Decimal("0")) - (
             self.annual_spending or Decimal("0")
         )

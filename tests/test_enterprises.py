@@ -160,7 +160,7 @@ def test_office_may_file_an_sme_at_township_level(as_office, users):
 def test_editing_journals_the_changes_and_history_shows_them(as_cadre, users):
     enterprise = d.make_enterprise(users["cadre"], employees=35)
     db.session.commit()
-    data = d.enterprise_data(uscc=enterprise.uscc, employees=48)
+    data = d.enterprise_data(uscc=enterprise.uscc, employees=48, version=1)
     response = as_cadre.post(f"/enterprises/{enterprise.id}/edit", data=f.form_payload(data))
     assert response.status_code == 302
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "enterprise.update"))
@@ -172,8 +172,9 @@ def test_editing_journals_the_changes_and_history_shows_them(as_cadre, users):
 def test_saving_unchanged_writes_no_journal_entry(as_cadre, users):
     enterprise = d.make_enterprise(users["cadre"])
     db.session.commit()
-    data = d.enterprise_data(uscc=enterprise.uscc)
-    as_cadre.post(f"/enterprises/{enterprise.id}/edit", data=f.form_payload(data))
+    data = d.enterprise_data(uscc=enterprise.uscc, version=1)
+    response = as_cadre.post(f"/enterprises/{enterprise.id}/edit", data=f.form_payload(data))
+    assert response.status_code == 302
     assert "enterprise.update" not in enterprise_events()
 
 

@@ -392,6 +392,7 @@ def test_editing_journals_before_and_after_and_keeps_a_blank_operator_id(as_cadr
     data = f.entity_data(
         uscc=entity.uscc,
         operator_id_number="",
+        version=1,
         phone="13711112222",
         total_debts=650_000.5,
         certifications=["有机产品"],
@@ -420,7 +421,11 @@ def test_saving_an_unchanged_file_journals_nothing_new(as_cadre, users, cipher):
     edit_page = as_cadre.get(f"/entities/{entity.id}/edit")
     assert edit_page.status_code == 200
     data = f.entity_data(
-        uscc=entity.uscc, operator_id_number="", farmer_capital_share="92.50", land_mu="100.00"
+        uscc=entity.uscc,
+        operator_id_number="",
+        farmer_capital_share="92.50",
+        land_mu="100.00",
+        version=1,
     )
     assert (
         as_cadre.post(f"/entities/{entity.id}/edit", data=f.form_payload(data)).status_code == 302
@@ -441,7 +446,9 @@ def test_large_grower_keeps_its_stored_id_when_the_uscc_is_removed(as_cadre, use
     """Blank on edit keeps the stored ID, and that stored ID still identifies the grower."""
     entity = f.make_entity(cipher, users["cadre"], entity_type=EntityType.LARGE_GROWER.value)
     db.session.commit()
-    data = f.entity_data(entity_type=EntityType.LARGE_GROWER.value, uscc="", operator_id_number="")
+    data = f.entity_data(
+        entity_type=EntityType.LARGE_GROWER.value, uscc="", operator_id_number="", version=1
+    )
     assert (
         as_cadre.post(f"/entities/{entity.id}/edit", data=f.form_payload(data)).status_code == 302
     )
@@ -452,7 +459,7 @@ def test_large_grower_keeps_its_stored_id_when_the_uscc_is_removed(as_cadre, use
 def test_invalid_edit_leaves_the_file_untouched(as_cadre, users, cipher):
     entity = f.make_entity(cipher, users["cadre"], phone="13900000000")
     db.session.commit()
-    data = f.entity_data(uscc=entity.uscc, phone="13711112222", farmer_capital_share=101)
+    data = f.entity_data(uscc=entity.uscc, phone="13711112222", farmer_capital_share=101, version=1)
     response = as_cadre.post(f"/entities/{entity.id}/edit", data=f.form_payload(data))
     assert response.status_code == 200
     db.session.expire_all()

@@ -112,18 +112,23 @@ def test_bad_input_is_refused_with_chinese_messages_and_nothing_saved(as_cadre, 
     assert db.session.scalar(select(func.count()).select_from(Household)) == 0
 
 
-def test_duplicate_id_in_the_county_is_refused_with_a_link(client, users, cipher):
-    """For a user whose scope covers the other file (the township office); anyone else is
-    told only that the number is filed (test_scope_holes.py)."""
+def test_duplicate_id_in_the_county_is_refused_naming_the_file_only_within_scope(
+    client, users, cipher
+):
     existing = f.make_household(
         cipher, users["cadre_b"], village_code=f.VILLAGE_B, head_name="李卫东"
     )
     db.session.commit()
     id_number = cipher.decrypt(existing.head_id_cipher)
-    page = login(client, "office_town").post(
-        "/households/new", data=f.form_payload(f.household_data(head_id_number=id_number))
-    )
+    payload = f.form_payload(f.household_data(head_id_number=id_number))
+    # The cadre of the next village learns only that the number is taken, not by whom.
+    page = login(client, "cadre_a").post("/households/new", data=payload)
     text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "该证件号码已在本县建档，请联系信用办" in text
+    assert "李卫东" not in text and f"/households/{existing.id}" not in text
+    client.post("/logout")
+    # The township office, whose scope holds both villages, gets the link to the file.
+    text = login(client, "office_town").post("/households/new", data=payload).get_data(as_text=True)
     assert "本县已有该身份证号的农户档案" in text
     assert f"/households/{existing.id}" in text
     assert db.session.scalar(select(func.count()).select_from(Household)) == 1
@@ -133,7 +138,7 @@ def test_editing_without_retyping_the_id_keeps_it_and_journals_the_change(as_cad
     household = f.make_household(cipher, users["cadre"], phone="13900000000")
     db.session.commit()
     original = cipher.decrypt(household.head_id_cipher)
-    data = f.household_data(head_id_number="", phone="13711112222")
+    data = f.household_data(head_id_number="", phone="13711112222", version=1)
     data["members"] = [dict(data["members"][0], key=str(household.members[0].id), id_number="")]
     member_id = cipher.decrypt(household.members[0].id_cipher)
     assert (

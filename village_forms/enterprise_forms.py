@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from models import clock
@@ -38,6 +38,7 @@ def _normalise_code(value: str | None) -> str | None:
 
 
 class EnterpriseForm(FlaskForm):
+    version = HiddenField()  # the file version this form was opened on, checked on save
     uscc = StringField(
         _l("统一社会信用代码"),
         [DataRequired(REQUIRED), Uscc()],

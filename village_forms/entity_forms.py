@@ -9,6 +9,7 @@ from wtforms import (
     DecimalField,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -48,6 +49,7 @@ def count_field(label: str, maximum: int, unit: str) -> IntegerField:
 
 
 class EntityForm(FlaskForm):
+    version = HiddenField()  # the file version this form was opened on, checked on save
     entity_type = SelectField(
         _l("主体类型"),
         choices=[("", _l("请选择")), *ef.ENTITY_TYPES],

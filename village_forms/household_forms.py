@@ -1,8 +1,11 @@
 """The household credit file form: head, contact, land, income, and repeatable parts."""
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     Form,
@@ -18,10 +21,30 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from models import clock
 
 from . import household_fields as hf
+from .identifiers import id_birth_date, id_gender, id_number_error
 from .validators import Bounded, IdNumber, Phone, PlainName
 from .wtf_helpers import RowList
 
 REQUIRED = _l("此项为必填项")
+ADULT_AGE = 18
+SEX_WORDS = {"男": _l("男性"), "女": _l("女性")}
+# The sex a relation to the head implies (配偶: the head's opposite, checked separately).
+RELATION_GENDERS = {
+    "子": "男",
+    "女婿": "男",
+    "孙子": "男",
+    "父亲": "男",
+    "兄弟": "男",
+    "女": "女",
+    "儿媳": "女",
+    "孙女": "女",
+    "母亲": "女",
+    "姐妹": "女",
+}
+
+
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def money_field(label: str, maximum: float = hf.MAX_HOUSEHOLD_MONEY, required: bool = False):
@@ -154,6 +177,7 @@ class RecordForm(Form):
 
 
 class HouseholdForm(FlaskForm):
+    version = HiddenField()  # the file version this form was opened on, checked on save
     village_code = SelectField(_l("所属村"), validators=[DataRequired(REQUIRED)])
     group_name = SelectField(
         _l("村民小组"), choices=hf.choices(hf.GROUPS), validators=[DataRequired(REQUIRED)]
@@ -180,6 +204,8 @@ class HouseholdForm(FlaskForm):
     income_other = money_field(_l("其他收入(元/年)"))
     annual_spending = money_field(_l("家庭年支出(元)"))
     notes = TextAreaField(_l("备注"), [Optional(), Length(max=2000)])
+    # Shown once a head under 18 is refused: a child heading a household is rare but real.
+    confirm_minor_head = BooleanField(_l("已核实：户主确未满18周岁"))
 
     members = RowList(FormField(MemberForm))
     assets = RowList(FormField(AssetForm))
@@ -189,15 +215,87 @@ class HouseholdForm(FlaskForm):
     evaluations = RowList(FormField(EvaluationForm))
     records = RowList(FormField(RecordForm))
 
-    def __init__(self, *args, require_head_id: bool = True, **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        require_head_id: bool = True,
+        stored_head: tuple[str, date | None] = ("", None),
+        stored_member_genders: dict[str, str] | None = None,
+        **kwargs,
+    ) -> None:
+        """On edit, a blank ID keeps the stored one: `stored_head` (gender, birth date) and
+        `stored_member_genders` (member key → gender) stand in for it in the checks."""
         super().__init__(*args, **kwargs)
         self.require_head_id = require_head_id
+        self.stored_head = stored_head
+        self.stored_member_genders = stored_member_genders or {}
+        self.minor_head_refused = False
         if not require_head_id:
             self.head_id_number.description = _l("留空则保持原身份证号不变")
 
     def validate_head_id_number(self, field) -> None:
         if self.require_head_id and not (field.data or "").strip():
             raise ValidationError(REQUIRED)
+        born = self._head()[1]
+        if born and _age(born, clock.today()) < ADULT_AGE and not self.confirm_minor_head.data:
+            self.minor_head_refused = True
+            raise ValidationError(
+                _l(
+                    "户主身份证号：户主未满18周岁（%(age)d岁），请核对；确由未成年人当家的，"
+                    "请勾选下方“已核实”后保存",
+                    age=_age(born, clock.today()),
+                )
+            )
+
+    def _head(self) -> tuple[str, date | None]:
+        """The head's gender and birth date: from the typed ID, else the stored one."""
+        typed = (self.head_id_number.data or "").strip().upper()
+        if typed and id_number_error(typed) is None:
+            return id_gender(typed), id_birth_date(typed)
+        return self.stored_head if not typed else ("", None)
+
+    def validate_members(self, field) -> None:
+        """Each member's relation agrees with the sex in her ID number (the 17th digit), and
+        no ID number appears twice in one file."""
+        head_gender = self._head()[0]
+        seen = {}
+        head_id = (self.head_id_number.data or "").strip().upper()
+        if head_id:
+            seen[head_id] = str(_l("户主"))
+        problems = 0
+        for n, row in enumerate(field, start=1):
+            member = row.form
+            who = _l("第%(n)d位成员（%(name)s）", n=n, name=member.name.data or "")
+            typed = (member.id_number.data or "").strip().upper()
+            if typed and id_number_error(typed) is None:
+                gender = id_gender(typed)
+                if typed in seen:
+                    member.id_number.errors.append(
+                        _l("%(who)s身份证号：与%(other)s的相同", who=who, other=seen[typed])
+                    )
+                    problems += 1
+                seen.setdefault(typed, str(who))
+            elif typed:
+                continue  # the ID's own error is already shown
+            else:
+                gender = self.stored_member_genders.get(member.key.data or "", "")
+            expected = RELATION_GENDERS.get(member.relation.data)
+            if member.relation.data == "配偶" and head_gender:
+                expected = "女" if head_gender == "男" else "男"
+            if gender and expected and gender != expected:
+                member.relation.errors.append(
+                    _l(
+                        "%(who)s与户主关系：“%(relation)s”应为%(expected)s，"
+                        "但身份证号显示为%(gender)s，请核对",
+                        who=who,
+                        relation=member.relation.data,
+                        expected=SEX_WORDS[expected],
+                        gender=SEX_WORDS[gender],
+                    )
+                )
+                problems += 1
+        if problems:
+            raise ValidationError(_l("家庭成员有 %(n)d 处需要核对，见下方红色提示", n=problems))
 
     def validate_evaluations(self, field) -> None:
         years = [row.form.year.data for row in field if row.form.year.data]
@@ -217,3 +315,24 @@ def row_templates() -> dict[str, Form]:
         "records": RecordForm,
     }
     return {name: cls(prefix=f"{name}-__prefix__-") for name, cls in form_classes.items()}
+
+
+# The repeatable parts as the form's headings name them (a FieldList's own label is its
+# attribute name, "Members", which must never reach a cadre).
+PART_LABELS = {
+    "members": _l("家庭成员"),
+    "assets": _l("资产"),
+    "liabilities": _l("负债"),
+    "production": _l("种植与养殖"),
+    "insurance": _l("农业保险"),
+    "evaluations": _l("村评议"),
+    "records": _l("荣誉与不良记录"),
+}
+
+
+def field_labels() -> dict[str, str]:
+    """Field name → label, so the change history reads in the cadre's words."""
+    form = HouseholdForm(formdata=None, meta={"csrf": False})
+    labels = {f.name: str(f.label.text) for f in form if f.name not in PART_LABELS}
+    labels.update({name: str(label) for name, label in PART_LABELS.items()})
+    return labels

@@ -7,7 +7,16 @@ from sqlalchemy.exc import IntegrityError
 from agri_credit.audit import journal_of, record_event
 from agri_credit.auth.permissions import FILE_KEEPERS, permission_required, roles_required
 from agri_credit.auth.scopes import enterprise_or_404, enterprises_in_scope, region_in_scope
+from agri_credit.change_display import change_lines
 from agri_credit.departmental.records import subject_records
+from agri_credit.file_versions import (
+    STALE_EDIT_MESSAGE,
+    StaleEdit,
+    changes_since,
+    mark_clashes,
+    parse_version,
+    rebase_plain_fields,
+)
 from agri_credit.url_arguments import page_number
 from models import Enterprise, Permission, clock, db
 from village_forms.enterprise_forms import INDUSTRY_SUGGESTIONS, EnterpriseForm, field_labels
@@ -93,15 +102,29 @@ def _save(form: EnterpriseForm, enterprise: Enterprise | None) -> Enterprise | N
     return target
 
 
-def _render_form(form: EnterpriseForm, enterprise: Enterprise | None):
-    if request.method == "POST":
+def _render_form(form: EnterpriseForm, enterprise: Enterprise | None, conflict: list | None = None):
+    if request.method == "POST" and conflict is None:
         flash(_("表单有误，请按红色提示修改后再保存"), "danger")
     return render_template(
         "enterprises/form.html",
         form=form,
         enterprise=enterprise,
         industries=INDUSTRY_SUGGESTIONS,
+        conflict=conflict,
+        **_labels(),
     )
+
+
+def _stale_edit(form: EnterpriseForm, enterprise: Enterprise) -> list:
+    """Another save came first: keep what the user typed, move the form onto the current
+    version, and return the changes made since it was opened, to show them."""
+    db.session.rollback()
+    events = changes_since("enterprise", enterprise.id, parse_version(form.version.data) or 0)
+    current = form_data_for(enterprise)
+    mark_clashes(form, rebase_plain_fields(form, events, current), current)
+    form.version.data = str(enterprise.version)
+    flash(str(STALE_EDIT_MESSAGE), "warning")
+    return events
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -135,13 +158,16 @@ def show(enterprise_id: int):
 def edit(enterprise_id: int):
     enterprise = enterprise_or_404(enterprise_id, current_user)
     form = _build_form(enterprise)
-    if (
-        form.validate_on_submit()
-        and not _duplicate_error(form, enterprise)
-        and _save(form, enterprise)
-    ):
-        flash(_("档案已保存"), "success")
-        return redirect(url_for("enterprises.show", enterprise_id=enterprise.id))
+    try:
+        if (
+            form.validate_on_submit()
+            and not _duplicate_error(form, enterprise)
+            and _save(form, enterprise)
+        ):
+            flash(_("档案已保存"), "success")
+            return redirect(url_for("enterprises.show", enterprise_id=enterprise.id))
+    except StaleEdit:
+        return _render_form(form, enterprise, _stale_edit(form, enterprise))
     return _render_form(form, enterprise)
 
 
@@ -153,6 +179,13 @@ def file_history(enterprise_id: int):
         "enterprises/history.html",
         enterprise=enterprise,
         events=journal_of("enterprise", enterprise.id),
-        field_labels=field_labels(),
-        value_labels={code: name.strip() for code, name in region_choices(current_user)},
+        **_labels(),
     )
+
+
+def _labels() -> dict:
+    return {
+        "change_lines": change_lines,
+        "field_labels": field_labels(),
+        "value_labels": {code: name.strip() for code, name in region_choices(current_user)},
+    }

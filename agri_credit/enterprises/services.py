@@ -8,6 +8,7 @@ from sqlalchemy import Select, or_, select
 
 from agri_credit.audit import diff_snapshots, journal_value, record_event
 from agri_credit.auth.scopes import in_scope
+from agri_credit.file_versions import claim_next_version, parse_version
 from models import AgriEntity, Enterprise, Region, RegionLevel, User, db
 
 ENTERPRISE_FIELDS = (
@@ -75,12 +76,17 @@ def snapshot(enterprise: Enterprise) -> dict[str, Any]:
 
 
 def form_data_for(enterprise: Enterprise) -> dict[str, Any]:
-    return {f: getattr(enterprise, f) for f in ENTERPRISE_FIELDS}
+    return {f: getattr(enterprise, f) for f in ENTERPRISE_FIELDS} | {"version": enterprise.version}
 
 
 def save_enterprise(enterprise: Enterprise, data: dict[str, Any], user: User) -> dict[str, list]:
-    """Apply validated form data, journal the difference, and return it. Caller commits."""
+    """Apply validated form data, journal the difference, and return it. Caller commits.
+
+    An existing file is saved only on the version its form was opened on (`data["version"]`):
+    raises StaleEdit when another save came first.
+    """
     is_new = enterprise.id is None
+    version = 1 if is_new else claim_next_version(enterprise, parse_version(data.get("version")))
     before = {} if is_new else snapshot(enterprise)
     for f in ENTERPRISE_FIELDS:
         value = data.get(f)
@@ -101,5 +107,5 @@ def save_enterprise(enterprise: Enterprise, data: dict[str, Any], user: User) ->
     if changes:
         action = "enterprise.create" if is_new else "enterprise.update"
         summary = ("新建企业档案：" if is_new else "修改企业档案：") + enterprise.name
-        record_event(action, "enterprise", enterprise.id, summary, changes, user)
+        record_event(action, "enterprise", enterprise.id, summary, changes, user, version)
     return changes

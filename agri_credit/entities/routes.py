@@ -12,8 +12,17 @@ from agri_credit.auth.scopes import (
     region_in_scope,
     villages_in_scope,
 )
+from agri_credit.change_display import change_lines
 from agri_credit.departmental.records import credit_records_in_use, subject_records
 from agri_credit.extensions import id_cipher
+from agri_credit.file_versions import (
+    STALE_EDIT_MESSAGE,
+    StaleEdit,
+    changes_since,
+    mark_clashes,
+    parse_version,
+    rebase_plain_fields,
+)
 from agri_credit.rating_cycle.publication.services import grades_now
 from agri_credit.rating_cycle.runs.subject_ratings import subject_ratings
 from agri_credit.url_arguments import page_number
@@ -131,15 +140,29 @@ def _save(form: EntityForm, entity: AgriEntity | None) -> AgriEntity | None:
     return target
 
 
-def _render_form(form: EntityForm, entity: AgriEntity | None):
-    if request.method == "POST":
+def _render_form(form: EntityForm, entity: AgriEntity | None, conflict: list | None = None):
+    if request.method == "POST" and conflict is None:
         flash(_("表单有误，请按红色提示修改后再保存"), "danger")
     return render_template(
         "entities/form.html",
         form=form,
         entity=entity,
         record_template=record_row_template(),
+        conflict=conflict,
+        **_labels(),
     )
+
+
+def _stale_edit(form: EntityForm, entity: AgriEntity) -> list:
+    """Another save came first: keep what the cadre typed, move the form onto the current
+    version, and return the changes made since she opened it, to show her."""
+    db.session.rollback()
+    events = changes_since("entity", entity.id, parse_version(form.version.data) or 0)
+    current = form_data_for(entity)
+    mark_clashes(form, rebase_plain_fields(form, events, current), current)
+    form.version.data = str(entity.version)
+    flash(str(STALE_EDIT_MESSAGE), "warning")
+    return events
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -193,9 +216,12 @@ def reveal(entity_id: int):
 def edit(entity_id: int):
     entity = entity_or_404(entity_id, current_user)
     form = _build_form(entity)
-    if form.validate_on_submit() and not _duplicate_error(form, entity) and _save(form, entity):
-        flash(_("档案已保存"), "success")
-        return redirect(url_for("entities.show", entity_id=entity.id))
+    try:
+        if form.validate_on_submit() and not _duplicate_error(form, entity) and _save(form, entity):
+            flash(_("档案已保存"), "success")
+            return redirect(url_for("entities.show", entity_id=entity.id))
+    except StaleEdit:
+        return _render_form(form, entity, _stale_edit(form, entity))
     return _render_form(form, entity)
 
 
@@ -203,16 +229,19 @@ def edit(entity_id: int):
 @roles_required(*FILE_KEEPERS)
 def file_history(entity_id: int):
     entity = entity_or_404(entity_id, current_user)
-    # The journal stores codes (type, polarity, village) so it stays exact; show their names.
-    value_labels = {
-        **dict(ENTITY_TYPES),
-        **dict(RECORD_POLARITIES),
-        **{v.code: v.name for v in villages_in_scope(current_user)},
-    }
     return render_template(
-        "entities/history.html",
-        entity=entity,
-        events=journal_of("entity", entity.id),
-        field_labels=field_labels(),
-        value_labels=value_labels,
+        "entities/history.html", entity=entity, events=journal_of("entity", entity.id), **_labels()
     )
+
+
+def _labels() -> dict:
+    """The journal stores codes (type, polarity, village) so it stays exact; show their names."""
+    return {
+        "change_lines": change_lines,
+        "field_labels": field_labels(),
+        "value_labels": {
+            **dict(ENTITY_TYPES),
+            **dict(RECORD_POLARITIES),
+            **{v.code: v.name for v in villages_in_scope(current_user)},
+        },
+    }

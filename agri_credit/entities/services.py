@@ -10,6 +10,7 @@ from sqlalchemy import Select, or_, select
 
 from agri_credit.audit import diff_snapshots, journal_value, record_event
 from agri_credit.file_filters import filter_by_completeness
+from agri_credit.file_versions import claim_next_version, parse_version
 from models import AgriEntity, CreditRecord, IdCipher, User, db
 from village_forms.entity_fields import join_certifications, split_certifications
 
@@ -148,6 +149,7 @@ def snapshot(entity: AgriEntity) -> dict[str, Any]:
 def form_data_for(entity: AgriEntity) -> dict[str, Any]:
     """Initial form values; the operator's ID stays blank (the form says blank keeps it)."""
     data = {f: getattr(entity, f) for f in ENTITY_FIELDS}
+    data["version"] = entity.version
     data["uscc"] = entity.uscc or ""
     data["certifications"] = split_certifications(entity.certifications)
     data["records"] = [{f: getattr(r, f) for f in RECORD_FIELDS} for r in entity.records]
@@ -185,9 +187,12 @@ def save_entity(
 ) -> dict[str, list]:
     """Apply validated form data, journal the difference, and return it. Caller commits.
 
-    A blank operator ID keeps the stored one: the form never shows it in full to retype.
+    A blank operator ID keeps the stored one: the form never shows it in full to retype. An
+    existing file is saved only on the version its form was opened on (`data["version"]`):
+    raises StaleEdit when another save came first.
     """
     is_new = entity.id is None
+    version = 1 if is_new else claim_next_version(entity, parse_version(data.get("version")))
     before = {} if is_new else snapshot(entity)
     for f in ENTITY_FIELDS:
         value = data.get(f)
@@ -213,7 +218,7 @@ def save_entity(
     if changes:
         action = "entity.create" if is_new else "entity.update"
         summary = ("新建经营主体档案：" if is_new else "修改经营主体档案：") + entity.name
-        record_event(action, "entity", entity.id, summary, changes, user)
+        record_event(action, "entity", entity.id, summary, changes, user, version)
     return changes
 
 

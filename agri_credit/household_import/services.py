@@ -431,9 +431,11 @@ def _insert_households(
 
 def _update_households(
     session: Session, plan: ImportPlan, user_id: int | None, now: datetime
-) -> None:
+) -> dict[int, int]:
+    """Write the changed files; returns each one's new version (see file_versions.py: an
+    import is a save too, so an edit form opened before it is stale)."""
     if plan.changed.empty:
-        return
+        return {}
     rows = [
         {
             "id": int(record["household_id"]),
@@ -448,6 +450,14 @@ def _update_households(
         for record in plan.changed.to_dict("records")
     ]
     session.execute(update(Household), rows)  # executemany by primary key
+    bumped = session.execute(
+        update(Household)
+        .where(Household.id.in_([r["id"] for r in rows]))
+        .values(version=Household.version + 1)
+        .returning(Household.id, Household.version),
+        execution_options={"synchronize_session": False},
+    )
+    return dict(bumped.all())
 
 
 def _insert_members(
@@ -483,6 +493,7 @@ def _journal(
     session: Session,
     plan: ImportPlan,
     household_ids: dict[str, int],
+    versions: dict[int, int],
     user_id: int | None,
     now: datetime,
     remote_addr: str | None,
@@ -528,6 +539,7 @@ def _journal(
                     "action": IMPORT_ACTION,
                     "subject_type": "household",
                     "subject_id": r["household_id"],
+                    "subject_version": versions.get(r["household_id"], 1),
                     "summary": r["summary"][:200],
                     "changes": r["changes"],
                     "remote_addr": remote_addr,
@@ -557,9 +569,9 @@ def apply_plan(
             zip(plan.changed["head_id_hash"], plan.changed["household_id"].astype(int), strict=True)
         )
     )
-    _update_households(session, plan, user_id, now)
+    versions = _update_households(session, plan, user_id, now)
     _insert_members(session, plan, cipher, household_ids)
-    _journal(session, plan, household_ids, user_id, now, remote_addr, batch_id)
+    _journal(session, plan, household_ids, versions, user_id, now, remote_addr, batch_id)
     return ImportCounts(inserted=len(plan.new), updated=len(plan.changed), unchanged=plan.unchanged)
 
 

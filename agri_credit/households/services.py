@@ -9,7 +9,9 @@ from sqlalchemy import Select, func, select
 
 from agri_credit.audit import diff_snapshots, journal_value, record_event
 from agri_credit.file_filters import filter_by_completeness
+from agri_credit.file_versions import claim_next_version, opened_values, parse_version
 from models import (
+    AuditEvent,
     CreditRecord,
     Household,
     HouseholdAsset,
@@ -23,6 +25,7 @@ from models import (
     clock,
     db,
 )
+from models.sensitive import mask_id
 from village_forms.identifiers import id_birth_date, id_gender
 
 from .completeness import assess_households
@@ -58,6 +61,7 @@ INCOME_FIELDS = (
 LABOUR_VALUES = {"全劳动力": 1, "半劳动力": 1}
 # A seriously ill or disabled head of household does not count as labour.
 HEAD_NOT_LABOUR = ("重病", "残疾")
+WORKING_AGE = 16
 
 CHILD_MODELS: dict[str, tuple[type, tuple[str, ...]]] = {
     "assets": (HouseholdAsset, ("kind", "description", "value")),
@@ -150,16 +154,25 @@ def member_counts(household_ids: list[int]) -> dict[int, int]:
 # ---- duplicates --------------------------------------------------------------------------
 
 
-def find_household_by_id_number(
+def find_registration_of_id_number(
     cipher: IdCipher, county_code: str, id_number: str, exclude_id: int | None = None
-) -> Household | None:
-    query = select(Household).where(
-        Household.county_code == county_code,
-        Household.head_id_hash == cipher.blind_index(id_number),
-    )
+) -> tuple[Household, str] | None:
+    """Another household of the county holding this ID number, as its head ("head") or as one
+    of its members ("member"): a person is registered once in a county."""
+    blind = cipher.blind_index(id_number.strip().upper())
+    others = Household.county_code == county_code
     if exclude_id is not None:
-        query = query.where(Household.id != exclude_id)
-    return db.session.scalar(query)
+        others = others & (Household.id != exclude_id)
+    head = db.session.scalar(select(Household).where(others, Household.head_id_hash == blind))
+    if head is not None:
+        return head, "head"
+    member = db.session.scalar(
+        select(Household)
+        .join(HouseholdMember, HouseholdMember.household_id == Household.id)
+        .where(others, HouseholdMember.id_hash == blind)
+        .limit(1)
+    )
+    return (member, "member") if member is not None else None
 
 
 # ---- snapshots and saving -------------------------------------------------------------------
@@ -187,6 +200,7 @@ def snapshot(household: Household) -> dict[str, Any]:
 def form_data_for(household: Household) -> dict[str, Any]:
     """Initial form values; ID numbers stay blank (the form says blank keeps them)."""
     data = {f: getattr(household, f) for f in HEAD_FIELDS}
+    data["version"] = household.version
     data["members"] = [
         {"key": str(m.id), **{f: getattr(m, f) for f in MEMBER_FIELDS}} for m in household.members
     ]
@@ -250,7 +264,10 @@ def derive_totals(household: Household, as_of_year: int | None = None) -> None:
     """Recompute the denormalised figures lists, dashboards and ratings read."""
     as_of_year = as_of_year or clock.today().year
     household.household_size = 1 + len(household.members)
-    head_labour = 1 if household.head_health not in HEAD_NOT_LABOUR else 0
+    born = household.head_birth_date
+    # A head below working age (16) heads the file but is not labour.
+    child_head = born is not None and as_of_year - born.year < WORKING_AGE
+    head_labour = 1 if household.head_health not in HEAD_NOT_LABOUR and not child_head else 0
     household.labour_count = head_labour + sum(
         LABOUR_VALUES.get(m.labour_ability, 0) for m in household.members
     )
@@ -285,8 +302,13 @@ def derive_totals(household: Household, as_of_year: int | None = None) -> None:
 def save_household(
     household: Household, data: dict[str, Any], cipher: IdCipher, user: User
 ) -> dict[str, list]:
-    """Apply validated form data, journal the difference, and return it. Caller commits."""
+    """Apply validated form data, journal the difference, and return it. Caller commits.
+
+    An existing file is saved only on the version its form was opened on (`data["version"]`):
+    raises StaleEdit when another save came first.
+    """
     is_new = household.id is None
+    version = 1 if is_new else claim_next_version(household, parse_version(data.get("version")))
     before = {} if is_new else snapshot(household)
     for f in HEAD_FIELDS:
         value = data.get(f)
@@ -307,7 +329,7 @@ def save_household(
     if changes:
         action = "household.create" if is_new else "household.update"
         summary = ("新建农户档案：" if is_new else "修改农户档案：") + household.head_name
-        record_event(action, "household", household.id, summary, changes, user)
+        record_event(action, "household", household.id, summary, changes, user, version)
     return changes
 
 
@@ -321,6 +343,56 @@ _HEAD_TEXT = {
     "housing",
     "notes",
 }
+
+
+def rebase_members(
+    posted: list[dict[str, Any]], events: list[AuditEvent], household: Household
+) -> list[dict[str, Any]]:
+    """The member rows a stale form should show on the file's current version.
+
+    If the cadre left the members as they were when she opened the form, they are the current
+    members (so saving again keeps what others changed). Otherwise her rows stay, and members
+    others added since come back in: she never saw them, so their absence is not a deletion.
+    A row of a member others removed becomes a new row.
+    """
+    current = {str(m.id): m for m in household.members}
+    current_rows = [
+        {"key": key, **{f: getattr(m, f) for f in MEMBER_FIELDS}, "id_number": ""}
+        for key, m in current.items()
+    ]
+    opened = opened_values(events).get("members")
+    if opened is not None and _member_journal(posted, current) == opened:
+        return current_rows
+    added: set[tuple[str, str]] = set()
+    for event in events:
+        before, after = (event.changes or {}).get("members") or [None, None]
+        had = {(m.get("name"), m.get("id_number") or "") for m in before or []}
+        added |= {(m.get("name"), m.get("id_number") or "") for m in after or []} - had
+    rows = [{**row, "key": row.get("key") if row.get("key") in current else ""} for row in posted]
+    kept = {row["key"] for row in rows}
+    return rows + [
+        row
+        for row in current_rows
+        if row["key"] not in kept and (row["name"], current[row["key"]].id_masked or "") in added
+    ]
+
+
+def _member_journal(
+    rows: list[dict[str, Any]], current: dict[str, HouseholdMember]
+) -> list[dict[str, Any]]:
+    """Posted member rows as snapshot() journals them (a blank ID keeps the stored one)."""
+    journal = []
+    for row in rows:
+        stored = current.get(row.get("key") or "")
+        typed = (row.get("id_number") or "").strip()
+        journal.append(
+            {
+                "name": row.get("name") or "",
+                "id_number": mask_id(typed) if typed else (stored.id_masked if stored else ""),
+                **{f: journal_value(row.get(f) or "") for f in MEMBER_FIELDS[1:]},
+            }
+        )
+    return journal
 
 
 def reveal_id_numbers(household: Household, cipher: IdCipher, user: User) -> dict[str, str]:

@@ -6,13 +6,18 @@ from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaF
 from wtforms.validators import DataRequired, Length, Optional
 
 from models import ObjectionStatus
+from village_forms.validators import Phone
 
 
 class ObjectionForm(FlaskForm):
     raised_by_name = StringField(
         _l("异议人姓名"), validators=[DataRequired(_l("请填写异议人姓名")), Length(max=30)]
     )
-    contact = StringField(_l("联系电话"), validators=[Optional(), Length(max=30)])
+    contact = StringField(
+        _l("联系电话"),
+        validators=[Optional(), Phone()],  # a call-back number: mobile or landline
+        render_kw={"inputmode": "tel"},
+    )
     reason = TextAreaField(
         _l("异议内容及理由"),
         validators=[DataRequired(_l("请填写异议理由")), Length(max=2000)],

@@ -3,10 +3,19 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import func, select
 from wtforms import DateField, IntegerField, SelectField, SubmitField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
-from models import clock
+from models import (
+    ProvidentFundRecord,
+    SocialInsuranceRecord,
+    TaxRecord,
+    UtilityRecord,
+    VillageEvaluation,
+    clock,
+    db,
+)
 
 
 class RunForm(FlaskForm):
@@ -31,6 +40,36 @@ class RunForm(FlaskForm):
     def validate_as_of(self, field: DateField) -> None:
         if field.data and field.data > clock.today():
             raise ValidationError(_("数据截止日期不能晚于今天"))
+
+    def validate_year(self, field: IntegerField) -> None:
+        """A run rates a year the files have data for (村评议 or yearly departmental
+        records), never a future one: a run of a year with no data rates nobody fairly and
+        stays in every year selector."""
+        if field.data is None:
+            return
+        this_year = clock.today().year
+        if field.data > this_year:
+            raise ValidationError(_("评定年度不能晚于今年（%(year)d年）", year=this_year))
+        firsts = [
+            db.session.scalar(select(func.min(column)))
+            for column in (
+                VillageEvaluation.year,
+                TaxRecord.year,
+                SocialInsuranceRecord.year,
+                ProvidentFundRecord.year,
+                UtilityRecord.year,
+            )
+        ]
+        first = min((y for y in firsts if y is not None), default=this_year)
+        if field.data < first:
+            raise ValidationError(
+                _(
+                    "评定年度：%(year)d年没有可评定的数据，请选择 %(first)d–%(last)d 年",
+                    year=field.data,
+                    first=first,
+                    last=this_year,
+                )
+            )
 
 
 class RerunForm(FlaskForm):
