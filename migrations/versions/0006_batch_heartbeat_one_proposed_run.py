@@ -4,7 +4,7 @@ A database where two proposed runs of one region and year exist (two simultaneou
 开始评定 before this index) keeps the newest and marks the others superseded, as a rerun would.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-03 09:30:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

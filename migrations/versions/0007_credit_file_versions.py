@@ -4,7 +4,7 @@ Households, entities and enterprises get a version bumped by every save; audit e
 the version a change produced, so a refused stale edit can list what changed since.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-03 10:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ mark it, so applying is one conditional UPDATE a second worker cannot repeat. Vi
 applied take the time of that journal entry.
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0007
 Create Date: 2026-12-03 10:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """default-risk score: model registry, activations per subject type, stored scores
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0008
 Create Date: 2026-12-03 10:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0004"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

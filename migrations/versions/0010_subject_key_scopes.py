@@ -5,7 +5,7 @@ Each subject key records the region node of the offices whose imports brought it
 the links a user saving a file may not make alone, for a credit office to confirm or refuse.
 
 Revision ID: 0010
-Revises: 0004
+Revises: 0009
 Create Date: 2026-12-03 09:45:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0004"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

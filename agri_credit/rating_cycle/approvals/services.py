@@ -25,7 +25,7 @@ from models import (
     utcnow,
 )
 
-from .publication import apply_village_if_due
+from ..publication.services import apply_village_if_due
 
 # Levels of the reviewer's own scope allowed to review each level of result.
 REVIEWER_LEVELS = {

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from models import RESULT_STATUS_LABELS, RatingResult, RatingRun, RunStatus, clock, db
 
-from .publication import result_status_now
+from ..publication.services import result_status_now
 
 RatedKind = Literal["household", "entity"]
 _LINKS = {"household": RatingResult.household_id, "entity": RatingResult.entity_id}
