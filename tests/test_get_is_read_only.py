@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from agri_credit.rating_cycle import objections, repairs
-from agri_credit.rating_cycle.rulesets import copy_as_new_version
+from agri_credit.rating_cycle.objections import services as objections
+from agri_credit.rating_cycle.repairs import services as repairs
+from agri_credit.rating_cycle.rulesets.services import copy_as_new_version
 from models import ImportBatch, RegionResultStatus, Source, UploadBatch, clock, db
 from tests import departmental_factories as d
 from tests import factories as f
