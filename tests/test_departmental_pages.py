@@ -273,7 +273,11 @@ def test_an_upload_never_mapped_is_deleted_after_a_day_with_its_file(app, client
     old.created_at -= timedelta(hours=25)
     db.session.commit()
 
-    assert client.get("/data/imports/new").status_code == 200  # opening the page purges
+    assert client.get("/data/imports/new").status_code == 200
+    db.session.expire_all()
+    assert len(list(db.session.scalars(select(ImportBatch.id)))) == 2  # a GET deletes nothing
+    swept = app.test_cli_runner().invoke(args=["departmental-sweep"]).output
+    assert "1 abandoned upload(s) deleted" in swept
     db.session.expire_all()
     assert list(db.session.scalars(select(ImportBatch.id))) == [fresh_id]
     assert not (folder / f"batch-{old_id}.upload").exists()

@@ -28,6 +28,9 @@ def int_routes(app) -> list[tuple[str, str]]:
         values = {name: HUGE if name in ints else f.VILLAGE_A for name in rule.arguments}
         if "kind" in values:
             values["kind"] = "household"
+        for name, conv in rule._converters.items():
+            if hasattr(conv, "items"):  # an `any(...)` segment: one of its own words
+                values[name] = next(iter(conv.items))
         with app.test_request_context():
             url = url_for(rule.endpoint, **values)
         routes.extend((method, url) for method in sorted(rule.methods - {"HEAD", "OPTIONS"}))

@@ -268,8 +268,11 @@ def test_a_household_typed_with_an_unfiled_persons_number_waits_and_a_refusal_is
     login(client, "cadre_a")
     edit_url = f"/households/{household.id}/edit"
     data = f.household_data(head_name="钱无档", head_id_number="", notes="再次保存")
+    db.session.refresh(household)
     saved = client.post(
-        edit_url, data=f.form_payload(data) | {"csrf_token": token(client, edit_url)}
+        edit_url,
+        data=f.form_payload(data)
+        | {"csrf_token": token(client, edit_url), "version": str(household.version)},
     )
     assert saved.status_code == 302
     db.session.expire_all()
