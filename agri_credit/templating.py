@@ -1,5 +1,6 @@
 """Jinja filters and globals shared by every template."""
 
+import math
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -7,6 +8,8 @@ from typing import Any
 from flask import Flask, request, url_for
 from flask_babel import get_locale
 
+from agri_credit.ratings.figures import percent_beside
+from agri_credit.ratings.rules import Threshold
 from models import ENTITY_TYPE_LABELS, ROLE_LABELS, Permission, Role, local_date, local_time
 
 
@@ -43,6 +46,16 @@ def localdate(value: datetime | None) -> str:
     return "—" if value is None else local_date(value).isoformat()
 
 
+def beside(value: float | None, threshold: Threshold | None = None) -> str:
+    """A ratio (in percent) to one decimal, or, beside the threshold it is judged against,
+    with the decimals that keep it from contradicting the decision (ratings.figures)."""
+    if value is None or math.isnan(float(value)):
+        return "—"
+    if threshold is None:
+        return f"{float(value):.1f}%"
+    return percent_beside(float(value), threshold.op, threshold.value)
+
+
 def url_with(**changes: Any) -> str:
     """The current URL with some query arguments replaced (sorting, paging, filters)."""
     args = request.args.to_dict()
@@ -55,7 +68,12 @@ def url_with(**changes: Any) -> str:
 
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(
-        money=money, amount=amount, isodate=isodate, localdate=localdate, thousands=thousands
+        money=money,
+        amount=amount,
+        isodate=isodate,
+        localdate=localdate,
+        thousands=thousands,
+        beside=beside,
     )
     app.jinja_env.globals.update(
         url_with=url_with,

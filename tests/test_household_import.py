@@ -530,3 +530,24 @@ def test_member_of_a_head_missing_from_the_household_sheet_is_an_error(app):
         ("家庭成员", 2, "户主身份证号")
     ]
     assert len(parsed.valid_households()) == 1 and parsed.valid_members().empty
+
+
+def test_a_sheet_where_every_row_is_wrong_lists_its_errors(as_cadre):
+    content = workbook(
+        [
+            head(head_name="杨错", head_id_number="610528197503140010"),
+            head(head_name="", housing="茅草"),
+        ]
+    )
+    response = upload(as_cadre, content)
+    assert response.status_code == 302
+    page = as_cadre.get(response.headers["Location"]).get_data(as_text=True)
+    batch = latest_batch()
+    assert batch.status != "failed" and "导入过程中出错" not in page
+    assert household_count() == 0 and batch.rows_valid == 0
+    errors = {(e["row"], e["column"]): e["message"] for e in batch.errors}
+    assert "校验位错误" in errors[(2, "户主身份证号")]
+    assert errors[(3, "户主姓名")] == "此项为必填项"
+    assert "不是可选值" in errors[(3, "住房结构")]
+    for message in errors.values():
+        assert message in page

@@ -633,7 +633,7 @@ def test_a_village_meeting_every_threshold_is_a_credit_village():
             "borrowers_not_overdue_share",
             "无逾期借款户占比 80.0%，低于 85%",
         ),
-        ({"npl_balance": 50_000.0}, "npl_ratio", "不良贷款率 5.0%，未低于 5%"),
+        ({"npl_balance": 50_000.0}, "npl_ratio", "不良贷款率 5.00%，未低于 5%"),
         ({"new_npl_balance": 15_000.0}, "new_npl_ratio", "新增不良贷款率 1.5%，未低于 1%"),
         ({"registered": 125}, "file_coverage", "建档率 80.0%，低于 90%"),
     ],
@@ -653,7 +653,17 @@ def test_a_share_just_below_the_line_is_not_shown_as_reaching_it():
         pd.DataFrame({"village_code": [VILLAGE_A], "registered_households": [10_000]}),
         RULES,
     )
-    assert result.loc[0, "reasons"] == "信用户占比 69.9%，低于 70%"
+    assert result.loc[0, "reasons"] == "信用户占比 69.96%，低于 70%"
+
+
+def test_a_coverage_just_below_the_line_shows_the_decimals_that_explain_the_failure():
+    result = engine.rate_villages(
+        household_results(VILLAGE_A, 224, 200),
+        pd.DataFrame([loan_summary(VILLAGE_A)]),
+        pd.DataFrame({"village_code": [VILLAGE_A], "registered_households": [249]}),
+        RULES,
+    )
+    assert result.loc[0, "reasons"] == "建档率 89.96%，低于 90%"  # 224 / 249 = 89.9598 %
 
 
 def test_every_missed_threshold_is_listed():

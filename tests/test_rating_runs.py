@@ -3,11 +3,13 @@ scored from its file and the departmental data as of a date, villages and townsh
 with the reason for each threshold missed, the run can be repeated to the same result, one
 subject can be re-rated after a correction, and everyone sees only their part of it."""
 
+import io
 from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from agri_credit.rating_cycle.runs.services import RunRefused, rerate_result, start_run
@@ -21,6 +23,7 @@ from models import (
     PublicRecordKind,
     RatingResult,
     RatingRun,
+    Region,
     RegionRating,
     RepairStatus,
     RuleSetStatus,
@@ -573,3 +576,31 @@ def test_banks_and_applicants_have_no_run_pages(client, users, county, rule_set,
     login(client, username)
     assert client.get("/ratings/runs/").status_code == 403
     assert client.get(f"/ratings/runs/{run.id}").status_code == 403
+
+
+def test_a_village_just_below_a_threshold_is_shown_below_it_everywhere(client, users, county):
+    """2 files of 3 registered households is 66.667 %: one decimal would read 66.7 % beside
+    "建档率低于 66.7 %"; the pages and the export show 66.67 % instead."""
+    thresholds = [{"metric": "file_coverage", "op": ">=", "value": 66.7}]
+    rule_set = rf.rule_set_row(users["office"], village_thresholds=thresholds)
+    db.session.get(Region, f.VILLAGE_A).registered_households = 3
+    db.session.commit()
+    run = run_county(users, rule_set)
+    assert region(run, f.VILLAGE_A).reasons == ["建档率 66.67%，低于 66.7%"]
+
+    login(client, "office_county")
+    shown = {
+        f"/ratings/runs/{run.id}": '<td data-label="建档率">66.67%</td>',
+        f"/ratings/runs/{run.id}/villages/{f.VILLAGE_A}": "建档率：66.67%",
+    }
+    for url, figure in shown.items():
+        page = client.get(url).get_data(as_text=True)
+        assert figure in page and "建档率 66.67%，低于 66.7%" in page, url
+
+    response = client.get(f"/ratings/runs/{run.id}/results.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data))["信用村"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    column = rows[0].index("建档率（%）")
+    yang = next(r for r in rows if r[1] == "杨家村")
+    assert yang[column] == 66.67 and yang[rows[0].index("信用村")] == "未达标"

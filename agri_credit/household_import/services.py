@@ -257,7 +257,11 @@ def plan_import(
     year = (today or clock.today()).year
     county_code = village_code[:6]
     sheet = households.reset_index(drop=True).copy()
-    sheet["head_id_hash"] = [cipher.blind_index(v) for v in sheet["head_id_number"]]
+    # object dtype even with no valid row: an empty list would make a float column that
+    # cannot be merged with the stored hashes (a sheet where every row is wrong).
+    sheet["head_id_hash"] = pd.Series(
+        [cipher.blind_index(v) for v in sheet["head_id_number"]], index=sheet.index, dtype=object
+    )
     existing = _load_existing(session, county_code, sheet["head_id_hash"].tolist())
     merged = sheet.merge(existing, on="head_id_hash", how="left")
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import inputs
+from .figures import percent_number
 from .rules import (
     CATEGORY,
     COUNTY,
@@ -635,13 +636,10 @@ def _compare(values: np.ndarray, op: str, threshold: float) -> np.ndarray:
 
 
 def _shown(values: pd.Series, op: str, threshold: float) -> pd.Series:
-    """A failing value to one decimal, rounded the usual way unless that would read as a
-    pass (69.96 % against ≥ 70 % shows as 69.9 %, not "70.0 %, below 70 %")."""
+    """Each value as digits that agree with the decision (figures.percent_number)."""
     v = values.to_numpy(dtype=np.float64, na_value=np.nan)
-    rounded = np.round(v, 1)
-    towards_failing = (np.ceil(v * 10) if op in ("<", "<=") else np.floor(v * 10)) / 10
-    shown = np.where(_compare(rounded, op, threshold), towards_failing, rounded)
-    return pd.Series(np.char.mod("%.1f", shown), index=values.index)
+    shown = [percent_number(x, op, threshold) if not np.isnan(x) else "" for x in v]
+    return pd.Series(shown, index=values.index, dtype="str")
 
 
 _FAILED = {">=": "低于", ">": "未高于", "<": "未低于", "<=": "高于"}

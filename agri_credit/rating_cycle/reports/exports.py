@@ -31,7 +31,8 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from sqlalchemy import select
 
 from agri_credit.auth.scopes import in_scope
-from agri_credit.ratings.rules import fmt
+from agri_credit.ratings.figures import percent_beside, percent_number
+from agri_credit.ratings.rules import COUNTY, TOWNSHIP, VILLAGE, Threshold, fmt
 from models import (
     ENTITY_TYPE_LABELS,
     RESULT_STATUS_LABELS,
@@ -248,9 +249,15 @@ def _pass_text(passed: Any) -> str:
     return "达标" if bool(passed) else "未达标"
 
 
-def _round(value: Any) -> Any:
+def _round(value: Any, threshold: Threshold | None = None) -> Any:
+    """A ratio as a number to two decimals; beside its threshold (the 达标 column), with the
+    decimals that agree with the decision (89.996 against ≥ 90 is 89.99, never 90.0)."""
     value = _cell(value)
-    return round(float(value), 2) if value is not None else None
+    if value is None:
+        return None
+    if threshold is None:
+        return round(float(value), 2)
+    return float(percent_number(float(value), threshold.op, threshold.value))
 
 
 def _villages_sheet(book: Workbook, figures: RunFigures) -> None:
@@ -259,6 +266,7 @@ def _villages_sheet(book: Workbook, figures: RunFigures) -> None:
     titles += [label for _, label in AREA_METRICS] + ["信用村", "未达标原因"]
     _header(sheet, titles, [10, 10, 9, 9, 12, 10, 14, 12, 14, 8, 60])
     v = figures.villages
+    beside = figures.thresholds(VILLAGE)
     for row in v.to_dict("records"):
         append_row(
             sheet,
@@ -267,8 +275,8 @@ def _villages_sheet(book: Workbook, figures: RunFigures) -> None:
                 row["village_name"],
                 int(row["households"]),
                 int(row["credit_households"]),
-                _round(row["credit_share"]),
-                *[_round(row.get(metric)) for metric, _ in AREA_METRICS],
+                _round(row["credit_share"], beside.get("credit_household_share")),
+                *[_round(row.get(metric), beside.get(metric)) for metric, _ in AREA_METRICS],
                 _pass_text(row.get("passed")),
                 "；".join(_reasons(row.get("reasons"))),
             ],
@@ -280,6 +288,7 @@ def _townships_sheet(book: Workbook, figures: RunFigures) -> None:
     titles = ["乡镇", "村数", "信用村数", "参评农户", "信用户", "信用户占比（%）"]
     titles += [label for _, label in AREA_METRICS] + ["信用乡镇", "未达标原因"]
     _header(sheet, titles, [10, 8, 9, 9, 9, 12, 10, 14, 12, 14, 9, 60])
+    beside = figures.thresholds(TOWNSHIP)
     for row in figures.townships.to_dict("records"):
         append_row(
             sheet,
@@ -289,8 +298,8 @@ def _townships_sheet(book: Workbook, figures: RunFigures) -> None:
                 int(row["credit_village_count"]),
                 int(row["households"]),
                 int(row["credit_households"]),
-                _round(row["credit_share"]),
-                *[_round(row.get(metric)) for metric, _ in AREA_METRICS],
+                _round(row["credit_share"], beside.get("credit_household_share")),
+                *[_round(row.get(metric), beside.get(metric)) for metric, _ in AREA_METRICS],
                 _pass_text(row.get("passed")),
                 "；".join(_reasons(row.get("reasons"))),
             ],
@@ -379,9 +388,14 @@ def _table(rows: list[list[Any]], widths: list[float], extra: list | None = None
     return table
 
 
-def _percent(value: Any) -> str:
+def _percent(value: Any, threshold: Threshold | None = None) -> str:
+    """A ratio to one decimal; beside its threshold, as many as agree with the decision."""
     value = _cell(value)
-    return "—" if value is None else f"{float(value):.1f}%"
+    if value is None:
+        return "—"
+    if threshold is None:
+        return f"{float(value):.1f}%"
+    return percent_beside(float(value), threshold.op, threshold.value)
 
 
 def _grade_drawing(grades: list[str], counts: list[int]) -> Drawing:
@@ -446,21 +460,26 @@ def report_pdf(
 
     story.append(p("一、总体情况", "h2"))
     county = totals["county_passed"]
+    beside = figures.thresholds(COUNTY)
     summary = [
         ["项目", "数量", "占比"],
         ["参评农户", f"{totals['households']} 户", ""],
-        ["信用户", f"{totals['credit_households']} 户", _percent(totals["credit_household_share"])],
+        [
+            "信用户",
+            f"{totals['credit_households']} 户",
+            _percent(totals["credit_household_share"], beside.get("credit_household_share")),
+        ],
         ["参评新型农业经营主体", f"{totals['entities']} 个", ""],
         ["评定等级的经营主体", f"{totals['credit_entities']} 个", ""],
         [
             "信用村",
             f"{totals['credit_villages']} / {totals['villages']} 个",
-            _percent(totals["credit_village_share"]),
+            _percent(totals["credit_village_share"], beside.get("credit_village_share")),
         ],
         [
             "信用乡镇",
             f"{totals['credit_townships']} / {totals['townships']} 个",
-            _percent(totals["credit_township_share"]),
+            _percent(totals["credit_township_share"], beside.get("credit_township_share")),
         ],
     ]
     if county is not None:
@@ -489,7 +508,9 @@ def report_pdf(
                 int(row["village_count"]),
                 int(row["credit_village_count"]),
                 int(row["households"]),
-                _percent(row["credit_share"]),
+                _percent(
+                    row["credit_share"], figures.thresholds(TOWNSHIP).get("credit_household_share")
+                ),
                 _pass_text(row.get("passed")),
                 _reason_lines(row.get("reasons"), styles["small"]),
             ]
@@ -513,7 +534,9 @@ def report_pdf(
                 p(row["village_name"], "small"),
                 int(row["households"]),
                 int(row["credit_households"]),
-                _percent(row["credit_share"]),
+                _percent(
+                    row["credit_share"], figures.thresholds(VILLAGE).get("credit_household_share")
+                ),
                 _pass_text(row.get("passed")),
                 _reason_lines(row.get("reasons"), styles["small"]),
             ]

@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import case, func, select
 
 from agri_credit.auth.scopes import in_scope
+from agri_credit.ratings.figures import percent_beside
 from agri_credit.ratings.rules import METRIC_LABELS, RatingRules, Threshold, fmt
 from models import (
     RatingResult,
@@ -87,11 +88,16 @@ class RunFigures:
     def notes(self) -> list[str]:
         return list((self.run.summary or {}).get("notes", []))
 
+    def thresholds(self, level: str) -> dict[str, Threshold]:
+        """The run's thresholds at `level` by metric, for showing figures beside them."""
+        return {t.metric: t for t in self.rules.thresholds(level)} if self.rules else {}
+
 
 def _share(part: float | int | None, whole: float | int | None) -> float | None:
     if part is None or not whole:
         return None
-    return round(float(part) / float(whole) * 100, 1)
+    # Unrounded, like _share_column: rounded where shown, beside its threshold.
+    return float(part) / float(whole) * 100
 
 
 def _grade_order(rules: RatingRules | None, seen: list[str]) -> list[str]:
@@ -242,8 +248,10 @@ def run_figures(run: RatingRun, user: User) -> RunFigures:
 
 
 def _share_column(part: pd.Series, whole: pd.Series) -> pd.Series:
+    # Unrounded: the figure is rounded where it is shown, beside the threshold it is judged
+    # against (ratings.figures), so 89.96 % never reads as 90.0 % beside "未达标".
     whole = whole.astype(np.float64)
-    return (part.astype(np.float64) / whole.where(whole > 0) * 100).round(1)
+    return part.astype(np.float64) / whole.where(whole > 0) * 100
 
 
 def _township_frame(
@@ -320,26 +328,27 @@ def _lack(t: Threshold, m: dict[str, Any], value: float | None) -> str:
         return float(x) if x is not None and not (isinstance(x, float) and math.isnan(x)) else 0.0
 
     strict = t.op in (">", "<")
+    shown = percent_beside(value, t.op, t.value)
     if t.metric == "credit_household_share" and num("households"):
         n = _need(t.value, num("households"), num("credit_households"), strict)
-        return f"还需 {n} 户评为信用户（信用户占比 {value:.1f}%，需达 {fmt(t.value)}%）"
+        return f"还需 {n} 户评为信用户（信用户占比 {shown}，需达 {fmt(t.value)}%）"
     if t.metric == "file_coverage" and num("registered_households"):
         n = _need(t.value, num("registered_households"), num("households"), strict)
-        return f"还需为 {n} 户建立信用档案（建档率 {value:.1f}%，需达 {fmt(t.value)}%）"
+        return f"还需为 {n} 户建立信用档案（建档率 {shown}，需达 {fmt(t.value)}%）"
     if t.metric == "borrowers_not_overdue_share" and num("borrowers"):
         borrowers, overdue = num("borrowers"), num("borrowers_overdue")
         n = _need(t.value, borrowers, borrowers - overdue, strict)
-        return f"还需 {n} 户借款户结清逾期（无逾期借款户占比 {value:.1f}%，需达 {fmt(t.value)}%）"
+        return f"还需 {n} 户借款户结清逾期（无逾期借款户占比 {shown}，需达 {fmt(t.value)}%）"
     if t.metric in ("npl_ratio", "new_npl_ratio") and num("loan_balance"):
         bad = num("npl_balance" if t.metric == "npl_ratio" else "new_npl_balance")
         allowed = t.value / 100 * num("loan_balance")
         cut = max(bad - allowed, 0.01)
         return (
-            f"{label} {value:.1f}%，需{'低于' if strict else '不高于'} {fmt(t.value)}%："
+            f"{label} {shown}，需{'低于' if strict else '不高于'} {fmt(t.value)}%："
             f"不良贷款还需压降约 {cut / 10000:.1f} 万元"
         )
     gap = _failing_gap(pd.Series([value]), t).iloc[0]
-    return f"{label} {value:.1f}%，差 {gap:.1f} 个百分点（需{t.op} {fmt(t.value)}%）"
+    return f"{label} {shown}，差 {gap:.1f} 个百分点（需{t.op} {fmt(t.value)}%）"
 
 
 def closest_villages(figures: RunFigures, limit: int = CLOSEST_LIMIT) -> list[CloseVillage]:

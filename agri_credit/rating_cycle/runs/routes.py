@@ -17,7 +17,15 @@ from sqlalchemy.exc import IntegrityError
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
 from agri_credit.auth.scopes import in_scope
-from agri_credit.ratings.rules import METRIC_LABELS, Indicator, RatingRules
+from agri_credit.ratings.rules import (
+    COUNTY,
+    METRIC_LABELS,
+    TOWNSHIP,
+    VILLAGE,
+    Indicator,
+    RatingRules,
+    Threshold,
+)
 from agri_credit.url_arguments import page_number
 from models import (
     ENTITY_TYPE_LABELS,
@@ -305,6 +313,11 @@ def _area_ratings(run: RatingRun, level: RegionLevel) -> list[RegionRating]:
     return list(db.session.scalars(query))
 
 
+def _thresholds(run: RatingRun, level: str) -> dict[str, Threshold]:
+    """The run's thresholds at `level` by metric: figures shown beside them agree with them."""
+    return {t.metric: t for t in rules_of(run.rule_set).thresholds(level)}
+
+
 @bp.route("/runs/<int:run_id>")
 @roles_required(*FILE_KEEPERS)
 def run_show(run_id: int):
@@ -338,6 +351,9 @@ def run_show(run_id: int):
         metric_labels=METRIC_LABELS,
         village_metrics=VILLAGE_METRICS,
         township_metrics=TOWNSHIP_METRICS,
+        village_thresholds=_thresholds(run, VILLAGE),
+        township_thresholds=_thresholds(run, TOWNSHIP),
+        county_thresholds=_thresholds(run, COUNTY),
         status_labels=RUN_STATUS_LABELS,
         may_rerun=_may_rerun(run, current_user),
         rerun_form=RerunForm(),
@@ -383,6 +399,7 @@ def run_village(run_id: int, code: str):
         grades=GRADE_FILTERS[:-1],
         metric_labels=METRIC_LABELS,
         village_metrics=VILLAGE_METRICS,
+        village_thresholds=_thresholds(run, VILLAGE),
         result_status_labels=RESULT_STATUS_LABELS,
     )
 
