@@ -58,6 +58,10 @@ class User(UserMixin, db.Model):
     # Part of every session and remember-me cookie (`get_id`): raising it on logout, a
     # password change or disabling the account ends all of the user's sessions at once.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # An applicant logs in as one subject (household / entity / enterprise): the file whose
+    # own data, grade, objections and financing needs are hers. Empty for the other roles.
+    subject_type: Mapped[str | None] = mapped_column(String(12), default=None)
+    subject_id: Mapped[int | None] = mapped_column(default=None)
     # Consecutive wrong passwords, and the lock they earn (auth.accounts).
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(default=None)

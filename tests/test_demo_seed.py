@@ -274,6 +274,16 @@ def test_demo_users_exist_for_every_role_and_log_in_with_the_demo_password(seede
         client.get("/logout")
 
 
+def test_the_demo_applicant_logs_in_as_her_own_household(seeded):
+    applicant = db.session.scalar(select(User).where(User.username == "applicant"))
+    household = db.session.get(Household, applicant.subject_id)
+    assert applicant.subject_type == "household"
+    assert household.head_name == applicant.display_name
+    assert household.village_code == applicant.scope_code
+    others = db.session.scalars(select(User).where(User.role != Role.APPLICANT))
+    assert all(u.subject_type is None and u.subject_id is None for u in others)
+
+
 def test_the_orm_adds_rows_after_seeding_without_id_collisions(seeded, cipher):
     seeded_max = db.session.scalar(select(func.max(Household.id)))
     cadre = db.session.scalar(select(User).where(User.username == "cadre"))

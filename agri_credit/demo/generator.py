@@ -422,6 +422,12 @@ def _users(
     )
     users["role"] = users["role"].map(str)
     users["phone"] = [next(phones) for _ in range(len(users))]
+    # The applicant logs in as her own household (ids are 1-based positions, shifted on load).
+    is_applicant = users["role"] == Role.APPLICANT.value
+    users["subject_type"] = pd.Series(
+        ["household" if a else None for a in is_applicant], dtype=object
+    )
+    users["subject_id"] = pd.Series(first + 1, index=users.index, dtype="Int64").where(is_applicant)
     users.insert(0, "id", np.arange(1, len(users) + 1))
     return users
 

@@ -240,7 +240,11 @@ def write_county(
         _max_id(model) for model in _EXPLICIT_IDS
     )
 
-    users = county.users.assign(id=county.users["id"] + user_base, password_hash=password_hash)
+    users = county.users.assign(
+        id=county.users["id"] + user_base,
+        password_hash=password_hash,
+        subject_id=county.users["subject_id"] + household_base,
+    )
     households = county.households.assign(
         id=county.households["id"] + household_base,
         updated_by_id=county.households["updated_by_id"] + user_base,
