@@ -20,6 +20,7 @@ from agri_credit.auth.scopes import in_scope
 from agri_credit.ratings.rules import (
     COUNTY,
     METRIC_LABELS,
+    MISSING_CHOICES,
     TOWNSHIP,
     VILLAGE,
     Indicator,
@@ -355,6 +356,7 @@ def run_show(run_id: int):
         township_thresholds=_thresholds(run, TOWNSHIP),
         county_thresholds=_thresholds(run, COUNTY),
         status_labels=RUN_STATUS_LABELS,
+        missing_choices=MISSING_CHOICES,
         may_rerun=_may_rerun(run, current_user),
         rerun_form=RerunForm(),
     )
