@@ -309,6 +309,35 @@ def test_loans_give_the_gate_and_the_repayment_record():
     assert facts.loc[4].to_dict() == {"max_days_overdue_unpaid": 0, "worst_days_overdue": 0}
 
 
+def test_days_overdue_come_from_dates_versions_and_the_ledgers_own_date():
+    # As of 2025-06-30, each loan worked out by hand:
+    loans = loans_frame(
+        [
+            # repaid 2025-03-11, due 2025-01-10: 60 days late, though the ledger now says 0
+            {"borrower_id": 1, "balance": 0, "due_on": date(2025, 1, 10),
+             "repaid_on": date(2025, 3, 11)},
+            # repaid on time, but an earlier version of the ledger said 25 days overdue
+            {"borrower_id": 2, "balance": 0, "due_on": date(2025, 5, 1),
+             "repaid_on": date(2025, 4, 30), "peak_days_overdue": 25},
+            # 70 days overdue on the ledger of 2025-05-31, unpaid: 100 days by 2025-06-30
+            {"borrower_id": 3, "balance": 9_000, "days_overdue": 70,
+             "reported_on": date(2025, 5, 31), "due_on": date(2025, 12, 1)},
+            # not yet due on the ledger's date, due 2025-06-20 and unpaid: 10 days overdue
+            {"borrower_id": 4, "balance": 9_000, "reported_on": date(2025, 5, 31),
+             "due_on": date(2025, 6, 20)},
+        ]
+    )  # fmt: skip
+    outstanding, now, worst = engine.loan_overdue(loans, AS_OF)
+    assert outstanding.tolist() == [False, False, True, True]
+    assert now.tolist() == [0, 0, 100, 10]
+    assert worst.tolist() == [60, 25, 100, 10]
+    facts = engine.attach_loan_facts(
+        pd.DataFrame({"household_id": [1, 2, 3, 4]}), loans, RULES, AS_OF
+    ).set_index("household_id")
+    assert facts["max_days_overdue_unpaid"].tolist() == [0, 0, 100, 10]
+    assert facts["worst_days_overdue"].tolist() == [60, 25, 100, 10]
+
+
 def test_without_any_loan_data_the_loan_columns_say_no_data():
     facts = engine.attach_loan_facts(pd.DataFrame({"household_id": [1]}), None, RULES, AS_OF)
     assert facts[["max_days_overdue_unpaid", "worst_days_overdue"]].isna().all(axis=None)

@@ -32,6 +32,8 @@ from .rules import (
     COUNTY,
     FLAG,
     METRIC_LABELS,
+    MISSING_AS_LOWEST,
+    MISSING_AS_ZERO,
     RELATIVE,
     TOWNSHIP,
     VILLAGE,
@@ -45,6 +47,10 @@ from .rules import (
 )
 
 POINTS_PREFIX = "points_"
+# A column `<field>_as_zero` next to an input field holds its value with the missing parts
+# counted as 0 (net income without spending, assets of a file that lists none): what the
+# MISSING_AS_ZERO reading scores where the field itself is NaN.
+AS_ZERO_SUFFIX = "_as_zero"
 # Relative positions are rounded before banding so a household sitting exactly on a band
 # edge (1.5 x the village average) lands in the same band whatever order the rows came in.
 RATIO_DECIMALS = 6
@@ -188,31 +194,52 @@ def assign_grades(scores: np.ndarray | pd.Series, rules: RatingRules) -> pd.Cate
 # --- scoring subjects ---------------------------------------------------------------------
 
 
+def _values_points(
+    values: np.ndarray, ind: Indicator, bands: Sequence[Band], groups: np.ndarray, n_groups: int
+) -> np.ndarray:
+    if ind.method == FLAG:
+        return np.where(np.isnan(values), np.nan, np.where(values != 0, ind.points, 0.0))
+    if ind.method == RELATIVE:
+        values = _relative(values, _group_mean(values, groups, n_groups))
+    return np.where(np.isnan(values), np.nan, _band_points(values, bands))
+
+
 def _indicator_points(
     frame: pd.DataFrame, ind: Indicator, groups: np.ndarray, n_groups: int
-) -> np.ndarray:
-    """Points of one indicator per row, NaN where the row has no data for it."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points of one indicator per row, and which rows lacked its value.
+
+    A row without the value scores as the rule set says (Indicator.when_missing): NaN points
+    (缺失, 0 in the total) and no part in the village average; the lowest band, still out of
+    the average; or the value with its missing part as 0 (`<field>_as_zero`, else 0), which
+    then counts in the average like any other."""
     n = len(frame)
     if ind.method == CATEGORY:
         if ind.field not in frame.columns:
-            return np.full(n, np.nan)
-        return _category_points(frame[ind.field], ind.categories)
-
-    def scored(column: str | None, bands: Sequence[Band]) -> np.ndarray:
-        if column is None or column not in frame.columns:
-            return np.full(n, np.nan)
-        values = _floats(frame[column])
-        if ind.method == FLAG:
-            return np.where(np.isnan(values), np.nan, np.where(values != 0, ind.points, 0.0))
-        if ind.method == RELATIVE:
-            values = _relative(values, _group_mean(values, groups, n_groups))
-        return np.where(np.isnan(values), np.nan, _band_points(values, bands))
-
-    points = scored(ind.field, ind.bands)
-    if ind.alt_field:
+            return np.full(n, np.nan), np.ones(n, dtype=bool)
+        points = _category_points(frame[ind.field], ind.categories)
+        lacking = np.isnan(points)
+        if ind.when_missing == MISSING_AS_ZERO:
+            points = np.where(lacking, 0.0, points)
+    else:
+        lacking = np.ones(n, dtype=bool)
+        parts = []
+        for column, bands in ((ind.field, ind.bands), (ind.alt_field, ind.alt_bands)):
+            if column is None or column not in frame.columns:
+                parts.append(np.full(n, np.nan))
+                continue
+            values = _floats(frame[column])
+            lacking &= np.isnan(values)
+            if ind.when_missing == MISSING_AS_ZERO:
+                fill = frame.get(column + AS_ZERO_SUFFIX)
+                fill = np.zeros(n) if fill is None else np.nan_to_num(_floats(fill))
+                values = np.where(np.isnan(values), fill, values)
+            parts.append(_values_points(values, ind, bands, groups, n_groups))
         # fmax keeps the known one when the other is NaN: a crop farm has no herd.
-        points = np.fmax(points, scored(ind.alt_field, ind.alt_bands))
-    return points
+        points = np.fmax(*parts) if ind.alt_field else parts[0]
+    if ind.when_missing == MISSING_AS_LOWEST:
+        points = np.where(lacking, ind.lowest_points(), points)
+    return points, lacking
 
 
 def _gate_fails(frame: pd.DataFrame, gate: Gate) -> np.ndarray:
@@ -245,16 +272,17 @@ class _Sheet:
         n = len(frame)
         self.points: dict[str, np.ndarray] = {}
         self.missing_bits = np.zeros(n, dtype=np.int64)
+        self.lacking: dict[str, int] = {}  # rows without the value, per indicator
         total = np.zeros(n)
         full_marks = 0.0
         for ind in indicators:
             if ind.key in absent and ind.rescale_if_absent:
                 self.points[ind.key] = np.full(n, np.nan)  # "no data in this run"
                 continue
-            points = _indicator_points(frame, ind, groups, len(villages) + 1)
-            known = ~np.isnan(points)
-            self.missing_bits |= (~known).astype(np.int64) << key_bits[ind.key]
-            points = np.where(known, points, 0.0)
+            points, lacking = _indicator_points(frame, ind, groups, len(villages) + 1)
+            self.missing_bits |= lacking.astype(np.int64) << key_bits[ind.key]
+            self.lacking[ind.key] = int(lacking.sum())
+            points = np.where(np.isnan(points), 0.0, points)
             self.points[ind.key] = points
             total += points
             full_marks += ind.points
@@ -297,6 +325,7 @@ def _score(
     absent = _absent_indicators(frame, all_indicators)
 
     points = {key: np.full(n, np.nan) for key in ordered}
+    lacking: dict[str, int] = dict.fromkeys(ordered, 0)
     total = np.zeros(n)
     missing_bits = np.zeros(n, dtype=np.int64)
     for sheet_no, indicators in enumerate(sheets.values()):
@@ -305,6 +334,8 @@ def _score(
             continue
         part = frame if rows.size == n else frame.iloc[rows]
         sheet = _Sheet(part, indicators, set(absent), key_bits)
+        for key, count in sheet.lacking.items():
+            lacking[key] += count
         if rows.size == n:  # one sheet for everyone (households): no scatter, no copies
             points.update(sheet.points)
             total, missing_bits = sheet.total, sheet.missing_bits
@@ -357,6 +388,17 @@ def _score(
         "as_of": _as_timestamp(as_of).date().isoformat(),
         "absent_indicators": list(absent),
         "unevaluated_gates": [g.key for g in unevaluated],
+        # How many rows each indicator's missing-data reading touched (absent ones left out).
+        "missing_counts": [
+            {
+                "key": key,
+                "label": ordered[key].label,
+                "when_missing": ordered[key].when_missing,
+                "subjects": count,
+            }
+            for key, count in lacking.items()
+            if key not in absent
+        ],
         "notes": notes,
     }
     return result
@@ -370,8 +412,8 @@ def score_households(households: pd.DataFrame, rules: RatingRules, as_of: date) 
     indicator had no data anywhere in the run and was left out), total_score (0-100, two
     decimals), grade (ordered categorical, NaN below the lowest band or when a gate failed),
     is_credit_household, gates / gate_reasons (which gates failed: keys, and the Chinese
-    reasons joined by "；"), missing / missing_labels (indicators this household had no data
-    for, scored 0). `attrs` carries the rule-set name, as-of date, absent indicators,
+    reasons joined by "；"), missing / missing_labels (indicators this household had no value
+    for, scored as each indicator's `when_missing` says). `attrs` carries the rule-set name, as-of date, absent indicators,
     gates that could not be checked, and Chinese notes saying so.
     """
     _check_rules(rules)
@@ -380,9 +422,13 @@ def score_households(households: pd.DataFrame, rules: RatingRules, as_of: date) 
     if "net_assets" not in frame.columns and {"total_assets", "total_liabilities"} <= set(
         frame.columns
     ):
-        frame = frame.assign(
-            net_assets=_floats(frame["total_assets"]) - _floats(frame["total_liabilities"])
-        )
+        liabilities = _floats(frame["total_liabilities"])
+        derived = {"net_assets": _floats(frame["total_assets"]) - liabilities}
+        if "total_assets" + AS_ZERO_SUFFIX in frame.columns:
+            derived["net_assets" + AS_ZERO_SUFFIX] = (
+                _floats(frame["total_assets" + AS_ZERO_SUFFIX]) - liabilities
+            )
+        frame = frame.assign(**derived)
     sheets = {"household": rules.household_indicators}
     return _score(
         frame,
@@ -448,6 +494,42 @@ def _outstanding(loans: pd.DataFrame, as_of: date) -> np.ndarray:
     return (repaid.isna() | (repaid > _as_timestamp(as_of))).to_numpy()
 
 
+def _days_between(later: pd.Series | pd.Timestamp, earlier: pd.Series) -> np.ndarray:
+    return (later - earlier).dt.days.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def loan_overdue(loans: pd.DataFrame, as_of: date) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per loan: outstanding on the as-of date, days overdue on that date, and the longest
+    it was ever overdue by then, repaid or not.
+
+    A ledger states days overdue as of its own date (`reported_on`), often weeks before the
+    run's: a loan still unpaid then has been overdue that many days more by the as-of date,
+    and one that fell due in between is overdue since its due date (`due_on`). A loan repaid
+    by the as-of date was as late as its repayment came after its due date, and as late as
+    any version of the ledger said (`peak_days_overdue`, and the row's own days), whatever
+    the current version says now that it is settled. Without those optional columns the ledger's days stand."""
+    stamp = _as_timestamp(as_of)
+    outstanding = _outstanding(loans, as_of)
+    days = np.nan_to_num(_floats(loans["days_overdue"]))
+    reported = _dates(loans, "reported_on")
+    gap = np.nan_to_num(_days_between(stamp, reported))
+    advanced = np.where(days > 0, np.maximum(days + gap, 0.0), 0.0)
+    due = _dates(loans, "due_on")
+    since_due = np.nan_to_num(np.maximum(_days_between(stamp, due), 0.0))
+    now = np.where(outstanding, np.maximum(advanced, since_due), 0.0)
+    repaid = _dates(loans, "repaid_on")
+    paid_late = np.nan_to_num(np.maximum(_days_between(repaid, due), 0.0))
+    peak = (
+        np.nan_to_num(_floats(loans["peak_days_overdue"]))
+        if "peak_days_overdue" in loans.columns
+        else np.zeros(len(loans))
+    )
+    # What a ledger dated after the as-of date says is not known on it.
+    stated = np.where((reported > stamp).to_numpy(), 0.0, days)
+    worst = np.maximum.reduce([now, np.where(outstanding, 0.0, paid_late), peak, stated])
+    return outstanding, now, worst
+
+
 def attach_loan_facts(
     subjects: pd.DataFrame,
     loans: pd.DataFrame | None,
@@ -455,7 +537,9 @@ def attach_loan_facts(
     as_of: date,
     id_column: str = "household_id",
 ) -> pd.DataFrame:
-    """`subjects` with max_days_overdue_unpaid and worst_days_overdue from their loans.
+    """`subjects` with max_days_overdue_unpaid and worst_days_overdue from their loans
+    (`loan_overdue`): days overdue on the as-of date of loans not yet repaid, and the longest
+    overdue of any loan outstanding or repaid within the repayment look-back period.
 
     With no loan data at all (`loans` None) both are NaN, which the engine reports as a source
     without data; with loan data, a subject without loans gets 0 (a clean record).
@@ -466,14 +550,13 @@ def attach_loan_facts(
             max_days_overdue_unpaid=np.full(n, np.nan), worst_days_overdue=np.full(n, np.nan)
         )
     _require(loans, inputs.LOAN_COLUMNS, "贷款数据")
-    outstanding = _outstanding(loans, as_of)
+    outstanding, now, worst = loan_overdue(loans, as_of)
     repaid = _dates(loans, "repaid_on")
     cutoff = _years_before(as_of, rules.loans.repayment_lookback_years)
     recent = outstanding | (repaid > cutoff).to_numpy()
-    days = _floats(loans["days_overdue"])
-    borrower = loans["borrower_id"]
-    unpaid = pd.Series(np.where(outstanding, days, 0.0)).groupby(borrower.to_numpy()).max()
-    worst = pd.Series(np.where(recent, days, 0.0)).groupby(borrower.to_numpy()).max()
+    borrower = loans["borrower_id"].to_numpy()
+    unpaid = pd.Series(now).groupby(borrower).max()
+    worst = pd.Series(np.where(recent, worst, 0.0)).groupby(borrower).max()
     ids = subjects[id_column]
     return subjects.assign(
         max_days_overdue_unpaid=ids.map(unpaid).fillna(0.0).to_numpy(dtype=np.float64),
@@ -526,7 +609,8 @@ def summarise_loans(loans: pd.DataFrame, by: str, rules: RatingRules, as_of: dat
     """Loan figures per area (`by` = village_code, township_code, …), inputs.LOAN_SUMMARY_COLUMNS.
 
     Borrowers are those with a loan outstanding on the as-of date or settled within the
-    new-NPL window (the rating year); overdue borrowers have an outstanding loan overdue.
+    new-NPL window (the rating year); overdue borrowers have an outstanding loan overdue on
+    the as-of date (`loan_overdue`: a ledger older than the as-of date is brought forward).
     Balances count outstanding loans only.
     """
     _require(
@@ -534,18 +618,22 @@ def summarise_loans(loans: pd.DataFrame, by: str, rules: RatingRules, as_of: dat
     )
     stamp = _as_timestamp(as_of)
     window_start = stamp - pd.Timedelta(days=rules.loans.new_npl_window_days)
-    outstanding = _outstanding(loans, as_of)
+    outstanding, days, _ = loan_overdue(loans, as_of)
     repaid = _dates(loans, "repaid_on")
     active = outstanding | (repaid > window_start).to_numpy()
-    days = _floats(loans["days_overdue"])
     balance = np.where(outstanding, _floats(loans["balance"]), 0.0)
     balance = np.nan_to_num(balance)
-    npl = outstanding & loans["status"].astype("str").isin(rules.loans.npl_statuses).to_numpy()
+    after = rules.loans.npl_after_days_overdue
+    # 贷款风险分类: a loan more than `after` days overdue on the as-of date is at least 次级,
+    # whatever an older ledger classified it as.
+    npl = outstanding & (
+        loans["status"].astype("str").isin(rules.loans.npl_statuses).to_numpy() | (days > after)
+    )
 
     npl_since = _dates(loans, "npl_since")
     if npl_since.isna().any():
-        # Estimate: a loan turns non-performing `npl_after_days_overdue` days into arrears.
-        after = rules.loans.npl_after_days_overdue
+        # Estimate: a loan turns non-performing `after` days into arrears; `days` are as of
+        # the as-of date, so the estimate is dated right whatever the ledger's own date.
         late = pd.Series(np.where(days >= after, days - after, np.nan), index=npl_since.index)
         npl_since = npl_since.fillna(stamp - pd.to_timedelta(late, unit="D"))
     # A non-performing loan whose start we cannot place counts as new: the cautious reading.
@@ -839,6 +927,7 @@ __all__ = [
     "attach_loan_facts",
     "attach_record_facts",
     "grade_categories",
+    "loan_overdue",
     "rate_counties",
     "rate_townships",
     "rate_villages",

@@ -4,8 +4,10 @@ The engine never queries the database: whoever runs a rating builds these frames
 household, entity, loan, record or village) and hands them over. Every column that an indicator
 or a gate reads may be missing or NaN; what that means is part of the contract:
 
-* a NaN in one row is *missing data for that subject*: the indicator scores 0 and the row's
-  `missing` column names it, so a cadre sees what to fill in;
+* a NaN in one row is *missing data for that subject*: the indicator scores as the rule set
+  says (`Indicator.when_missing`: 缺失 and 0 points by default, or the lowest band, or the
+  value with its missing part as 0 taken from an optional `<field>_as_zero` column) and the
+  row's `missing` column names it, so a cadre sees what to fill in;
 * a column that is absent or NaN in every row is *a source with no data in this run* (say no
   bank has sent loan records yet): an indicator marked `rescale_if_absent` is left out and the
   total is scaled back to 100, and the result says so, rather than punishing everyone.
@@ -80,10 +82,21 @@ HOUSEHOLD_COLUMNS = _contract(
     ),
     Column("household_size", NUMBER, "家庭人口", "Members including the head."),
     Column("labour_count", NUMBER, "劳动力人数", "Members of working age able to work."),
-    Column("total_assets", NUMBER, "家庭总资产", "Yuan."),
+    Column(
+        "total_assets",
+        NUMBER,
+        "家庭总资产",
+        "Yuan; NaN when the file lists no assets (total_assets_as_zero then holds 0).",
+    ),
     Column("total_liabilities", NUMBER, "家庭总负债", "Yuan; with total_assets gives net_assets."),
     Column("coop_shares", NUMBER, "合作社股金", "Yuan."),
-    Column("net_income", NUMBER, "家庭纯收入", "Yuan a year: income minus spending."),
+    Column(
+        "net_income",
+        NUMBER,
+        "家庭纯收入",
+        "Yuan a year: income minus spending; NaN when either is not filled in "
+        "(net_income_as_zero then holds it with the missing part as 0).",
+    ),
     Column(
         "evaluation_overall",
         TEXT,
@@ -96,7 +109,12 @@ HOUSEHOLD_COLUMNS = _contract(
 
 # Computed by the engine before scoring; an indicator may read them like input columns.
 HOUSEHOLD_DERIVED = _contract(
-    Column("net_assets", NUMBER, "家庭净资产", "total_assets - total_liabilities."),
+    Column(
+        "net_assets",
+        NUMBER,
+        "家庭净资产",
+        "total_assets - total_liabilities (and net_assets_as_zero from total_assets_as_zero).",
+    ),
 )
 
 ENTITY_COLUMNS = _contract(
@@ -147,13 +165,33 @@ ENTITY_DERIVED = _contract(
     ),
 )
 
-# One row per loan (current version of each LoanRecord, plus file liabilities if wanted).
+# One row per loan (current version of each LoanRecord, with the peak over its versions).
 LOAN_COLUMNS = _contract(
     Column("borrower_id", KEY, "借款人", "household_id or entity_id of the borrower.", True),
     Column("balance", NUMBER, "贷款余额", "Outstanding yuan on the rating date.", True),
     Column("status", TEXT, "五级分类", "normal / special_mention / substandard / ...", True),
-    Column("days_overdue", NUMBER, "逾期天数", "Days overdue as of the rating date.", True),
+    Column(
+        "days_overdue",
+        NUMBER,
+        "逾期天数",
+        "Days overdue as the ledger states them, on `reported_on` (else the rating date).",
+        True,
+    ),
     Column("repaid_on", DATE, "结清日期", "Settled in full on; empty while outstanding."),
+    Column("due_on", DATE, "到期日", "Contract end: overdue since then while unpaid."),
+    Column(
+        "reported_on",
+        DATE,
+        "数据日期",
+        "The ledger's own date for this row; days_overdue of an unpaid loan are brought "
+        "forward from it to the rating date (engine.loan_overdue).",
+    ),
+    Column(
+        "peak_days_overdue",
+        NUMBER,
+        "曾逾期天数",
+        "Most days overdue any version of this loan's ledger row stated by the rating date.",
+    ),
     Column(
         "npl_since",
         DATE,

@@ -27,6 +27,17 @@ CATEGORY = "category"  # each category scores its points
 FLAG = "flag"  # true scores the indicator's points, false scores 0
 METHODS = {BANDS: N_("分档"), RELATIVE: N_("与本村户均比"), CATEGORY: N_("分类"), FLAG: N_("是否")}
 
+# What a subject's missing value counts as, per indicator (Indicator.when_missing). DOMAIN.md:
+# missing data is shown as missing, never silently zero; a county may choose otherwise.
+MISSING_SHOWN = "missing"  # 缺失: 0 points, marked 缺失, left out of the village average
+MISSING_AS_LOWEST = "lowest"  # the indicator's lowest band; left out of the village average
+MISSING_AS_ZERO = "zero"  # the missing part counts as 0 (no spending, no assets), averages too
+MISSING_CHOICES = {
+    MISSING_SHOWN: N_("记为缺失（0 分，不计入村均值）"),
+    MISSING_AS_LOWEST: N_("按最低档计分（不计入村均值）"),
+    MISSING_AS_ZERO: N_("按 0 值计算（计入村均值）"),
+}
+
 GATE_OPS = (">=", ">", "<=", "<", "==", "!=", "true")
 THRESHOLD_OPS = (">=", ">", "<=", "<")
 
@@ -93,6 +104,17 @@ class Indicator:
     # total back to 100 rather than giving everyone 0 for it.
     rescale_if_absent: bool = False
     note: str = ""
+    # One subject without the value (MISSING_CHOICES); a whole source without data is
+    # `rescale_if_absent`'s business.
+    when_missing: str = MISSING_SHOWN
+
+    def lowest_points(self) -> float:
+        """Points of the indicator's lowest band or category (0 for a yes/no indicator)."""
+        if self.method == CATEGORY:
+            return min((p for _, p in self.categories), default=0.0)
+        if self.method == FLAG:
+            return 0.0
+        return min((b.points for b in (*self.bands, *self.alt_bands)), default=0.0)
 
 
 @dataclass(frozen=True)
@@ -234,6 +256,8 @@ def _check_indicator(
         problems.append(f"指标「{label}」缺少代码")
     if not ind.points > 0:
         problems.append(f"指标「{label}」分值应大于 0")
+    if ind.when_missing not in MISSING_CHOICES:
+        problems.append(f"指标「{label}」的缺失数据处理方式「{ind.when_missing}」无法识别")
     if ind.method not in METHODS:
         problems.append(f"指标「{label}」的计分方法「{ind.method}」无法识别")
         return problems
@@ -441,6 +465,7 @@ def _indicator(data: Any, where: str) -> Indicator:
         alt_bands=tuple(_band(b, f"{where}分档") for b in _items(data.get("alt_bands", []), where)),
         rescale_if_absent=bool(data.get("rescale_if_absent", False)),
         note=str(data.get("note", "")),
+        when_missing=str(data.get("when_missing", MISSING_SHOWN)),
     )
 
 

@@ -47,6 +47,7 @@ from models import (
 )
 from village_forms.xlsx_writer import append_row, header_row
 
+from ..runs.source_dates import source_date_lines
 from .services import GATED, UNGRADED, RunFigures, grade_colours
 
 FONT_FILES = {
@@ -156,6 +157,7 @@ def _info_sheet(book: Workbook, figures: RunFigures, generated_at: datetime) -> 
         ("年度", run.year),
         ("评定办法", f"{run.rule_set.name} 第 {run.rule_set.version} 版"),
         ("数据截至", run.as_of.isoformat()),
+        *(("各来源数据日期", line) for line in source_date_lines(run.summary)),
         ("评定状态", RUN_STATUS_LABELS.get(run.status, run.status)),
         ("发起人", run.started_by.display_name if run.started_by else ""),
         ("导出时间", generated_at.strftime("%Y-%m-%d %H:%M")),
@@ -455,6 +457,8 @@ def report_pdf(
             "muted",
         )
     )
+    for line in source_date_lines(run.summary):
+        story.append(p(f"各来源数据日期：{line}", "muted"))
     for note in figures.notes:
         story.append(p(f"说明：{note}", "muted"))
 

@@ -16,6 +16,7 @@ validated afterwards by `rules.validate` in `rulesets.save_draft`).
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FloatField, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
@@ -29,6 +30,7 @@ from agri_credit.ratings.rules import (
     LEVEL_LABELS,
     LEVEL_METRICS,
     METRIC_LABELS,
+    MISSING_CHOICES,
     RELATIVE,
     TOWNSHIP,
     VILLAGE,
@@ -93,6 +95,7 @@ class IndicatorFields:
     alt_lower: str | None = None
     alt_bands: list[tuple[str, str]] = field(default_factory=list)
     categories: list[tuple[str, str]] = field(default_factory=list)  # (value, points)
+    missing: str = ""  # how a subject without the value is scored (Indicator.when_missing)
 
 
 @dataclass
@@ -192,6 +195,14 @@ def draft_form(
             values[fields.on] = on
             attrs[fields.points] = _number(f"{title}·{ind.label} 分值")
             values[fields.points] = ind.points
+            fields.missing = f"{prefix}_missing"
+            # An unknown choice is named in Chinese by `validate` when the draft is saved.
+            attrs[fields.missing] = SelectField(
+                f"{title}·{ind.label} 缺失数据",
+                choices=[(key, _l(label)) for key, label in MISSING_CHOICES.items()],
+                validate_choice=False,
+            )
+            values[fields.missing] = ind.when_missing
             if ind.method in (BANDS, RELATIVE):
                 fields.lower, fields.bands = _band_fields(
                     attrs, values, prefix, f"{title}·{ind.label}", ind.bands
@@ -278,7 +289,10 @@ def _bands(
 
 def _indicator(fields: IndicatorFields, data: dict[str, Any]) -> Indicator:
     ind = fields.indicator
-    changes: dict[str, Any] = {"points": float(data.get(fields.points) or 0)}
+    changes: dict[str, Any] = {
+        "points": float(data.get(fields.points) or 0),
+        "when_missing": str(data.get(fields.missing) or ind.when_missing),
+    }
     if fields.bands:
         changes["bands"] = _bands(data, fields.lower, fields.bands)
     if fields.alt_bands:

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from agri_credit.auth.permissions import roles_required
-from agri_credit.ratings.rules import LEVEL_LABELS, METHODS, fmt
+from agri_credit.ratings.rules import LEVEL_LABELS, METHODS, MISSING_CHOICES, fmt
 from agri_credit.url_arguments import id_arg
 from models import Region, Role, RuleSet, db
 
@@ -60,6 +60,7 @@ def _helpers() -> dict:
         "indicator_text": indicator_text,
         "fmt": fmt,
         "methods": METHODS,
+        "missing_choices": MISSING_CHOICES,
         "op_text": OP_TEXT,
         "level_labels": LEVEL_LABELS,
         "status_label": status_label,

@@ -28,6 +28,7 @@ from agri_credit.ratings.rules import (
     FLAG,
     LEVEL_LABELS,
     METHODS,
+    MISSING_CHOICES,
     RELATIVE,
     Band,
     Indicator,
@@ -385,6 +386,9 @@ def describe(rules: RatingRules) -> dict[tuple[str, str], str]:
             out[(section, f"{ind.label} 分值")] = f"{fmt(ind.points)} 分"
             out[(section, f"{ind.label} 计分")] = (
                 f"{METHODS.get(ind.method, ind.method)}：{indicator_text(ind)}"
+            )
+            out[(section, f"{ind.label} 缺失数据")] = MISSING_CHOICES.get(
+                ind.when_missing, ind.when_missing
             )
     for gate in rules.gates:
         value = (

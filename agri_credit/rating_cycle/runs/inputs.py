@@ -31,7 +31,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from agri_credit.credit_records.repaired import not_repaired
 from agri_credit.credit_records.retention import in_use
@@ -43,6 +43,7 @@ from models import (
     BatchStatus,
     CreditRecord,
     Household,
+    HouseholdAsset,
     ImportBatch,
     LoanRecord,
     PublicRecord,
@@ -182,14 +183,22 @@ def village_facts(region: Region) -> pd.DataFrame:
 
 
 def household_facts(region: Region, year: int) -> pd.DataFrame:
-    """One row per household: the file's derived figures, net income (NaN when no income is
-    recorded at all) and the latest 村评议 of the rating year or before."""
+    """One row per household: the file's derived figures, net income (NaN when no income or
+    no spending is filled in), total assets (NaN when the file lists none), each with its
+    `_as_zero` reading, and the latest 村评议 of the rating year or before."""
     area = _households_in(region)
     no_income = and_(*(c.is_(None) for c in INCOME_COLUMNS))
     income = sum((func.coalesce(_money(c), 0.0) for c in INCOME_COLUMNS), start=0.0)
-    net_income = case(
-        (no_income, null()), else_=income - func.coalesce(_money(Household.annual_spending), 0.0)
+    spending = _money(Household.annual_spending)
+    # Income or spending not filled in is missing, not 0 (Indicator.when_missing decides);
+    # `_as_zero` is the figure with the missing part as 0, for a rule set that says so.
+    net_income = case((no_income | spending.is_(None), null()), else_=income - spending)
+    net_income_as_zero = income - func.coalesce(spending, 0.0)
+    # A file that lists no assets has its assets missing (资产情况 in its missing fields).
+    lists_assets = (
+        select(HouseholdAsset.id).where(HouseholdAsset.household_id == Household.id).exists()
     )
+    total_assets = _money(Household.total_assets)
     # One index seek per household on (household_id, year): cheaper on both backends than
     # grouping every evaluation of the county and joining back.
     latest_evaluation = (
@@ -206,10 +215,12 @@ def household_facts(region: Region, year: int) -> pd.DataFrame:
             Household.village_code,
             Household.household_size,
             Household.labour_count,
-            _money(Household.total_assets).label("total_assets"),
+            case((lists_assets, total_assets), else_=null()).label("total_assets"),
+            total_assets.label("total_assets_as_zero"),
             _money(Household.total_liabilities).label("total_liabilities"),
             _money(Household.coop_shares).label("coop_shares"),
             net_income.label("net_income"),
+            net_income_as_zero.label("net_income_as_zero"),
             latest_evaluation.label("evaluation_overall"),
         )
         .where(area)
@@ -220,9 +231,11 @@ def household_facts(region: Region, year: int) -> pd.DataFrame:
         "household_size",
         "labour_count",
         "total_assets",
+        "total_assets_as_zero",
         "total_liabilities",
         "coop_shares",
         "net_income",
+        "net_income_as_zero",
     )
     frame["household_id"] = frame["household_id"].astype(np.int64)
     frame["village_code"] = frame["village_code"].astype("category")
@@ -361,7 +374,22 @@ def _with_township(frame: pd.DataFrame, villages: pd.DataFrame) -> pd.DataFrame:
 
 
 def loan_facts(region: Region, as_of: date, villages: pd.DataFrame) -> pd.DataFrame:
-    """Current loans of the region's households and entities that had started by the date."""
+    """Current loans of the region's households and entities that had started by the date,
+    with the ledger's own date (`reported_on`), the due date, and the most days overdue any
+    version of the loan stated by the date (`peak_days_overdue`: a later version of a loan
+    repaid late says 0, an earlier one said how late it was)."""
+    version = aliased(LoanRecord)
+    peak = (
+        select(func.max(version.days_overdue))
+        .where(
+            version.subject_key_id == LoanRecord.subject_key_id,
+            version.bank == LoanRecord.bank,
+            version.contract_no == LoanRecord.contract_no,
+            or_(version.as_of.is_(None), version.as_of <= as_of),
+        )
+        .correlate(LoanRecord)
+        .scalar_subquery()
+    )
 
     def statement(link: Any, model: type, area: ColumnElement[bool]) -> Select:
         return (
@@ -373,6 +401,9 @@ def loan_facts(region: Region, as_of: date, villages: pd.DataFrame) -> pd.DataFr
                 LoanRecord.status,
                 LoanRecord.days_overdue,
                 LoanRecord.repaid_on,
+                LoanRecord.due_on,
+                LoanRecord.as_of.label("reported_on"),
+                peak.label("peak_days_overdue"),
             )
             .join(SubjectKey, SubjectKey.id == LoanRecord.subject_key_id)
             .join(model, model.id == link)
@@ -386,9 +417,9 @@ def loan_facts(region: Region, as_of: date, villages: pd.DataFrame) -> pd.DataFr
         )
 
     frame = _per_subject(statement, region)
-    frame = _floats(frame, "balance", "days_overdue")
+    frame = _floats(frame, "balance", "days_overdue", "peak_days_overdue")
     frame["status"] = frame["status"].astype("str")
-    frame = _dates(frame, "repaid_on")
+    frame = _dates(frame, "repaid_on", "due_on", "reported_on")
     frame = _with_township(frame, villages)
     return frame.sort_values(["loan_id", "household_id"], ignore_index=True)
 

@@ -20,6 +20,7 @@ from agri_credit.auth.scopes import in_scope
 from agri_credit.ratings.rules import (
     COUNTY,
     METRIC_LABELS,
+    MISSING_CHOICES,
     TOWNSHIP,
     VILLAGE,
     Indicator,
@@ -355,6 +356,7 @@ def run_show(run_id: int):
         township_thresholds=_thresholds(run, TOWNSHIP),
         county_thresholds=_thresholds(run, COUNTY),
         status_labels=RUN_STATUS_LABELS,
+        missing_choices=MISSING_CHOICES,
         may_rerun=_may_rerun(run, current_user),
         rerun_form=RerunForm(),
     )
@@ -467,10 +469,13 @@ def _indicators(run: RatingRun, result: RatingResult) -> tuple[RatingRules, tupl
 
 
 def breakdown_rows(
-    indicators: tuple[Indicator, ...], breakdown: dict[str, Any]
+    indicators: tuple[Indicator, ...], breakdown: dict[str, Any], missing: str = ""
 ) -> list[dict[str, Any]]:
     """One row per indicator of the sheet: its label, points scored (None when the indicator
-    had no data in the run and was left out of the total) and the most it can score."""
+    had no data in the run and was left out of the total), the most it can score, and for an
+    indicator the subject had no value for (`missing`: the result's labels, "、"-joined) how
+    the rule set scored that (MISSING_CHOICES)."""
+    lacking = set(missing.split("、")) if missing else set()
     rows = []
     for ind in indicators:
         points = breakdown.get(ind.key)
@@ -481,6 +486,7 @@ def breakdown_rows(
                 "points": points,
                 "max": ind.points,
                 "percent": round(points / ind.points * 100) if points is not None else 0,
+                "missing": MISSING_CHOICES.get(ind.when_missing) if ind.label in lacking else None,
             }
         )
     return rows
@@ -521,7 +527,7 @@ def result_show(result_id: int):
     result = result_or_404(result_id)
     run = run_or_404(result.run_id)
     rules, indicators = _indicators(run, result)
-    rows = breakdown_rows(indicators, result.breakdown or {})
+    rows = breakdown_rows(indicators, result.breakdown or {}, result.missing or "")
     subject = _subjects([result]).get(result.id)
     # A score and its breakdown describe a family's assets and income against the village:
     # each look is logged like a look at the file.

@@ -44,6 +44,7 @@ from models import (
 
 from ..rulesets.services import RuleSetRefused, rules_of
 from .inputs import RunInputs, read_inputs
+from .source_dates import source_dates, stale_notes
 
 RUN_LEVELS = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP)
 TEXT_LIMIT = 300  # RatingResult.gate_reasons and .missing
@@ -127,6 +128,8 @@ class Scored:
     townships: pd.DataFrame
     counties: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    # Per indicator, how its missing-data reading was applied: engine attrs "missing_counts".
+    missing_counts: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _subject_part(frame: pd.DataFrame | None, column: str, as_name: str) -> pd.DataFrame | None:
@@ -199,10 +202,16 @@ def score_inputs(inputs: RunInputs, rules: RatingRules, as_of: date) -> Scored:
         notes.append(NO_LOANS_NOTE)
     if not inputs.has_public_records:
         notes.append(NO_PUBLIC_RECORDS_NOTE)
+    missing = []
     for label, frame in (("农户", households), ("经营主体", entities)):
         if len(frame):
             notes += [f"{label}：{note}" for note in frame.attrs.get("notes", [])]
-    return Scored(households, entities, villages, townships, counties, notes)
+            missing += [
+                {**row, "subject": label}
+                for row in frame.attrs.get("missing_counts", [])
+                if row["subjects"]
+            ]
+    return Scored(households, entities, villages, townships, counties, notes, missing)
 
 
 # ---- results as rows -----------------------------------------------------------------------
@@ -503,13 +512,16 @@ def start_run(region_code: str, year: int, as_of: date, rule_set: RuleSet, user:
         insert_results(run.id, columns)
         db.session.execute(insert(RegionRating.__table__), region_rows(scored, run, region))
         written = time.perf_counter()
+        dates = source_dates(region, inputs.loans)
         refresh_summary(
             run,
-            notes=list(dict.fromkeys(scored.notes)),
+            notes=list(dict.fromkeys(scored.notes + stale_notes(dates, as_of))),
             sources={
                 "loans": inputs.loans is not None,
                 "public_records": inputs.has_public_records,
             },
+            source_dates=dates,
+            missing_counts=scored.missing_counts,
             timings={
                 "read": round(read - started, 2),
                 "score": round(scoring - read, 2),
