@@ -13,11 +13,12 @@ DEFAULT_CATEGORIES = [DataCategory.FILE.value, DataCategory.RATING.value, DataCa
 
 
 class AuthorisationForm(FlaskForm):
-    bank_id = SelectField(_l("授权银行"), coerce=str, validators=[])
+    # Choices are checked by the route (an active bank, a listed product): either may be empty.
+    bank_id = SelectField(_l("授权银行"), default="", validate_choice=False)
     product_id = SelectField(
         _l("或：授权某一产品所属银行"),
-        coerce=str,
-        validators=[],
+        default="",
+        validate_choice=False,
         description=_l("选择产品时，授权给该产品所属银行"),
     )
     purpose = StringField(

@@ -114,6 +114,13 @@ def _form() -> AuthorisationForm:
     return form
 
 
+def _int_or_zero(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @acting_required
 def create():
@@ -130,12 +137,15 @@ def create():
         product = None
         if form.product_id.data:
             product = db.session.scalar(
-                listed_products_query(today).where(LoanProduct.id == int(form.product_id.data))
+                listed_products_query(today).where(
+                    LoanProduct.id == _int_or_zero(form.product_id.data)
+                )
             )
-        bank_id = product.bank_id if product is not None else int(form.bank_id.data or 0)
+        bank_id = product.bank_id if product is not None else _int_or_zero(form.bank_id.data)
+        if db.session.get(Bank, bank_id) is None or (form.product_id.data and not product):
+            form.bank_id.errors.append(_("请选择授权银行或产品"))
+            return _render_form(form, subject)
         try:
-            if db.session.get(Bank, bank_id) is None:
-                raise authorisations.AuthorisationRefused(_("请选择授权银行或产品"))
             granted = authorisations.grant(
                 subject_type=subject.type,
                 subject_id=subject.id,
@@ -163,6 +173,10 @@ def create():
             db.session.commit()
             flash(_("已授权，可随时撤销"), "success")
             return redirect(url_for(".show", authorisation_id=granted.id))
+    return _render_form(form, subject)
+
+
+def _render_form(form: AuthorisationForm, subject: Subject):
     return render_template(
         "loans/authorisations/form.html",
         form=form,
