@@ -138,6 +138,7 @@ def test_a_cadre_acts_for_a_household_only_after_uploading_its_signed_consent(
         content_type="multipart/form-data",
     )
     assert uploaded.status_code == 302
+    assert "有效至" in client.get("/loans/consents/").get_data(as_text=True)
     assert post_form(client, new_need, NEED).status_code == 302
     need = db.session.scalar(select(FinancingNeed))
     assert (need.subject_type, need.subject_id, need.region_code) == (
