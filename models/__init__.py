@@ -49,6 +49,7 @@ from .households import (
 )
 from .i18n import N_
 from .ratings import (
+    RERATE_CAUSE_LABELS,
     RESULT_STATUS_LABELS,
     RUN_STATUS_LABELS,
     CreditRepair,
@@ -59,6 +60,8 @@ from .ratings import (
     RegionRating,
     RegionResultStatus,
     RepairStatus,
+    RerateCause,
+    Rerating,
     ResultStatus,
     RuleSet,
     RuleSetStatus,
@@ -136,6 +139,9 @@ __all__ = [
     "RegionRating",
     "RegionResultStatus",
     "RepairStatus",
+    "RerateCause",
+    "Rerating",
+    "RERATE_CAUSE_LABELS",
     "ResultStatus",
     "Role",
     "RuleSet",

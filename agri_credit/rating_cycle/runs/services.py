@@ -25,11 +25,15 @@ from agri_credit.audit import record_event
 from agri_credit.ratings import engine
 from agri_credit.ratings.rules import RatingRules
 from models import (
+    RERATE_CAUSE_LABELS,
     RatingResult,
     RatingRun,
     Region,
     RegionLevel,
     RegionRating,
+    RerateCause,
+    Rerating,
+    ResultStatus,
     Role,
     RuleSet,
     RuleSetStatus,
@@ -42,6 +46,7 @@ from models import (
     utcnow,
 )
 
+from ..publication.services import write_grades
 from ..rulesets.services import RuleSetRefused, rules_of
 from .inputs import RunInputs, read_inputs
 
@@ -127,6 +132,20 @@ class Scored:
     townships: pd.DataFrame
     counties: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    # Village code -> {"<sheet>:<field>": average}: what the relative indicators compared with.
+    village_means: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def _means_by_village(used: dict[str, pd.Series]) -> dict[str, dict[str, float]]:
+    """{"<sheet>:<field>": Series by village} as {village: {"<sheet>:<field>": mean}}, NaN
+    left out (JSON has none; a missing average is averaged from the rows again)."""
+    if not used:
+        return {}
+    frame = pd.DataFrame(used)
+    out: dict[str, dict[str, float]] = {}
+    for village, row in zip(frame.index.astype("str"), frame.to_dict("records"), strict=True):
+        out[village] = {k: float(v) for k, v in row.items() if not np.isnan(v)}
+    return out
 
 
 def _subject_part(frame: pd.DataFrame | None, column: str, as_name: str) -> pd.DataFrame | None:
@@ -168,14 +187,31 @@ def _loan_summary(
     return summary.reindex(index, fill_value=0).reset_index()
 
 
-def score_inputs(inputs: RunInputs, rules: RatingRules, as_of: date) -> Scored:
+def score_inputs(
+    inputs: RunInputs,
+    rules: RatingRules,
+    as_of: date,
+    benchmarks: dict[str, engine.Benchmarks] | None = None,
+) -> Scored:
     """Score every household and entity and rate every area of the inputs. Village and
-    township loan figures count households' loans: 信用村 and 信用乡镇 measure 农户."""
+    township loan figures count households' loans: 信用村 and 信用乡镇 measure 农户.
+    `benchmarks` ({"household": …, "entity": …}): a run's village averages and absent
+    indicators, when one subject is scored again (`rerate_result`)."""
+    benchmarks = benchmarks or {}
+    used: dict[str, pd.Series] = {}
     households = engine.score_households(
-        _with_facts(inputs.households, inputs, rules, as_of, "household_id"), rules, as_of
+        _with_facts(inputs.households, inputs, rules, as_of, "household_id"),
+        rules,
+        as_of,
+        benchmarks.get("household"),
+        used,
     )
     entities = engine.score_entities(
-        _with_facts(inputs.entities, inputs, rules, as_of, "entity_id"), rules, as_of
+        _with_facts(inputs.entities, inputs, rules, as_of, "entity_id"),
+        rules,
+        as_of,
+        benchmarks.get("entity"),
+        used,
     )
     household_loans = _subject_part(inputs.loans, "household_id", "borrower_id")
     villages = engine.rate_villages(
@@ -202,7 +238,9 @@ def score_inputs(inputs: RunInputs, rules: RatingRules, as_of: date) -> Scored:
     for label, frame in (("农户", households), ("经营主体", entities)):
         if len(frame):
             notes += [f"{label}：{note}" for note in frame.attrs.get("notes", [])]
-    return Scored(households, entities, villages, townships, counties, notes)
+    return Scored(
+        households, entities, villages, townships, counties, notes, _means_by_village(used)
+    )
 
 
 # ---- results as rows -----------------------------------------------------------------------
@@ -375,6 +413,9 @@ def region_rows(scored: Scored, run: RatingRun, region: Region) -> list[dict[str
                     "metrics": _figures(row),
                     "reasons": _reasons(row["reasons"]),
                     "status": "proposed",
+                    "village_means": scored.village_means.get(row[code], {})
+                    if level == RegionLevel.VILLAGE
+                    else None,
                 }
             )
     return rows
@@ -510,6 +551,12 @@ def start_run(region_code: str, year: int, as_of: date, rule_set: RuleSet, user:
                 "loans": inputs.loans is not None,
                 "public_records": inputs.has_public_records,
             },
+            # Left out of the total for want of data anywhere in the run: a re-rating of one
+            # subject leaves out the same ones.
+            absent_indicators={
+                "household": list(scored.households.attrs.get("absent_indicators", [])),
+                "entity": list(scored.entities.attrs.get("absent_indicators", [])),
+            },
             timings={
                 "read": round(read - started, 2),
                 "score": round(scoring - read, 2),
@@ -568,16 +615,19 @@ def _stored(run_id: int, level: RegionLevel) -> list[RegionRating]:
     )
 
 
+def _parents(codes: list[str]) -> dict[str, str]:
+    parents = dict(
+        db.session.execute(
+            select(Region.code, Region.parent_code).where(Region.code.in_(codes))
+        ).all()
+    )
+    return {c: parents.get(c) or c[:9] + "000" for c in codes}
+
+
 def _village_frame(ratings: list[RegionRating]) -> pd.DataFrame:
     """Stored village ratings as rate_villages returned them (the columns the township and
     county ratings read)."""
-    parents = dict(
-        db.session.execute(
-            select(Region.code, Region.parent_code).where(
-                Region.code.in_([r.region_code for r in ratings])
-            )
-        ).all()
-    )
+    parents = _parents([r.region_code for r in ratings])
     rows = []
     for r in ratings:
         m = r.metrics or {}
@@ -585,7 +635,7 @@ def _village_frame(ratings: list[RegionRating]) -> pd.DataFrame:
         rows.append(
             {
                 "village_code": r.region_code,
-                "township_code": parents.get(r.region_code) or r.region_code[:9] + "000",
+                "township_code": parents[r.region_code],
                 "is_credit_village": bool(r.passed),
                 "households": int(m.get("households") or 0),
                 "credit_households": int(m.get("credit_households") or 0),
@@ -595,35 +645,44 @@ def _village_frame(ratings: list[RegionRating]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _stored_loans(rating: RegionRating, key: str) -> pd.DataFrame | None:
+    """An area's loan figures as the run computed them (None: the run had no loan data)."""
+    figures = rating.metrics or {}
+    if not figures.get("has_loan_data"):
+        return None
+    values = {k: np.nan if figures.get(k) is None else float(figures[k]) for k in LOAN_FIGURES}
+    return pd.DataFrame([{key: rating.region_code, **values}])
+
+
 def _apply(rating: RegionRating, row: dict[str, Any], passed: str) -> None:
     rating.passed = bool(row[passed])
     rating.metrics = _figures(row)
     rating.reasons = _reasons(row["reasons"])
 
 
-def _rerate_areas(run: RatingRun, rules: RatingRules, inputs: RunInputs, village_code: str) -> None:
-    """The village's rating from the run's stored results (one of them just corrected), then
-    its township's and the county's from the stored village ratings."""
-    village = db.session.scalar(
-        select(RegionRating).where(
-            RegionRating.run_id == run.id, RegionRating.region_code == village_code
-        )
+def _rerate_areas(run: RatingRun, rules: RatingRules, village: RegionRating) -> None:
+    """The village's rating again from the run's stored results (one of them just changed)
+    and the loan figures and 户籍户数 the run used, then its township's and the county's from
+    the stored village ratings: nothing is read from today's files or ledgers."""
+    stored = village.metrics or {}
+    registered = stored.get("registered_households")
+    township_code = _parents([village.region_code])[village.region_code]
+    facts = pd.DataFrame(
+        {
+            "village_code": [village.region_code],
+            "township_code": [township_code],
+            "registered_households": [np.nan if registered is None else float(registered)],
+        }
     )
-    if village is None:
-        return
-    facts = inputs.villages[inputs.villages["village_code"] == village_code]
-    loans = _loan_summary(
-        _subject_part(inputs.loans, "household_id", "borrower_id"),
-        facts["village_code"],
-        "village_code",
+    rated = engine.rate_villages(
+        _village_households(run.id, village.region_code),
+        _stored_loans(village, "village_code"),
+        facts,
         rules,
-        run.as_of,
     )
-    rated = engine.rate_villages(_village_households(run.id, village_code), loans, facts, rules)
     _apply(village, rated.to_dict("records")[0], "is_credit_village")
     db.session.flush()
 
-    township_code = str(facts["township_code"].iloc[0]) if len(facts) else village_code[:9] + "000"
     township = db.session.scalar(
         select(RegionRating).where(
             RegionRating.run_id == run.id, RegionRating.region_code == township_code
@@ -632,15 +691,7 @@ def _rerate_areas(run: RatingRun, rules: RatingRules, inputs: RunInputs, village
     villages = _village_frame(_stored(run.id, RegionLevel.VILLAGE))
     if township is not None:
         mine = villages[villages["township_code"] == township_code]
-        figures = township.metrics or {}
-        township_loans = (
-            pd.DataFrame(
-                [{"township_code": township_code, **{k: figures.get(k) or 0 for k in LOAN_FIGURES}}]
-            )
-            if figures.get("has_loan_data")
-            else None
-        )
-        rated = engine.rate_townships(mine, township_loans, rules)
+        rated = engine.rate_townships(mine, _stored_loans(township, "township_code"), rules)
         _apply(township, rated.to_dict("records")[0], "is_credit_township")
         db.session.flush()
     county = db.session.scalar(
@@ -661,23 +712,53 @@ def _rerate_areas(run: RatingRun, rules: RatingRules, inputs: RunInputs, village
             _apply(county, mine[0], "is_credit_county")
 
 
+def run_benchmarks(run: RatingRun, village: RegionRating | None) -> dict[str, engine.Benchmarks]:
+    """What the run compared the village's subjects with: its village averages and the
+    indicators it left out for want of data. Runs made before these were kept get none
+    (their re-ratings average today's files of the village, as they always did)."""
+    absent = (run.summary or {}).get("absent_indicators") or {}
+    means = None
+    if village is not None and village.village_means is not None:
+        means = pd.DataFrame([village.village_means], index=[village.region_code], dtype="float")
+    return {
+        kind: engine.Benchmarks(village_means=means, absent=absent.get(kind))
+        for kind in ("household", "entity")
+    }
+
+
 def rerate_result(
-    result: RatingResult, user: User, *, repairs_until: date | None = None
-) -> RatingResult:
-    """Score one household or entity of a run again from its data as it stands now (the
-    village's files for the village averages; departmental rows as of the run's date; every
-    credit repair approved by `repairs_until`, default today), update its score, grade and
-    breakdown, and rate its village (and the township and county above) again. Flushes; the
-    caller commits with its own change (an objection's answer)."""
+    result: RatingResult,
+    user: User,
+    *,
+    cause: RerateCause,
+    reason: str = "",
+    objection_id: int | None = None,
+    repair_id: int | None = None,
+    repairs_until: date | None = None,
+) -> Rerating:
+    """Score one household or entity of a run again, as the run would have scored it with
+    this subject's data as it stands now and everything else as the run saw it: its file as
+    now, departmental rows as of the run's date, every credit repair approved by
+    `repairs_until` (default today); the village averages, 户籍户数, loan figures and the
+    indicators left out are the run's own (`RegionRating.village_means`, the run's summary),
+    so the other households' points and today's files of the village play no part. Updates
+    the score, grade and breakdown, keeps a Rerating (before and after, why), rates the
+    village, township and county again from the stored results, and writes the grade to the
+    file if the result is already effective. Flushes; the caller commits with its change."""
     run = db.session.get(RatingRun, result.run_id)
     rules = usable_rules(run.rule_set)
     village = db.session.get(Region, result.village_code)
     if village is None:
         raise RunRefused("找不到该评定结果所在的村")
+    village_rating = db.session.scalar(
+        select(RegionRating).where(
+            RegionRating.run_id == run.id, RegionRating.region_code == result.village_code
+        )
+    )
     inputs = read_inputs(
         village, run.year, run.as_of, repairs_until=max(run.as_of, repairs_until or clock.today())
     )
-    scored = score_inputs(inputs, rules, run.as_of)
+    scored = score_inputs(inputs, rules, run.as_of, run_benchmarks(run, village_rating))
     if result.household_id is not None:
         frame = scored.households
         subject = frame[frame["household_id"].to_numpy() == result.household_id]
@@ -689,29 +770,71 @@ def rerate_result(
     if len(subject) == 0:
         raise RunRefused("该主体已不在本村，请重新评定整个地区")
     values = result_rows(one, rules)
-    before = {"score": str(result.score), "grade": result.grade}
+    rerating = Rerating(
+        result_id=result.id,
+        cause=cause,
+        reason=reason.strip(),
+        objection_id=objection_id,
+        repair_id=repair_id,
+        score_before=result.score,
+        grade_before=result.grade,
+        gate_reasons_before=result.gate_reasons,
+        rerated_by_id=user.id,
+    )
     result.score = Decimal(str(values["score"][0]))
     result.grade = values["grade"][0]
     result.breakdown = json.loads(values["breakdown"][0])
     result.gate_reasons = values["gate_reasons"][0]
     result.missing = values["missing"][0]
+    rerating.score_after = result.score
+    rerating.grade_after = result.grade
+    rerating.gate_reasons_after = result.gate_reasons
+    db.session.add(rerating)
     db.session.flush()
-    if result.household_id is not None:
-        _rerate_areas(run, rules, inputs, result.village_code)
+    if result.household_id is not None and village_rating is not None:
+        _rerate_areas(run, rules, village_rating)
+    if result.status == ResultStatus.EFFECTIVE:
+        write_grades([result], run.year)
     refresh_summary(run)
     record_event(
         "rating.rerate",
         "rating_result",
         result.id,
-        "更正数据后重新评定",
+        f"重新评定（{RERATE_CAUSE_LABELS[RerateCause(cause)]}）"
+        + (f"：{reason.strip()}" if reason.strip() else ""),
         {
-            "score": [before["score"], str(result.score)],
-            "grade": [before["grade"], result.grade],
+            "score": [str(rerating.score_before), str(result.score)],
+            "grade": [rerating.grade_before, result.grade],
         },
         user=user,
     )
     db.session.flush()
-    return result
+    return rerating
+
+
+def open_results_of(kind: str, subject_id: int) -> list[RatingResult]:
+    """The subject's results in every run still open (proposed: not yet approved by the
+    county, not superseded), oldest run first."""
+    column = RatingResult.household_id if kind == "household" else RatingResult.entity_id
+    return list(
+        db.session.scalars(
+            select(RatingResult)
+            .join(RatingRun, RatingRun.id == RatingResult.run_id)
+            .where(column == subject_id, RatingRun.status == RunStatus.PROPOSED)
+            .order_by(RatingRun.id)
+        )
+    )
+
+
+def reratings_of(result: RatingResult) -> list[Rerating]:
+    """The result's history of re-ratings, newest first."""
+    return list(
+        db.session.scalars(
+            select(Rerating)
+            .where(Rerating.result_id == result.id)
+            .order_by(Rerating.rerated_at.desc(), Rerating.id.desc())
+        )
+    )
 
 
 # ---- what a user may see -------------------------------------------------------------------
