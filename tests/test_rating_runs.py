@@ -419,9 +419,7 @@ def test_rerating_applies_a_credit_repair_approved_since_the_run(users, county, 
     li = results_by_household(run)[county["li"].id]
     assert li.grade is None
     _repair(users, key, RepairStatus.APPROVED, datetime(2026, 2, 1, 10, 0))
-    rerate_result(
-        li, users["office"], cause=RerateCause.REPAIR, repairs_until=date(2026, 2, 1)
-    )
+    rerate_result(li, users["office"], cause=RerateCause.REPAIR, repairs_until=date(2026, 2, 1))
     assert li.grade == "AAA" and li.gate_reasons == ""
 
 
