@@ -26,6 +26,8 @@ from agri_credit.ratings import engine
 from agri_credit.ratings.rules import RatingRules
 from models import (
     RERATE_CAUSE_LABELS,
+    Objection,
+    ObjectionStatus,
     RatingResult,
     RatingRun,
     Region,
@@ -810,6 +812,35 @@ def rerate_result(
     )
     db.session.flush()
     return rerating
+
+
+def may_rerate(result: RatingResult, run: RatingRun, user: User) -> bool:
+    """A credit office over the result's village re-rates it while its run is open."""
+    return (
+        user.role == Role.OFFICE
+        and user.scope.contains(result.village_code)
+        and run.status == RunStatus.PROPOSED
+    )
+
+
+def rerate_after_correction(result: RatingResult, user: User, reason: str) -> Rerating:
+    """An office corrected the subject's file and re-rates it, saying why. Refused (Chinese
+    RunRefused) in a run no longer open, outside the office's scope, without a reason, and
+    while an objection is open: its written answer is where that correction belongs."""
+    run = db.session.get(RatingRun, result.run_id)
+    if user.role != Role.OFFICE or not user.scope.contains(result.village_code):
+        raise RunRefused("只有该村所属乡镇或县信用办可以重新评定")
+    if run.status != RunStatus.PROPOSED:
+        raise RunRefused("该次评定已审定或已被取代，不能再重新评定单个主体")
+    if not reason.strip():
+        raise RunRefused("请写明更正了哪些档案信息、为何重新评定")
+    if db.session.scalar(
+        select(Objection.id).where(
+            Objection.result_id == result.id, Objection.status == ObjectionStatus.OPEN
+        )
+    ):
+        raise RunRefused("该结果有待答复的异议，请在答复异议时更正档案并重新评定")
+    return rerate_result(result, user, cause=RerateCause.CORRECTION, reason=reason)
 
 
 def open_results_of(kind: str, subject_id: int) -> list[RatingResult]:
