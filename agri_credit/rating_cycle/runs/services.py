@@ -3,7 +3,7 @@ rule set, rate its villages (信用村), townships (信用乡镇) and the county
 one transaction with the digest of what the engine saw, so a run can be repeated and checked.
 
     run = start_run("610528000000", 2025, date(2025, 12, 31), rule_set, user)
-    rerate_result(result, user)  # one subject after its data was corrected (异议)
+    rerate_result(result, user, cause=RerateCause.OBJECTION)  # one subject, the run's village
 
 The scoring is `score_inputs`, a pure function of the input frames (`run_inputs`) and the rule
 set; this module adds the database around it: reading, bulk writing (COPY on PostgreSQL,
