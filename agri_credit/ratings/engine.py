@@ -429,6 +429,10 @@ def score_households(
     reasons joined by "；"), missing / missing_labels (indicators this household had no data
     for, scored 0). `attrs` carries the rule-set name, as-of date, absent indicators,
     gates that could not be checked, and Chinese notes saying so.
+
+    `benchmarks`: a run's village averages and absent indicators to score against instead
+    of judging from these rows (one subject scored again later); `means_used` is filled with
+    the village averages the relative indicators compared with ("household:<field>").
     """
     _check_rules(rules)
     _require(households, inputs.HOUSEHOLD_COLUMNS, "农户数据")
