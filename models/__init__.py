@@ -76,6 +76,7 @@ from .loans import (
     Urgency,
 )
 from .ratings import (
+    RERATE_CAUSE_LABELS,
     RESULT_STATUS_LABELS,
     RUN_STATUS_LABELS,
     CreditRepair,
@@ -86,6 +87,8 @@ from .ratings import (
     RegionRating,
     RegionResultStatus,
     RepairStatus,
+    RerateCause,
+    Rerating,
     ResultStatus,
     RuleSet,
     RuleSetStatus,
@@ -188,6 +191,9 @@ __all__ = [
     "RegionRating",
     "RegionResultStatus",
     "RepairStatus",
+    "RerateCause",
+    "Rerating",
+    "RERATE_CAUSE_LABELS",
     "ResultStatus",
     "Role",
     "RuleSet",

@@ -2,7 +2,7 @@
 households' signed consents, authorisations and their use log
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-03 12:40:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
