@@ -212,24 +212,24 @@ def train_model(
         base_p = baseline.predict(frame[test])
         report["baseline_auc"] = round(metrics.auc(y[test], base_p), 4)
         report["baseline_ks"] = round(metrics.ks(y[test], base_p), 4)
+        report["baseline_gini"] = round(2 * report["baseline_auc"] - 1, 4)
+        report["baseline_brier"] = round(metrics.brier(y[test], base_p), 5)
+        report["baseline_roc"] = metrics.roc_points(y[test], base_p)
+    test_points = points(probability, settings.scale)
+    report["roc"] = metrics.roc_points(y[test], probability)
+    report["bands"] = metrics.band_table(y[test], test_points)
+    # Per subject type, township, gender…: rows, AUC, default rate, mean predicted and mean
+    # points on the test period (gender only for this fairness check, never a feature).
     for name, labels in (groups or {}).items():
-        labels = np.asarray(labels)[test]
-        report[f"by_{name}"] = {
-            str(value): {
-                "rows": int((labels == value).sum()),
-                "auc": round(
-                    metrics.auc(y[test][labels == value], probability[labels == value]), 4
-                ),
-                "default_rate": round(float(y[test][labels == value].mean()), 4),
-            }
-            for value in pd.unique(labels)
-        }
+        report[f"by_{name}"] = metrics.group_table(
+            y[test], probability, test_points, np.asarray(labels)[test]
+        )
     gain = booster.feature_importance("gain")
     report["importance"] = {
         c: round(float(g), 1)
         for c, g in sorted(zip(model.features, gain, strict=True), key=lambda t: -t[1])[:20]
     }
-    report["points_mean"] = float(np.mean(points(probability, settings.scale)))
+    report["points_mean"] = float(np.mean(test_points))
     # What "today's population" is compared with (PSI): the training rows' score and their
     # ten most important features.
     seen = frame[train | valid]
