@@ -219,9 +219,7 @@ def test_promote_and_rollback_need_a_written_reason(client, csrf_on, users):
         as_text=True
     )
     events = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.action == "score_model.promote")
-        .order_by(AuditEvent.id)
+        select(AuditEvent).where(AuditEvent.action == "score_model.promote").order_by(AuditEvent.id)
     ).all()
     assert [e.changes["reason"] for e in events] == [
         "首个模型",

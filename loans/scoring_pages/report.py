@@ -163,7 +163,7 @@ def charts(
             "legend": {"bottom": 0},
             "grid": {"left": 48, "right": 16, "top": 16, "bottom": 56},
             "xAxis": {"type": "category", "data": deciles, "name": t(N_("十分位"))},
-            "yAxis": {"type": "value", "name": t(N_("违约率 %"))},
+            "yAxis": {"type": "value", "name": t(N_("违约率（%）"))},
             "series": [
                 {
                     "name": t(N_("预测违约率")),
@@ -185,7 +185,7 @@ def charts(
             "tooltip": {"trigger": "axis"},
             "grid": {"left": 48, "right": 16, "top": 16, "bottom": 40},
             "xAxis": {"type": "category", "data": [b["band"] for b in report.bands]},
-            "yAxis": {"type": "value", "name": t(N_("违约率 %"))},
+            "yAxis": {"type": "value", "name": t(N_("违约率（%）"))},
             "series": [
                 {
                     "name": t(N_("实际违约率")),
