@@ -37,6 +37,10 @@ def _num(value: Any, digits: int = 4) -> str:
     return "—" if value is None else f"{float(value):.{digits}f}"
 
 
+def _count(value: Any) -> str:
+    return "—" if value is None else f"{int(value):,}"
+
+
 def _pct(value: Any) -> str:
     return "—" if value is None else f"{100 * float(value):.2f}%"
 
@@ -156,10 +160,10 @@ def model_report_pdf(
             escape(
                 _(
                     "贷款 %(rows)s 笔（训练 %(a)s / 验证 %(b)s / 测试 %(c)s），测试期违约率 %(rate)s。",
-                    rows=h.get("rows") or "—",
-                    a=h.get("rows_train") or "—",
-                    b=h.get("rows_valid") or "—",
-                    c=h.get("rows_test") or "—",
+                    rows=_count(h.get("rows")),
+                    a=_count(h.get("rows_train")),
+                    b=_count(h.get("rows_valid")),
+                    c=_count(h.get("rows_test")),
                     rate=_pct(h.get("default_rate")),
                 )
             ),

@@ -150,9 +150,23 @@ def charts(
             "animation": False,
             "tooltip": {"trigger": "axis"},
             "legend": {"bottom": 0},
-            "grid": {"left": 48, "right": 16, "top": 16, "bottom": 56},
-            "xAxis": {"type": "value", "min": 0, "max": 1, "name": t(N_("误报率"))},
-            "yAxis": {"type": "value", "min": 0, "max": 1, "name": t(N_("命中率"))},
+            "grid": {"left": 52, "right": 16, "top": 16, "bottom": 72},
+            "xAxis": {
+                "type": "value",
+                "min": 0,
+                "max": 1,
+                "name": t(N_("误报率")),
+                "nameLocation": "middle",
+                "nameGap": 24,
+            },
+            "yAxis": {
+                "type": "value",
+                "min": 0,
+                "max": 1,
+                "name": t(N_("命中率")),
+                "nameLocation": "middle",
+                "nameGap": 36,
+            },
             "series": series,
         }
     if report.calibration:
@@ -161,8 +175,14 @@ def charts(
             "animation": False,
             "tooltip": {"trigger": "axis"},
             "legend": {"bottom": 0},
-            "grid": {"left": 48, "right": 16, "top": 16, "bottom": 56},
-            "xAxis": {"type": "category", "data": deciles, "name": t(N_("十分位"))},
+            "grid": {"left": 48, "right": 16, "top": 32, "bottom": 72},
+            "xAxis": {
+                "type": "category",
+                "data": deciles,
+                "name": t(N_("十分位")),
+                "nameLocation": "middle",
+                "nameGap": 24,
+            },
             "yAxis": {"type": "value", "name": t(N_("违约率（%）"))},
             "series": [
                 {
@@ -183,7 +203,7 @@ def charts(
         out["bands"] = {
             "animation": False,
             "tooltip": {"trigger": "axis"},
-            "grid": {"left": 48, "right": 16, "top": 16, "bottom": 40},
+            "grid": {"left": 48, "right": 16, "top": 32, "bottom": 40},
             "xAxis": {"type": "category", "data": [b["band"] for b in report.bands]},
             "yAxis": {"type": "value", "name": t(N_("违约率（%）"))},
             "series": [
