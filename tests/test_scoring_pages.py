@@ -35,6 +35,7 @@ AS_OF = date(2026, 6, 30)
 @pytest.fixture
 def county(app, users, monkeypatch):
     app.config.update(SCORING_TEST_SHARE=0.3, SCORING_VALID_SHARE=0.2)
+    monkeypatch.setitem(app.config, "SCORING_COMPARE_PER_TYPE", True)
     # The buttons train and score "as of today": the county's today is the fixture's date.
     monkeypatch.setattr(clock, "today", lambda: AS_OF)
     return build_synthetic_county(
@@ -107,6 +108,11 @@ def test_train_button_trains_reports_and_scores_the_county(client, csrf_on, coun
     assert "新型农业经营主体" in report and "庄里镇" in report and "张桥镇" in report
     assert set(model.metrics["by_gender"]) >= {"男", "女"}
     assert "公平性检查" in report
+    # One model with the type as a feature, beside one model per type, per type.
+    assert set(model.metrics["per_type"]) == {"household", "entity", "enterprise"}
+    households = model.metrics["per_type"]["household"]
+    assert households["pooled_auc"] and households["separate_auc"], model.metrics["per_type"]
+    assert "一个模型还是每类一个模型" in report and "单独模型 AUC" in report
     assert "还没有用此模型进行过全县评分" in report
 
     pdf = client.get(f"/scoring/models/{model.id}/report.pdf")

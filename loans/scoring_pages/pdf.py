@@ -197,6 +197,7 @@ def model_report_pdf(
         ),
         Paragraph(escape(_("按主体类别")), h2),
         _group_table(report.by_type, _("主体类别")),
+        *_per_type_section(report, h2),
         Paragraph(escape(_("按乡镇")), h2),
         _group_table(report.by_township, _("乡镇")),
         Paragraph(escape(_("公平性检查：按性别")), h2),
@@ -236,3 +237,24 @@ def _verdict(report: ModelReport) -> str:
         auc=_num(h["auc"]),
         base=_num(h["baseline_auc"]),
     )
+
+
+def _per_type_section(report: ModelReport, h2: ParagraphStyle) -> list[Any]:
+    if not report.per_type:
+        return []
+    verdicts = {
+        "separate": _("单独模型更好"),
+        "pooled": _("一个模型更好"),
+        None: _("贷款太少，无法比较"),
+    }
+    return [
+        Paragraph(escape(_("一个模型还是每类一个模型")), h2),
+        _table(
+            [[_("主体类别"), _("测试期贷款"), _("一个模型 AUC"), _("单独模型 AUC"), _("结论")]]
+            + [
+                [r.label, r.rows_test, _num(r.pooled_auc), _num(r.separate_auc), verdicts[r.better]]
+                for r in report.per_type
+            ],
+            [4, 2.2, 2.6, 2.6, 4],
+        ),
+    ]

@@ -29,6 +29,43 @@ class GroupRow:
 
 
 @dataclass
+class PerTypeRow:
+    """One subject type: the stored model (type as a feature) beside a model of its own."""
+
+    key: str
+    label: str
+    rows_test: int
+    pooled_auc: float | None
+    separate_auc: float | None
+    pooled_brier: float | None
+    separate_brier: float | None
+    better: str | None  # "pooled", "separate", or None when not comparable
+
+
+def per_type_rows(per_type: dict[str, dict], labels: dict[str, str]) -> list[PerTypeRow]:
+    rows = []
+    for key in sorted(per_type, key=lambda k: (list(labels).index(k) if k in labels else 9, k)):
+        values = per_type[key]
+        pooled, separate = values.get("pooled_auc"), values.get("separate_auc")
+        better = None
+        if pooled is not None and separate is not None:
+            better = "separate" if separate > pooled else "pooled"
+        rows.append(
+            PerTypeRow(
+                key=key,
+                label=labels.get(key, key),
+                rows_test=int(values.get("rows_test", 0)),
+                pooled_auc=pooled,
+                separate_auc=separate,
+                pooled_brier=values.get("pooled_brier"),
+                separate_brier=values.get("separate_brier"),
+                better=better,
+            )
+        )
+    return rows
+
+
+@dataclass
 class ModelReport:
     headline: dict[str, Any]
     beats_baseline: bool | None
@@ -38,6 +75,7 @@ class ModelReport:
     by_type: list[GroupRow]
     by_township: list[GroupRow]
     by_gender: list[GroupRow]
+    per_type: list[PerTypeRow] = field(default_factory=list)
     charts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -129,6 +167,9 @@ def build_report(
         by_gender=_group_rows(
             metrics.get("by_gender", {}), {g: translate(g) for g in GENDER_ORDER}, GENDER_ORDER
         ),
+    )
+    report.per_type = per_type_rows(
+        metrics.get("per_type", {}), {k: translate(v) for k, v in SUBJECT_TYPE_LABELS.items()}
     )
     report.charts = charts(metrics, report, translate)
     return report
