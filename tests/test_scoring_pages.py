@@ -275,10 +275,45 @@ def test_report_says_plainly_when_lightgbm_does_not_beat_the_baseline():
     assert build_report({"auc": 0.7}, {}).beats_baseline is None
 
 
-def test_the_page_says_so_when_lightgbm_loses(client, users):
+def test_the_page_and_pdf_say_so_when_lightgbm_loses(client, users):
     row = _quick_model(users["office"])
-    row.metrics = {**row.metrics, "auc": 0.70, "baseline_auc": 0.74}
+    row.metrics = {**row.metrics, "auc": 0.70, "baseline_auc": 0.74, "true_probability_auc": 0.7712}
     db.session.commit()
     login(client, "office_county")
     page = client.get(f"/scoring/models/{row.id}").get_data(as_text=True)
     assert "LightGBM 没有优于 WOE 逻辑回归评分卡" in page
+    # Where the demo truth is known, the best AUC any model could reach is shown beside it.
+    assert "真实违约概率的 AUC：0.7712" in page
+    pdf = client.get(f"/scoring/models/{row.id}/report.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_the_score_panel_partial_serves_other_pages_too(app, users, cipher):
+    """The applicant's and the bank's pages include the same panel once they have decided
+    the viewer may see the subject's score; each look is journalled."""
+    from loans.scoring_pages.panel import render_score_panel
+    from tests.factories import make_household
+
+    household = make_household(cipher, users["cadre"])
+    model = _quick_model(users["office"])
+    with app.test_request_context():
+        assert "暂无评分" in render_score_panel("household", household.id, users["applicant"])
+        db.session.add(
+            CreditScore(
+                subject_type="household",
+                subject_id=household.id,
+                model_id=model.id,
+                as_of=AS_OF,
+                probability=0.02,
+                points=712,
+                reasons=[{"column": "tax_grade", "sentence": "纳税信用等级为A", "points": 9}],
+            )
+        )
+        db.session.flush()
+        html = render_score_panel("household", household.id, users["applicant"])
+    assert ">712<" in html and "较低风险" in html and "纳税信用等级为A" in html and "+9" in html
+    db.session.commit()
+    views = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "credit_score.view")
+    ).all()
+    assert [e.user_id for e in views] == [users["applicant"].id] * 2

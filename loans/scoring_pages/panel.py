@@ -22,9 +22,10 @@ def score_context(subject_type: str, subject_id: int) -> dict:
     return {"score": score, "band": band, "band_range": band_range(band) if band else ""}
 
 
-def score_panel(subject_type: str, subject_id: int, user: User) -> Markup | None:
-    if not is_county_office(user):
-        return None
+def render_score_panel(subject_type: str, subject_id: int, user: User) -> Markup:
+    """The panel's HTML, its viewing journalled (the caller commits). For pages that have
+    already decided the user may see this subject's score: the subject itself, a bank under
+    an authorisation."""
     context = score_context(subject_type, subject_id)
     record_event(
         "credit_score.view",
@@ -35,3 +36,10 @@ def score_panel(subject_type: str, subject_id: int, user: User) -> Markup | None
         user=user,
     )
     return Markup(render_template("scoring/_score_panel.html", **context))
+
+
+def score_panel(subject_type: str, subject_id: int, user: User) -> Markup | None:
+    """The file pages' provider (agri_credit.file_panels): the county office only."""
+    if not is_county_office(user):
+        return None
+    return render_score_panel(subject_type, subject_id, user)
