@@ -28,6 +28,7 @@ from models import (
     db,
 )
 from tests.conftest import csrf_token, login
+from tests.test_departmental_pages import redis_queue  # noqa: F401 - fixture
 
 AS_OF = date(2026, 6, 30)
 
@@ -317,3 +318,37 @@ def test_the_score_panel_partial_serves_other_pages_too(app, users, cipher):
         select(AuditEvent).where(AuditEvent.action == "credit_score.view")
     ).all()
     assert [e.user_id for e in views] == [users["applicant"].id] * 2
+
+
+def test_with_redis_a_run_goes_to_a_worker_and_reports_progress(
+    client,
+    csrf_on,
+    users,
+    cipher,
+    redis_queue,  # noqa: F811 - the imported fixture
+):
+    from rq import SimpleWorker
+
+    from loans.scoring.registry import promote
+    from tests.factories import make_household
+
+    household = make_household(cipher, users["cadre"])
+    model = _quick_model(users["office"])
+    promote(model, "household", users["office"], "首个模型")
+    db.session.commit()
+    login(client, "office_county")
+    response = _post(client, "/scoring/models", "/scoring/jobs", {"kind": "score"})
+    run = db.session.scalars(select(ScoreJob)).one()
+    assert run.status == "queued" and run.job_id.startswith(f"score-{run.id}-")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'id="score-job-card"' in page and "score_job_progress.js" in page
+    assert client.get(f"/scoring/jobs/{run.id}/progress").json["finished"] is False
+
+    SimpleWorker([redis_queue], connection=redis_queue.connection).work(burst=True)
+
+    state = client.get(f"/scoring/jobs/{run.id}/progress").json
+    assert state["finished"] is True and state["status"] == "done", state
+    db.session.expire_all()
+    assert db.session.get(ScoreJob, run.id).result["scored"] == {"household": 1}
+    score = db.session.scalars(select(CreditScore)).one()
+    assert (score.subject_id, score.model_id) == (household.id, model.id)
