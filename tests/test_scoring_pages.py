@@ -5,7 +5,7 @@ subject type with a written reason, scores the county and sees the population st
 a file page shows the subject's current score to the county office, audited."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -65,13 +65,20 @@ def _quick_model(user, seed: int = 1) -> ScoreModel:
 
 
 def test_only_the_county_office_opens_the_model_pages(client, users):
+    model = _quick_model(users["office"])
     for username in ("office_town", "cadre_a", "officer", "applicant"):
         login(client, username)
         assert client.get("/scoring/models").status_code == 403
+        assert client.get(f"/scoring/models/{model.id}/report.pdf").status_code == 403
+        assert client.post("/scoring/jobs", data={"kind": "train"}).status_code == 403
+        promote = {"promote-subject_type": "household", "promote-reason": "越权"}
+        assert client.post(f"/scoring/models/{model.id}/promote", data=promote).status_code == 403
         client.post("/logout")
+    assert db.session.scalar(select(func.count()).select_from(ScoreJob)) == 0
+    assert active_model("household") is None
     login(client, "office_county")
     page = client.get("/scoring/models").get_data(as_text=True)
-    assert "还没有训练过模型" in page and "未启用模型" in page
+    assert f"v{model.id}" in page and "未启用模型" in page
 
 
 def test_train_button_trains_reports_and_scores_the_county(client, csrf_on, county, users):
@@ -240,6 +247,7 @@ def test_promote_and_rollback_need_a_written_reason(client, csrf_on, users):
 
 def test_a_training_without_enough_loans_fails_with_its_reason(client, csrf_on, users):
     login(client, "office_county")
+    assert "还没有训练过模型" in client.get("/scoring/models").get_data(as_text=True)
     _post(client, "/scoring/models", "/scoring/jobs", {"kind": "train"})
     job = db.session.scalars(select(ScoreJob)).one()
     assert job.status == "failed" and "已标注的贷款只有0笔" in job.message
@@ -262,6 +270,10 @@ def test_rq_failure_callback_marks_the_run_failed(app, users):
     run = ScoreJob(kind="train", as_of=AS_OF, status="running", result={}, job_id="score-1-x")
     db.session.add(run)
     db.session.commit()
+    # A run whose process vanished without a callback shows as failed after the timeout.
+    run.created_at = run.created_at - timedelta(seconds=jobs.JOB_TIMEOUT + 60)
+    db.session.commit()
+    assert jobs.progress_state(run)["status"] == "failed" and jobs.running("train") is None
     jobs.score_job_failed(SimpleNamespace(args=(run.id,), id="score-1-x"), None)
     db.session.refresh(run)
     assert run.status == "failed" and run.message == jobs.LOST_MESSAGE

@@ -163,7 +163,22 @@ def score_job_failed(job: Any, connection: Any, *exc_info: Any) -> None:
     db.session.commit()
 
 
+def lost(job: ScoreJob) -> bool:
+    """Still queued or running after the job timeout: its process is gone (a killed web
+    worker that ran it inline leaves no failure callback). Read only; it no longer blocks
+    a new run (`running`)."""
+    return not job.finished and job.created_at < utcnow() - timedelta(seconds=JOB_TIMEOUT)
+
+
 def progress_state(job: ScoreJob) -> dict[str, Any]:
+    if lost(job):
+        return {
+            "status": "failed",
+            "label": STATUS_LABELS["failed"],
+            "fraction": 1.0,
+            "step": LOST_MESSAGE,
+            "finished": True,
+        }
     return {
         "status": job.status,
         "label": STATUS_LABELS.get(job.status, job.status),
