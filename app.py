@@ -36,7 +36,7 @@ from agri_credit.request_limits import RouteLimitedRequest
 from agri_credit.security_headers import register_security_headers
 from agri_credit.templating import register_template_helpers
 from agri_credit.url_arguments import BoundedIntConverter
-from loans import authorisations, banks, consents, needs, products
+from loans import authorisations, banks, consents, needs, products, scoring_pages
 from loans.demo import seed_loans
 from loans.scoring.commands import model_cli
 from models import db
@@ -110,3 +110,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(needs.bp)
     app.register_blueprint(consents.bp)
     app.register_blueprint(authorisations.bp)
+    app.register_blueprint(scoring_pages.bp)

@@ -105,7 +105,7 @@ from .regions import (
     node_contains,
     node_prefix,
 )
-from .scoring import CreditScore, ScoreModel, ScoreModelActivation
+from .scoring import CreditScore, ScoreJob, ScoreModel, ScoreModelActivation
 from .sensitive import IdCipher, generate_master_key, mask_id
 from .uploads import UploadBatch
 from .users import ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role, User
@@ -199,6 +199,7 @@ __all__ = [
     "RuleSet",
     "RuleSetStatus",
     "RunStatus",
+    "ScoreJob",
     "ScoreModel",
     "ScoreModelActivation",
     "SocialInsuranceRecord",
