@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from agri_credit import (
+    applicant,
     assets,
     auth,
     cli,
@@ -102,3 +103,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(household_import.bp)
     app.register_blueprint(departmental.bp)
     app.register_blueprint(rating_cycle.bp)
+    app.register_blueprint(applicant.bp)

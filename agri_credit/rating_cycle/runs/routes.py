@@ -6,7 +6,6 @@ part of a run inside the user's scope: a county run is listed for a township off
 cadre, with their own township or village in it; anything else is a 404."""
 
 from dataclasses import dataclass
-from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -51,6 +50,7 @@ from .. import bp
 from ..access import result_or_404, run_or_404, village_or_404
 from ..publication.services import status_now, statuses_now
 from ..rulesets.services import rules_of
+from .breakdown import breakdown_chart, breakdown_rows
 from .forms import RerunForm, RunForm
 from .services import (
     RunRefused,
@@ -464,55 +464,6 @@ def _indicators(run: RatingRun, result: RatingResult) -> tuple[RatingRules, tupl
         select(AgriEntity.entity_type).where(AgriEntity.id == result.entity_id)
     )
     return rules, rules.entity_indicators(entity_type or "")
-
-
-def breakdown_rows(
-    indicators: tuple[Indicator, ...], breakdown: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """One row per indicator of the sheet: its label, points scored (None when the indicator
-    had no data in the run and was left out of the total) and the most it can score."""
-    rows = []
-    for ind in indicators:
-        points = breakdown.get(ind.key)
-        rows.append(
-            {
-                "key": ind.key,
-                "label": ind.label,
-                "points": points,
-                "max": ind.points,
-                "percent": round(points / ind.points * 100) if points is not None else 0,
-            }
-        )
-    return rows
-
-
-def breakdown_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """ECharts option: points per indicator against its maximum, as horizontal bars."""
-    labels = [r["label"] for r in reversed(rows)]
-    return {
-        "grid": {"left": 8, "right": 24, "top": 28, "bottom": 8, "containLabel": True},
-        "legend": {"data": [_("得分"), _("满分")], "top": 0},
-        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
-        "xAxis": {"type": "value", "min": 0},
-        "yAxis": {"type": "category", "data": labels},
-        "series": [
-            {
-                "name": _("满分"),
-                "type": "bar",
-                "data": [r["max"] for r in reversed(rows)],
-                "itemStyle": {"color": "#dee2e6"},
-                "barGap": "-100%",
-                "silent": True,
-            },
-            {
-                "name": _("得分"),
-                "type": "bar",
-                "data": [r["points"] for r in reversed(rows)],
-                "itemStyle": {"color": "#198754"},
-                "label": {"show": True, "position": "right"},
-            },
-        ],
-    }
 
 
 @bp.route("/results/<int:result_id>")
