@@ -22,7 +22,11 @@ from agri_credit.file_versions import (
     parse_version,
     rebase_plain_fields,
 )
-from agri_credit.rating_cycle.publication.services import grades_now, household_grade_now
+from agri_credit.rating_cycle.publication.services import (
+    grades_now,
+    grades_under_publicity,
+    household_grade_now,
+)
 from agri_credit.rating_cycle.runs.subject_ratings import subject_ratings
 from agri_credit.url_arguments import page_number
 from models import Household, Permission, clock, db
@@ -76,7 +80,11 @@ def index():
         page=page,
         filters=filters,
         counts=counts,
-        grades_now={h.id: pending.get(h.id, (h.credit_grade,))[0] for h in page.items},
+        # Which year's effective grade each row shows, and a newer one under 公示 beside it.
+        grades_now={
+            h.id: pending.get(h.id, (h.credit_grade, h.credit_grade_year)) for h in page.items
+        },
+        proposed=grades_under_publicity([h.id for h in page.items], today),
         villages=villages,
         groups=hf.GROUPS,
         grades=GRADES,
