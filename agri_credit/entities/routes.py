@@ -23,6 +23,7 @@ from agri_credit.file_versions import (
     parse_version,
     rebase_plain_fields,
 )
+from agri_credit.id_reveal import RevealForm, grant, take_grant
 from agri_credit.rating_cycle.publication.services import grades_now
 from agri_credit.rating_cycle.runs.subject_ratings import subject_ratings
 from agri_credit.url_arguments import page_number
@@ -183,11 +184,19 @@ def show(entity_id: int):
     entity = entity_or_404(entity_id, current_user)
     # The file holds revenue, assets and debts: sensitive data whose every viewing is logged.
     record_event("entity.view", "entity", entity.id, "查看经营主体档案：" + entity.name)
+    revealed = {}
+    if (
+        current_user.can(Permission.REVEAL_ID)
+        and (reason := take_grant("entity", entity.id)) is not None
+    ):
+        revealed = reveal_operator_id(entity, id_cipher(), current_user, reason)
     db.session.commit()
-    return _render_file(entity, revealed={})
+    return _render_file(entity, revealed)
 
 
-def _render_file(entity: AgriEntity, revealed: dict[str, str]):
+def _render_file(
+    entity: AgriEntity, revealed: dict[str, str], reveal_form: RevealForm | None = None
+):
     """The file page with its departmental records; expired negatives are left out."""
     today = clock.today()
     grade = grades_now("entity", [entity.id], today).get(entity.id, (entity.credit_grade,))[0]
@@ -199,16 +208,20 @@ def _render_file(entity: AgriEntity, revealed: dict[str, str]):
         credit_records=credit_records_in_use("entity", entity.id, today),
         departmental=subject_records("entity", entity.id, today),
         ratings=subject_ratings("entity", entity.id, today),
+        reveal_form=reveal_form or RevealForm(formdata=None),
     )
 
 
 @bp.route("/<int:entity_id>/reveal", methods=["POST"])
 @permission_required(Permission.REVEAL_ID)
 def reveal(entity_id: int):
+    """Asks with a reason, then shows the number on the file page (redirect after POST)."""
     entity = entity_or_404(entity_id, current_user)
-    revealed = reveal_operator_id(entity, id_cipher(), current_user)
-    db.session.commit()
-    return _render_file(entity, revealed)
+    form = RevealForm()
+    if not form.validate_on_submit():
+        return _render_file(entity, {}, form), 400
+    grant("entity", entity.id, form.reason.data.strip())
+    return redirect(url_for("entities.show", entity_id=entity.id))
 
 
 @bp.route("/<int:entity_id>/edit", methods=["GET", "POST"])

@@ -22,6 +22,7 @@ from agri_credit.file_versions import (
     parse_version,
     rebase_plain_fields,
 )
+from agri_credit.id_reveal import RevealForm, grant, take_grant
 from agri_credit.rating_cycle.publication.services import (
     grades_now,
     grades_under_publicity,
@@ -208,11 +209,19 @@ def show(household_id: int):
     record_event(
         "household.view", "household", household.id, "查看农户档案：" + household.head_name
     )
+    revealed = {}
+    if (
+        current_user.can(Permission.REVEAL_ID)
+        and (reason := take_grant("household", household.id)) is not None
+    ):
+        revealed = reveal_id_numbers(household, id_cipher(), current_user, reason)
     db.session.commit()
-    return _render_file(household, revealed={})
+    return _render_file(household, revealed)
 
 
-def _render_file(household: Household, revealed: dict[str, str]):
+def _render_file(
+    household: Household, revealed: dict[str, str], reveal_form: RevealForm | None = None
+):
     """The file page with its departmental records; expired negatives are left out."""
     today = clock.today()
     grade, year = grades_now("household", [household.id], today).get(
@@ -227,16 +236,20 @@ def _render_file(household: Household, revealed: dict[str, str]):
         credit_records=credit_records_in_use("household", household.id, today),
         departmental=subject_records("household", household.id, today),
         ratings=subject_ratings("household", household.id, today),
+        reveal_form=reveal_form or RevealForm(formdata=None),
     )
 
 
 @bp.route("/<int:household_id>/reveal", methods=["POST"])
 @permission_required(Permission.REVEAL_ID)
 def reveal(household_id: int):
+    """Asks with a reason, then shows the numbers on the file page (redirect after POST)."""
     household = household_or_404(household_id, current_user)
-    revealed = reveal_id_numbers(household, id_cipher(), current_user)
-    db.session.commit()
-    return _render_file(household, revealed)
+    form = RevealForm()
+    if not form.validate_on_submit():
+        return _render_file(household, {}, form), 400
+    grant("household", household.id, form.reason.data.strip())
+    return redirect(url_for("households.show", household_id=household.id))
 
 
 @bp.route("/<int:household_id>/edit", methods=["GET", "POST"])
