@@ -20,13 +20,13 @@ from agri_credit.rating_cycle.repairs.forms import RepairForm
 from agri_credit.rating_cycle.repairs.services import RepairRefused
 from agri_credit.rating_cycle.rulesets.services import rules_of
 from agri_credit.rating_cycle.runs.breakdown import breakdown_chart, breakdown_rows
-from agri_credit.rating_cycle.runs.subject_ratings import subject_ratings
 from models import (
     RESULT_STATUS_LABELS,
     AgriEntity,
     RatingResult,
     RatingRun,
     Region,
+    RegionRating,
     RegionResultStatus,
     Role,
     User,
@@ -82,22 +82,20 @@ def file():
     grade, year = grades_now(subject.kind, [subject.id], today).get(
         subject.id, (subject.file.credit_grade, getattr(subject.file, "credit_grade_year", None))
     )
-    # Only results his village has published: before the 公示 they are working papers.
-    shown = {r.rating.result_id for r in published_ratings(subject, today)}
     context.update(
         grade=grade,
         grade_year=year,
         credit_records=credit_records_in_use(subject.kind, subject.id, today),
-        ratings=[
-            r for r in subject_ratings(subject.kind, subject.id, today) if r.result_id in shown
-        ],
+        # Only results his village has published: before the 公示 they are working papers.
+        ratings=[r.rating for r in published_ratings(subject, today)],
     )
     if subject.kind == "household":
         return render_template("households/show.html", household=subject.file, **context)
     return render_template("entities/show.html", entity=subject.file, **context)
 
 
-def _published_or_404(subject: OwnSubject, result: RatingResult):
+def _published_or_404(result: RatingResult) -> RegionRating:
+    """The village rating that published `result`; 404 while it is unpublished."""
     rating = publication.region_rating(result.run_id, result.village_code)
     if (
         rating is None
@@ -114,7 +112,7 @@ def result(result_id: int):
     """His grade with its breakdown: points per indicator, gates and missing data."""
     subject = _subject()
     result = own_result_or_404(subject, result_id)
-    rating = _published_or_404(subject, result)
+    rating = _published_or_404(result)
     run = db.session.get(RatingRun, result.run_id)
     rules = rules_of(run.rule_set)
     if subject.kind == "household":
@@ -155,7 +153,7 @@ def notice(run_id: int):
     result = own_result_in_run(subject, run_id)
     if result is None:
         abort(404)
-    rating = _published_or_404(subject, result)
+    rating = _published_or_404(result)
     run = db.session.get(RatingRun, run_id)
     return render_template(
         "ratings/publication/notice.html",
@@ -172,7 +170,7 @@ def objection_new(result_id: int):
     """He raises an objection himself during the 公示; it goes to the nearest office."""
     subject = _subject()
     result = own_result_or_404(subject, result_id)
-    rating = _published_or_404(subject, result)
+    rating = _published_or_404(result)
     today = _today()
     form = OwnObjectionForm(
         raised_by_name=current_user.display_name,
