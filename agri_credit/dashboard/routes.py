@@ -72,6 +72,9 @@ def _applicant_home():
         objection_labels=OBJECTION_LABELS,
         repair_labels=REPAIR_LABELS,
         today=today,
+        # For the default-risk score partial (scoring/_score_panel.html) once it exists.
+        subject_type=subject.kind,
+        subject_id=subject.id,
     )
 
 
