@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from agri_credit import (
+    applicant,
     assets,
     auth,
     cli,
@@ -111,3 +112,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(consents.bp)
     app.register_blueprint(authorisations.bp)
     app.register_blueprint(scoring_pages.bp)
+    app.register_blueprint(applicant.bp)

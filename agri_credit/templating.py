@@ -1,13 +1,16 @@
 """Jinja filters and globals shared by every template."""
 
 import math
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from flask import Flask, request, url_for
 from flask_babel import get_locale
+from markupsafe import Markup
 
+from agri_credit.form_errors import error_links
 from agri_credit.ratings.figures import percent_beside
 from agri_credit.ratings.rules import Threshold
 from models import ENTITY_TYPE_LABELS, ROLE_LABELS, Permission, Role, local_date, local_time
@@ -66,6 +69,16 @@ def url_with(**changes: Any) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def tel(value: str | None) -> Markup | str:
+    """A phone number a phone can call with one tap; "—" when there is none."""
+    if not value:
+        return "—"
+    digits = re.sub(r"[^0-9+]", "", value)
+    if not digits:
+        return value
+    return Markup('<a href="tel:{}" class="text-nowrap">{}</a>').format(digits, value)
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(
         money=money,
@@ -74,6 +87,7 @@ def register_template_helpers(app: Flask) -> None:
         localdate=localdate,
         thousands=thousands,
         beside=beside,
+        tel=tel,
     )
     app.jinja_env.globals.update(
         url_with=url_with,
@@ -81,6 +95,7 @@ def register_template_helpers(app: Flask) -> None:
         Permission=Permission,
         ROLE_LABELS=ROLE_LABELS,
         ENTITY_TYPE_LABELS=ENTITY_TYPE_LABELS,
+        form_error_links=error_links,
     )
 
     @app.context_processor

@@ -70,3 +70,11 @@ def test_pages_are_chinese_by_default_and_english_on_request(client, users):
 def test_json_clients_get_401_not_a_redirect(client):
     response = client.get("/households/", headers={"Accept": "application/json"})
     assert response.status_code == 401 and response.get_json()["error"] == "unauthorized"
+
+
+def test_the_login_redirect_carries_the_page_asked_for_without_a_stray_question_mark(client):
+    bare = client.get("/households/")
+    assert bare.status_code == 302
+    assert bare.headers["Location"].endswith("/login?next=/households/")
+    with_query = client.get("/households/?q=王")
+    assert "next=/households/?q%3D" in with_query.headers["Location"]

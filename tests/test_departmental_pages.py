@@ -297,3 +297,29 @@ def test_purge_command_deletes_waiting_uploads_older_than_asked(app, client, run
     assert "1 abandoned upload(s) deleted" in result.output
     assert db.session.scalar(select(func.count()).select_from(ImportBatch)) == 0
     assert list((Path(app.instance_path) / "imports").glob(f"batch-{batch_id}.*")) == []
+
+
+def test_a_saved_mapping_none_of_whose_columns_exist_is_not_said_to_be_applied(client, users):
+    login(client, "office_county")
+    confirm_mapping(client, upload(client, csv_bytes(power_rows(f.make_id_number()))))
+    other_layout = ["账户", "客户", "身份证", "月份", "电量", "金额", "缴费日"]
+    response = upload(client, csv_bytes(power_rows(f.make_id_number()), headers=other_layout))
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "已套用本单位上次保存" not in page
+    assert "本文件中一个也没有，未能套用" in page
+
+
+def test_an_upload_never_mapped_shows_in_the_import_list(client, users):
+    login(client, "office_town")
+    response = upload(client, csv_bytes(power_rows(f.make_id_number())))
+    batch = db.session.scalar(select(ImportBatch))
+    assert batch.status == BatchStatus.PENDING
+    listing = client.get("/data/imports").get_data(as_text=True)
+    assert "国网电费.csv" in listing and "待确认列对应" in listing
+    assert response.headers["Location"].endswith(f"/data/imports/{batch.id}/mapping")
+    assert f'href="/data/imports/{batch.id}/mapping"' in listing  # its uploader continues
+    post_from(client, "/data/imports", "/logout")
+    login(client, "office_county")  # sees it waiting, but the mapping is the uploader's
+    listing = client.get("/data/imports").get_data(as_text=True)
+    assert "国网电费.csv" in listing and "等待上传人设置列对应" in listing
+    assert f"/data/imports/{batch.id}/mapping" not in listing

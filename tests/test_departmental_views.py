@@ -278,7 +278,7 @@ def test_utility_chart_marks_the_months_paid_late(as_cadre, users, household, ke
     consumption, late = chart["series"]
     assert consumption["data"] == [150.0, 150.5, 90.0]
     assert late["name"] == "逾期天数" and late["data"] == [0, 12, 0]
-    assert "逾期缴费 1 个月" in card_of(page, "electricity")
+    assert "1 个月的账单逾期缴纳" in card_of(page, "electricity")  # months paid late
 
 
 def test_headcount_chart_follows_the_periods(as_cadre, users, household, key):

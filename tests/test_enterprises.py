@@ -124,7 +124,7 @@ def test_a_wrong_check_character_is_refused_in_chinese(as_cadre, users):
 
 def test_required_fields_are_asked_for_in_chinese(as_cadre, users):
     page = post_new(as_cadre, uscc="", name="").get_data(as_text=True)
-    assert page.count("此项为必填项") == 2
+    assert page.count('invalid-feedback d-block">此项为必填项') == 2  # under each field
     assert enterprise_count() == 0
 
 

@@ -480,8 +480,12 @@ def test_revealing_the_operator_id_needs_permission_and_is_logged(client, users,
     client.post("/logout")
     login(client, "office_county")
     assert id_number not in client.get(f"/entities/{entity.id}").get_data(as_text=True)
-    assert id_number in client.post(f"/entities/{entity.id}/reveal").get_data(as_text=True)
+    assert client.post(f"/entities/{entity.id}/reveal", data={}).status_code == 400
+    response = client.post(f"/entities/{entity.id}/reveal", data={"reason": "授信审查"})
+    assert response.status_code == 302
+    assert id_number in client.get(response.headers["Location"]).get_data(as_text=True)
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "id.reveal"))
+    assert event.changes["reason"] == "授信审查"
     assert event.user_id == users["office"].id
     assert (event.subject_type, event.subject_id) == ("entity", entity.id)
     assert id_number not in str(event.changes)

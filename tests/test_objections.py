@@ -322,3 +322,11 @@ def test_corrected_on_the_page_rerates_from_the_corrected_file(client, users, ci
     assert (objection.score_before, objection.grade_before) == before
     assert result.score > before[0]
     assert result.status == ResultStatus.PROPOSED  # 公示 still running
+
+
+def test_reviewers_are_named_once_with_their_area(as_cadre, users, published):
+    users["township"].display_name = "王宝平（庄里镇）"
+    db.session.commit()
+    page = as_cadre.get(f"/ratings/objections/new/{published['result'].id}").get_data(as_text=True)
+    assert "王宝平（庄里镇）<" in page and "（庄里镇）（" not in page
+    assert "县信用办（" in page  # a name that does not say its area gets it added

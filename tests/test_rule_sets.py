@@ -2,6 +2,7 @@
 new version starts as a draft copy, a draft is edited with checks in Chinese, and a
 published version never changes again. Township offices read; nobody else gets in."""
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -381,3 +382,27 @@ def test_another_countys_rule_sets_are_a_404(as_office, users):
     assert "蒲城县" not in as_office.get("/ratings/rule-sets").get_data(as_text=True)
     assert as_office.get(f"/ratings/rule-sets/{other.id}").status_code == 404
     assert as_office.post(f"/ratings/rule-sets/{other.id}/copy").status_code == 404
+
+
+def test_a_refused_edit_marks_the_fields_it_is_about(as_office, users):
+    draft = a_draft(users)
+    points = field_for(draft, "农户·家庭人口 分值")
+    grade = field_for(draft, "AA 分数线")
+    npl = field_for(draft, "信用村：不良贷款率（%）")
+    untouched = field_for(draft, "信用村：信用户占比（%）")
+    payload = form_payload(draft, **{points: 10, grade: 85, npl: 120})
+    page = as_office.post(f"/ratings/rule-sets/{draft.id}/edit", data=payload).get_data(
+        as_text=True
+    )
+    for name in (points, grade, npl):
+        tag = re.search(rf'<input[^>]*id="{name}"[^>]*>', page).group(0)
+        assert "is-invalid" in tag, name
+    assert "is-invalid" not in re.search(rf'<input[^>]*id="{untouched}"[^>]*>', page).group(0)
+    assert 'invalid-feedback d-block">信用村条件「不良贷款率」为 120%' in page
+
+
+def test_deleting_a_draft_asks_for_confirmation_first(as_office, users):
+    draft = a_draft(users)
+    page = as_office.get(f"/ratings/rule-sets/{draft.id}").get_data(as_text=True)
+    form = re.search(r'<form[^>]*action="[^"]*/delete"[^>]*>', page).group(0)
+    assert "data-confirm=" in form and "不能恢复" in form

@@ -32,7 +32,9 @@ def unauthorized():
     if wants_json():
         return jsonify(error="unauthorized", message=_("请先登录")), 401
     flash(_("请先登录"), "warning")
-    return redirect(url_for("auth.login", next=request.full_path))
+    # `full_path` ends in a bare "?" when there is no query string.
+    target = request.full_path if request.query_string else request.path
+    return redirect(url_for("auth.login", next=target))
 
 
 def safe_next(target: str | None) -> str | None:

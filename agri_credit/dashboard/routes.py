@@ -1,14 +1,19 @@
 from io import BytesIO
 
 import pandas as pd
-from flask import redirect, render_template, send_file, url_for
+from flask import current_app, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
+from agri_credit.applicant.home import build_home
+from agri_credit.applicant.own import SUBJECT_KIND_LABELS, own_subject
 from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import entities_in_scope, in_scope
 from agri_credit.departmental.links import pending_count
+from agri_credit.file_panels import file_panels
+from agri_credit.rating_cycle.objections.services import STATUS_LABELS as OBJECTION_LABELS
+from agri_credit.rating_cycle.repairs.services import STATUS_LABELS as REPAIR_LABELS
 from models import SOURCE_LABELS, AgriEntity, Household, Region, Role, clock, db
 
 from . import bp
@@ -26,6 +31,8 @@ def home():
 @bp.route("/dashboard")
 @login_required
 def index():
+    if current_user.role == Role.APPLICANT:
+        return _applicant_home()
     if current_user.role not in (Role.CADRE, Role.OFFICE):
         return render_template("dashboard/other.html")
     rows = db.session.execute(
@@ -49,6 +56,26 @@ def index():
         entity_count=entity_count,
         entity_types=entity_types,
         link_requests=pending_count(current_user) if current_user.role == Role.OFFICE else 0,
+    )
+
+
+def _applicant_home():
+    """The applicant's own subject: his grade, file, objections and repairs."""
+    subject = own_subject(current_user)
+    if subject is None:
+        return render_template("dashboard/other.html")
+    today = clock.today()
+    panels = file_panels(subject.kind, subject.id, current_user)  # his own score
+    db.session.commit()  # the journal of his look at his score
+    return render_template(
+        "applicant/home.html",
+        panels=panels,
+        home=build_home(subject, today, current_app.config["REPAIR_MIN_MONTHS"]),
+        village=db.session.get(Region, subject.village_code) if subject.village_code else None,
+        kind_label=_(SUBJECT_KIND_LABELS[subject.kind]),
+        objection_labels=OBJECTION_LABELS,
+        repair_labels=REPAIR_LABELS,
+        today=today,
     )
 
 

@@ -388,7 +388,10 @@ def utility_chart(frame: pd.DataFrame, unit_label: str) -> dict[str, Any]:
     month stands out without reading the table."""
     months = utility_by_month(frame)
     periods = months["period"].tolist()
-    return _base_option(periods) | {
+    option = _base_option(periods)
+    # Room for the legend above the two axis names: on a phone they overlapped.
+    option["grid"] = option["grid"] | {"top": 60}
+    return option | {
         "legend": {"top": 0},
         "yAxis": [
             _value_axis(unit_label),

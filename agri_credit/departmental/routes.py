@@ -59,10 +59,9 @@ def _batch_or_404(batch_id: int) -> ImportBatch:
 @roles_required(Role.OFFICE)
 def index():
     source = request.args.get("source", "")
-    query = select(ImportBatch).where(
-        in_scope(ImportBatch.scope_code, current_user),
-        ImportBatch.status != BatchStatus.PENDING,
-    )
+    # Uploads still waiting for their column mapping are listed too (the sweep purges them
+    # after a day): an upload the office forgot to map would otherwise vanish from sight.
+    query = select(ImportBatch).where(in_scope(ImportBatch.scope_code, current_user))
     if source in SOURCE_LABELS:
         query = query.where(ImportBatch.source == source)
     pagination = db.paginate(
@@ -131,6 +130,7 @@ def mapping(batch_id: int):
         )
     )
     initial = _initial_mapping(saved, spec, info.headers)
+    saved_found = saved_columns_found(saved.columns, info.headers) if saved else None
     form = mapping_form(spec, info.headers, initial)
     problems: list[str] = []
     if form.validate_on_submit():
@@ -165,6 +165,7 @@ def mapping(batch_id: int):
         headers=info.headers,
         sample=batches.masked_preview(sample),
         saved=saved,
+        saved_found=saved_found,
         problems=problems,
         earlier=earlier_import_of(batch),
     )
@@ -177,6 +178,13 @@ def _initial_mapping(saved: ColumnMapping | None, spec, headers: list[str]) -> d
         return suggested
     kept = {k: v for k, v in saved.columns.items() if v in headers}
     return suggested | kept
+
+
+def saved_columns_found(columns: dict[str, str], headers: list[str]) -> tuple[int, int]:
+    """How many of a saved mapping's columns this file has, of how many: the page must not
+    say it applied a mapping none of whose columns exist here."""
+    named = [header for header in columns.values() if header]
+    return sum(header in headers for header in named), len(named)
 
 
 def _remember_mapping(saved: ColumnMapping | None, batch: ImportBatch, columns: dict) -> None:

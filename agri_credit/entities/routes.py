@@ -24,6 +24,7 @@ from agri_credit.file_versions import (
     parse_version,
     rebase_plain_fields,
 )
+from agri_credit.id_reveal import RevealForm, grant, take_grant
 from agri_credit.rating_cycle.publication.services import grades_now
 from agri_credit.rating_cycle.runs.subject_ratings import subject_ratings
 from agri_credit.url_arguments import page_number
@@ -184,12 +185,23 @@ def show(entity_id: int):
     entity = entity_or_404(entity_id, current_user)
     # The file holds revenue, assets and debts: sensitive data whose every viewing is logged.
     record_event("entity.view", "entity", entity.id, "查看经营主体档案：" + entity.name)
+    revealed = {}
+    if (
+        current_user.can(Permission.REVEAL_ID)
+        and (reason := take_grant("entity", entity.id)) is not None
+    ):
+        revealed = reveal_operator_id(entity, id_cipher(), current_user, reason)
     panels = file_panels("entity", entity.id, current_user)
     db.session.commit()
-    return _render_file(entity, revealed={}, panels=panels)
+    return _render_file(entity, revealed, panels)
 
 
-def _render_file(entity: AgriEntity, revealed: dict[str, str], panels: list):
+def _render_file(
+    entity: AgriEntity,
+    revealed: dict[str, str],
+    panels: list,
+    reveal_form: RevealForm | None = None,
+):
     """The file page with its departmental records; expired negatives are left out."""
     today = clock.today()
     grade = grades_now("entity", [entity.id], today).get(entity.id, (entity.credit_grade,))[0]
@@ -202,17 +214,22 @@ def _render_file(entity: AgriEntity, revealed: dict[str, str], panels: list):
         departmental=subject_records("entity", entity.id, today),
         ratings=subject_ratings("entity", entity.id, today),
         panels=panels,
+        reveal_form=reveal_form or RevealForm(formdata=None),
     )
 
 
 @bp.route("/<int:entity_id>/reveal", methods=["POST"])
 @permission_required(Permission.REVEAL_ID)
 def reveal(entity_id: int):
+    """Asks with a reason, then shows the number on the file page (redirect after POST)."""
     entity = entity_or_404(entity_id, current_user)
-    revealed = reveal_operator_id(entity, id_cipher(), current_user)
-    panels = file_panels("entity", entity.id, current_user)
-    db.session.commit()
-    return _render_file(entity, revealed, panels)
+    form = RevealForm()
+    if not form.validate_on_submit():
+        panels = file_panels("entity", entity.id, current_user)
+        db.session.commit()
+        return _render_file(entity, {}, panels, form), 400
+    grant("entity", entity.id, form.reason.data.strip())
+    return redirect(url_for("entities.show", entity_id=entity.id))
 
 
 @bp.route("/<int:entity_id>/edit", methods=["GET", "POST"])

@@ -222,8 +222,11 @@ def save_entity(
     return changes
 
 
-def reveal_operator_id(entity: AgriEntity, cipher: IdCipher, user: User) -> dict[str, str]:
-    """Decrypt the operator's ID number for one look, journalled as sensitive."""
+def reveal_operator_id(
+    entity: AgriEntity, cipher: IdCipher, user: User, reason: str = ""
+) -> dict[str, str]:
+    """Decrypt the operator's ID number for one look, journalled as sensitive with the
+    reason the user gave."""
     if not entity.operator_id_cipher:
         return {}
     revealed = {"operator": cipher.decrypt(entity.operator_id_cipher)}
@@ -231,8 +234,8 @@ def reveal_operator_id(entity: AgriEntity, cipher: IdCipher, user: User) -> dict
         "id.reveal",
         "entity",
         entity.id,
-        "查看经营者完整身份证号：" + entity.name,
-        {"fields": sorted(revealed)},
+        "查看经营者完整身份证号：" + entity.name + (f"（原因：{reason}）" if reason else ""),
+        {"fields": sorted(revealed), "reason": reason},
         user,
     )
     return revealed

@@ -23,7 +23,12 @@ from agri_credit.file_versions import (
     parse_version,
     rebase_plain_fields,
 )
-from agri_credit.rating_cycle.publication.services import grades_now, household_grade_now
+from agri_credit.id_reveal import RevealForm, grant, take_grant
+from agri_credit.rating_cycle.publication.services import (
+    grades_now,
+    grades_under_publicity,
+    household_grade_now,
+)
 from agri_credit.rating_cycle.runs.subject_ratings import subject_ratings
 from agri_credit.url_arguments import page_number
 from models import Household, Permission, clock, db
@@ -77,7 +82,11 @@ def index():
         page=page,
         filters=filters,
         counts=counts,
-        grades_now={h.id: pending.get(h.id, (h.credit_grade,))[0] for h in page.items},
+        # Which year's effective grade each row shows, and a newer one under 公示 beside it.
+        grades_now={
+            h.id: pending.get(h.id, (h.credit_grade, h.credit_grade_year)) for h in page.items
+        },
+        proposed=grades_under_publicity([h.id for h in page.items], today),
         villages=villages,
         groups=hf.GROUPS,
         grades=GRADES,
@@ -201,12 +210,23 @@ def show(household_id: int):
     record_event(
         "household.view", "household", household.id, "查看农户档案：" + household.head_name
     )
+    revealed = {}
+    if (
+        current_user.can(Permission.REVEAL_ID)
+        and (reason := take_grant("household", household.id)) is not None
+    ):
+        revealed = reveal_id_numbers(household, id_cipher(), current_user, reason)
     panels = file_panels("household", household.id, current_user)
     db.session.commit()
-    return _render_file(household, revealed={}, panels=panels)
+    return _render_file(household, revealed, panels)
 
 
-def _render_file(household: Household, revealed: dict[str, str], panels: list):
+def _render_file(
+    household: Household,
+    revealed: dict[str, str],
+    panels: list,
+    reveal_form: RevealForm | None = None,
+):
     """The file page with its departmental records; expired negatives are left out."""
     today = clock.today()
     grade, year = grades_now("household", [household.id], today).get(
@@ -222,17 +242,22 @@ def _render_file(household: Household, revealed: dict[str, str], panels: list):
         departmental=subject_records("household", household.id, today),
         ratings=subject_ratings("household", household.id, today),
         panels=panels,
+        reveal_form=reveal_form or RevealForm(formdata=None),
     )
 
 
 @bp.route("/<int:household_id>/reveal", methods=["POST"])
 @permission_required(Permission.REVEAL_ID)
 def reveal(household_id: int):
+    """Asks with a reason, then shows the numbers on the file page (redirect after POST)."""
     household = household_or_404(household_id, current_user)
-    revealed = reveal_id_numbers(household, id_cipher(), current_user)
-    panels = file_panels("household", household.id, current_user)
-    db.session.commit()
-    return _render_file(household, revealed, panels)
+    form = RevealForm()
+    if not form.validate_on_submit():
+        panels = file_panels("household", household.id, current_user)
+        db.session.commit()
+        return _render_file(household, {}, panels, form), 400
+    grant("household", household.id, form.reason.data.strip())
+    return redirect(url_for("households.show", household_id=household.id))
 
 
 @bp.route("/<int:household_id>/edit", methods=["GET", "POST"])

@@ -395,8 +395,11 @@ def _member_journal(
     return journal
 
 
-def reveal_id_numbers(household: Household, cipher: IdCipher, user: User) -> dict[str, str]:
-    """Decrypt the head's and members' ID numbers for one look, journalled as sensitive."""
+def reveal_id_numbers(
+    household: Household, cipher: IdCipher, user: User, reason: str = ""
+) -> dict[str, str]:
+    """Decrypt the head's and members' ID numbers for one look, journalled as sensitive
+    with the reason the user gave."""
     revealed = {"head": cipher.decrypt(household.head_id_cipher)}
     for member in household.members:
         if member.id_cipher:
@@ -405,8 +408,8 @@ def reveal_id_numbers(household: Household, cipher: IdCipher, user: User) -> dic
         "id.reveal",
         "household",
         household.id,
-        "查看完整身份证号：" + household.head_name,
-        {"fields": sorted(revealed)},
+        "查看完整身份证号：" + household.head_name + (f"（原因：{reason}）" if reason else ""),
+        {"fields": sorted(revealed), "reason": reason},
         user,
     )
     return revealed

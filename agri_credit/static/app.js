@@ -38,3 +38,10 @@ document.querySelectorAll("[data-print]").forEach((button) => {
 document.querySelectorAll("select[data-autosubmit]").forEach((select) => {
   select.addEventListener("change", () => select.form.submit());
 });
+// [data-scroll-here]: after a failed save, bring the list of errors into view and focus it
+// (on a phone the first red field can be far below the top of the page).
+const scrollHere = document.querySelector("[data-scroll-here]");
+if (scrollHere) {
+  scrollHere.scrollIntoView({ block: "start" });
+  scrollHere.focus({ preventScroll: true });
+}

@@ -1,5 +1,5 @@
 """The score panel of a file page: the subject's current score (`loans.scoring.current`),
-its points band and reasons, for the county credit office; each look is journalled like
+its points band and reasons, for the county credit office and the subject itself; each look is journalled like
 other sensitive views. The template `scoring/_score_panel.html` takes `score` (a
 CurrentScore or None) and `band`, so the applicant's and the bank's pages include it too."""
 
@@ -39,7 +39,9 @@ def render_score_panel(subject_type: str, subject_id: int, user: User) -> Markup
 
 
 def score_panel(subject_type: str, subject_id: int, user: User) -> Markup | None:
-    """The file pages' provider (agri_credit.file_panels): the county office only."""
-    if not is_county_office(user):
+    """The file pages' provider (agri_credit.file_panels): the county office, and the
+    subject itself on its own pages."""
+    own = (user.subject_type, user.subject_id) == (subject_type, subject_id)
+    if not (own or is_county_office(user)):
         return None
     return render_score_panel(subject_type, subject_id, user)

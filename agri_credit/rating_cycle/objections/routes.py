@@ -46,7 +46,7 @@ def objection_new(result_id: int):
     today = _today()
     reviewers = objections.reviewers_for(result.village_code)
     form = ObjectionForm(assignee=reviewers[0].id if reviewers else 0)
-    form.assignee.choices = [(u.id, f"{u.display_name}（{u.scope.name}）") for u in reviewers]
+    form.assignee.choices = [(u.id, objections.reviewer_label(u)) for u in reviewers]
     if not reviewers:
         form.assignee.choices = [(0, _("（暂无信用办人员，稍后指派）"))]
     if form.validate_on_submit():

@@ -65,6 +65,14 @@ def reviewers_for(village_code: str) -> list[User]:
     )
 
 
+def reviewer_label(user: User) -> str:
+    """A reviewer as the choice reads: the name with the office's area, unless the name
+    already says it ("王宝平（庄里镇）" stays as it is, not "王宝平（庄里镇）（庄里镇）")."""
+    if user.display_name.endswith("）") or user.scope.name in user.display_name:
+        return user.display_name
+    return f"{user.display_name}（{user.scope.name}）"
+
+
 def raise_objection(
     result: RatingResult,
     *,

@@ -31,7 +31,9 @@ from .. import bp
 from ..access import result_or_404, run_or_404, village_or_404
 from . import services as publication
 from .forms import PublishForm
-from .services import CREDIT_GRADES, PublicationError, subject_name
+from .services import CREDIT_GRADES, PublicationError, ResultFilters, subject_name
+
+VILLAGE_RESULTS_PER_PAGE = 50
 
 
 def _today() -> date:
@@ -87,19 +89,28 @@ STATUS_FILTERS = {s.value: publication.STATUS_LABELS[s] for s in RegionResultSta
 def village_results(run_id: int, code: str):
     run, rating = village_or_404(run_id, code)
     today = _today()
-    rows = publication.village_results(run.id, code, today)
     grade = request.args.get("grade", "")
-    if grade == "none":
-        rows = [r for r in rows if not r.grade]
-    elif grade:
-        rows = [r for r in rows if r.grade == grade]
+    filters = ResultFilters(
+        q=request.args.get("q", "").strip()[:30],
+        grade=grade if grade in (*CREDIT_GRADES, "none") else "",
+    )
+    # A page of results at a time: a village can have several hundred subjects.
+    page = db.paginate(
+        publication.filtered_results(run.id, code, filters),
+        page=page_number(),
+        per_page=VILLAGE_RESULTS_PER_PAGE,
+        max_per_page=100,
+    )
     return render_template(
         "ratings/publication/village.html",
         run=run,
         rating=rating,
         village=db.session.get(Region, code),
-        rows=rows,
-        grade=grade,
+        rows=publication.village_results(run.id, code, today, [r.id for r in page.items]),
+        page=page,
+        filters=filters,
+        grade_counts=publication.grade_counts(run.id, code),
+        grade=filters.grade,
         grades=CREDIT_GRADES,
         grade_labels=publication.grade_labels(run),
         indicator_labels=publication.indicator_labels(run),

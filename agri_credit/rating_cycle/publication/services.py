@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, or_, select, true, update
 
 from agri_credit.audit import record_event
 from agri_credit.config import DefaultConfig
@@ -87,10 +87,62 @@ def region_rating(run_id: int, region_code: str) -> RegionRating | None:
     )
 
 
-def village_results(run_id: int, village_code: str, today: date | None = None) -> list[ResultRow]:
-    """Every household and entity result of one village in a run, best score first, each
-    with its open objection if any and its status as of `today` (the configured zone's
-    today by default). Two queries, whatever the size of the village."""
+@dataclass(frozen=True)
+class ResultFilters:
+    """What a village's results page narrows to: a name (or the last digits of an ID number
+    or code) and a grade ("none" for subjects rated below the credit grades)."""
+
+    q: str = ""
+    grade: str = ""
+
+
+def filtered_results(run_id: int, village_code: str, filters: ResultFilters) -> Any:
+    """The village's results in a run matching `filters`, best score first: a select of
+    RatingResult to paginate; `village_results(..., result_ids=...)` reads a page's rows."""
+    query = (
+        select(RatingResult)
+        .outerjoin(Household, Household.id == RatingResult.household_id)
+        .outerjoin(AgriEntity, AgriEntity.id == RatingResult.entity_id)
+        .where(RatingResult.run_id == run_id, RatingResult.village_code == village_code)
+    )
+    if filters.grade == "none":
+        query = query.where(RatingResult.grade.is_(None))
+    elif filters.grade:
+        query = query.where(RatingResult.grade == filters.grade)
+    if q := filters.q.strip():
+        query = query.where(
+            or_(
+                Household.head_name.contains(q, autoescape=True),
+                AgriEntity.name.contains(q, autoescape=True),
+                Household.head_id_masked.endswith(q, autoescape=True),
+                AgriEntity.operator_id_masked.endswith(q, autoescape=True),
+                AgriEntity.uscc.endswith(q.upper(), autoescape=True),
+            )
+        )
+    return query.order_by(RatingResult.score.desc(), RatingResult.id)
+
+
+def grade_counts(run_id: int, village_code: str) -> dict[str | None, int]:
+    """How many of the village's subjects got each grade (None: below the credit grades)."""
+    return dict(
+        db.session.execute(
+            select(RatingResult.grade, func.count())
+            .where(RatingResult.run_id == run_id, RatingResult.village_code == village_code)
+            .group_by(RatingResult.grade)
+        ).all()
+    )
+
+
+def village_results(
+    run_id: int,
+    village_code: str,
+    today: date | None = None,
+    result_ids: Iterable[int] | None = None,
+) -> list[ResultRow]:
+    """Every household and entity result of one village in a run (or only `result_ids`, a
+    page of them), best score first, each with its open objection if any and its status as
+    of `today` (the configured zone's today by default). Two queries, whatever the size."""
+    only = RatingResult.id.in_(list(result_ids)) if result_ids is not None else true()
     rows = db.session.execute(
         select(
             RatingResult,
@@ -103,7 +155,7 @@ def village_results(run_id: int, village_code: str, today: date | None = None) -
         )
         .outerjoin(Household, Household.id == RatingResult.household_id)
         .outerjoin(AgriEntity, AgriEntity.id == RatingResult.entity_id)
-        .where(RatingResult.run_id == run_id, RatingResult.village_code == village_code)
+        .where(RatingResult.run_id == run_id, RatingResult.village_code == village_code, only)
         .order_by(RatingResult.score.desc(), RatingResult.id)
     ).all()
     open_objections = {
@@ -115,6 +167,7 @@ def village_results(run_id: int, village_code: str, today: date | None = None) -
                 RatingResult.run_id == run_id,
                 RatingResult.village_code == village_code,
                 Objection.status == ObjectionStatus.OPEN,
+                only,
             )
         )
     }
@@ -455,6 +508,36 @@ def grades_now(kind: str, ids: Iterable[int], today: date) -> dict[int, tuple[st
     ).all():
         found[subject_id] = (grade, year)  # the newest run wins
     return found
+
+
+def grades_under_publicity(
+    household_ids: Iterable[int], today: date
+) -> dict[int, tuple[str | None, int]]:
+    """Proposed grades of a page of households whose village is under 公示 today (still
+    open to objection, or held by one): {household id: (grade, year)}, the newest run's."""
+    ids = list(household_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(RatingResult.household_id, RatingResult.grade, RatingRun.year)
+        .join(RatingRun, RatingRun.id == RatingResult.run_id)
+        .join(
+            RegionRating,
+            and_(
+                RegionRating.run_id == RatingResult.run_id,
+                RegionRating.region_code == RatingResult.village_code,
+            ),
+        )
+        .where(
+            RatingResult.household_id.in_(ids),
+            RatingResult.status.in_((ResultStatus.PROPOSED, ResultStatus.OBJECTED)),
+            RegionRating.status == RegionResultStatus.PUBLISHED,
+            RegionRating.publicity_ends_on >= today,
+            RatingRun.status != RunStatus.SUPERSEDED,
+        )
+        .order_by(RatingRun.year, RatingRun.id)
+    ).all()
+    return {household_id: (grade, year) for household_id, grade, year in rows}
 
 
 def household_grade_now(today: date) -> Any:

@@ -13,6 +13,7 @@ values; `rules_from_form(rules, layout, form.data)` gives the edited rules back 
 validated afterwards by `rules.validate` in `rulesets.save_draft`).
 """
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -372,3 +373,49 @@ def rules_from_form(rules: RatingRules, layout: Layout, data: dict[str, Any]) ->
 
 class ActionForm(FlaskForm):
     """Copy, publish and delete are POSTs with nothing but the CSRF token."""
+
+
+def problem_fields(layout: Layout, problems: list[str]) -> dict[str, list[str]]:
+    """The form fields each refusal is about, so the page marks them red beside the list:
+    {field name: [messages]}. Messages name what they concern (指标「…」第 n 档, 等级「…」,
+    村级条件「…」, 否决条件「…」); a message naming nothing the form shows marks nothing."""
+    marked: dict[str, list[str]] = {}
+
+    def mark(name: str | None, message: str) -> None:
+        if name and message not in marked.setdefault(name, []):
+            marked[name].append(message)
+
+    for message in problems:
+        for sheet in layout.sheets:
+            if message.startswith(sheet.title) and "指标分值合计" in message:
+                for row in sheet.indicators:
+                    mark(row.points, message)
+            for row in sheet.indicators:
+                head = f"指标「{row.indicator.label or row.indicator.key}」"
+                if head not in message:
+                    continue
+                alt = message.startswith(head + "（")
+                bands = row.alt_bands if alt else row.bands
+                numbers = [int(n) for n in re.findall(r"第(\d+)档", message)]
+                for n in numbers:
+                    if 1 <= n <= len(bands):
+                        upper, points = bands[n - 1]
+                        mark(points if "得分" in message else upper, message)
+                        if n == 1 and "下限" in message:
+                            mark(row.alt_lower if alt else row.lower, message)
+                for value, name in row.categories:
+                    if f"分类「{value}」" in message:
+                        mark(name, message)
+                if not numbers and "分类「" not in message:
+                    mark(row.points, message)
+        for band, name in layout.grades:
+            if f"「{band.grade}」" in message and "分数线" in message:
+                mark(name, message)
+        for level, rows in layout.thresholds.items():
+            for row in rows:
+                if message.startswith(LEVEL_LABELS[level]) and f"条件「{row.label}」" in message:
+                    mark(row.value, message)
+        for row in layout.gates:
+            if f"否决条件「{row.gate.reason}」" in message:
+                mark(row.value or row.on, message)
+    return marked

@@ -13,7 +13,7 @@ from agri_credit.url_arguments import id_arg
 from models import Region, Role, RuleSet, db
 
 from .. import bp
-from .forms import ActionForm, draft_form, rules_from_form
+from .forms import ActionForm, draft_form, problem_fields, rules_from_form
 from .services import (
     OP_TEXT,
     RuleSetRefused,
@@ -183,6 +183,9 @@ def rule_set_edit(rule_set_id: int):
         except RuleSetRefused as error:
             db.session.rollback()
             problems = error.messages
+            # Each refusal also marks the fields it is about, as a form error does.
+            for name, messages in problem_fields(layout, problems).items():
+                form[name].errors = [*form[name].errors, *messages]
         else:
             db.session.commit()
             flash(_("草稿已保存；核对无误后请发布"), "success")

@@ -53,6 +53,7 @@ from .. import bp
 from ..access import result_or_404, run_or_404, village_or_404
 from ..publication.services import status_now, statuses_now
 from ..rulesets.services import rules_of
+from .breakdown import breakdown_chart, breakdown_rows
 from .forms import RerateForm, RerunForm, RunForm
 from .services import (
     RunRefused,
@@ -470,59 +471,6 @@ def _indicators(run: RatingRun, result: RatingResult) -> tuple[RatingRules, tupl
         select(AgriEntity.entity_type).where(AgriEntity.id == result.entity_id)
     )
     return rules, rules.entity_indicators(entity_type or "")
-
-
-def breakdown_rows(
-    indicators: tuple[Indicator, ...], breakdown: dict[str, Any], missing: str = ""
-) -> list[dict[str, Any]]:
-    """One row per indicator of the sheet: its label, points scored (None when the indicator
-    had no data in the run and was left out of the total), the most it can score, and for an
-    indicator the subject had no value for (`missing`: the result's labels, "、"-joined) how
-    the rule set scored that (MISSING_CHOICES)."""
-    lacking = set(missing.split("、")) if missing else set()
-    rows = []
-    for ind in indicators:
-        points = breakdown.get(ind.key)
-        rows.append(
-            {
-                "key": ind.key,
-                "label": ind.label,
-                "points": points,
-                "max": ind.points,
-                "percent": round(points / ind.points * 100) if points is not None else 0,
-                "missing": MISSING_CHOICES.get(ind.when_missing) if ind.label in lacking else None,
-            }
-        )
-    return rows
-
-
-def breakdown_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """ECharts option: points per indicator against its maximum, as horizontal bars."""
-    labels = [r["label"] for r in reversed(rows)]
-    return {
-        "grid": {"left": 8, "right": 24, "top": 28, "bottom": 8, "containLabel": True},
-        "legend": {"data": [_("得分"), _("满分")], "top": 0},
-        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
-        "xAxis": {"type": "value", "min": 0},
-        "yAxis": {"type": "category", "data": labels},
-        "series": [
-            {
-                "name": _("满分"),
-                "type": "bar",
-                "data": [r["max"] for r in reversed(rows)],
-                "itemStyle": {"color": "#dee2e6"},
-                "barGap": "-100%",
-                "silent": True,
-            },
-            {
-                "name": _("得分"),
-                "type": "bar",
-                "data": [r["points"] for r in reversed(rows)],
-                "itemStyle": {"color": "#198754"},
-                "label": {"show": True, "position": "right"},
-            },
-        ],
-    }
 
 
 @bp.route("/results/<int:result_id>")
