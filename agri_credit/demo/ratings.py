@@ -4,7 +4,7 @@ a rating run of the whole county as of the demo date, the demo cadre's village p
 so every page of the cycle has something to show on a fresh `make run`."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -30,6 +30,7 @@ from models import (
     SubjectKey,
     User,
     db,
+    utc_start_of,
 )
 
 
@@ -142,6 +143,8 @@ def _apply_for_one_repair(office: User, today: date) -> int:
             evidence="已缴清罚款，附缴款凭证；村委会出具整改情况说明。",
             user=office,
             today=today,
+            # Filed on the demo's date, which its 10 working days count from.
+            applied_at=utc_start_of(today) + timedelta(hours=10),
         )
         db.session.commit()
         return 1

@@ -8,13 +8,14 @@ of the village without an open objection takes effect (`apply_effective_results`
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, case, func, select, update
 
 from agri_credit.audit import record_event
 from agri_credit.config import DefaultConfig
+from agri_credit.deadlines import publicity_ends_on
 from models import (
     N_,
     AgriEntity,
@@ -187,7 +188,7 @@ def publish_village(
         raise PublicationError(blockers[0])
     rating.status = RegionResultStatus.PUBLISHED
     rating.published_at = utcnow()
-    rating.publicity_ends_on = today + timedelta(days=days)
+    rating.publicity_ends_on = publicity_ends_on(today, days)
     rating.published_by_id = user.id
     record_event(
         "rating.publish",
@@ -197,7 +198,7 @@ def publish_village(
         {
             "run_id": run.id,
             "region_code": rating.region_code,
-            "ends_on": str(today + timedelta(days=days)),
+            "ends_on": str(rating.publicity_ends_on),
         },
         user=user,
     )
