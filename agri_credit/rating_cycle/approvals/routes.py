@@ -4,7 +4,7 @@ villages, the county its townships, and the run is approved as a whole. URLs und
 
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -15,6 +15,7 @@ from .. import bp
 from ..access import region_rating_or_404, run_or_404
 from ..publication import services as publication
 from ..runs.services import current_runs
+from ..second_person import own_work
 from . import services as approvals
 from .forms import ReviewForm, RunApprovalForm
 
@@ -42,6 +43,13 @@ def review_run(run_id: int):
         for i in items
     }
     final = approvals.may_approve_run(current_user, run)
+    run_blockers = approvals.run_blockers(run) if final else []
+    if final and (
+        refusal := own_work(
+            current_user, [run.started_by_id], "run", current_app.config["SECOND_PERSON_APPROVAL"]
+        )
+    ):
+        run_blockers.append(_(refusal))
     return render_template(
         "ratings/publication/review.html",
         run=run,
@@ -50,7 +58,7 @@ def review_run(run_id: int):
         items=items,
         can_act=can_act,
         township=db.session.get(Region, township) if township else None,
-        run_blockers=approvals.run_blockers(run) if final else [],
+        run_blockers=run_blockers,
         final=final,
         form=ReviewForm(),
         run_form=RunApprovalForm(),
@@ -93,7 +101,12 @@ def approve_run(run_id: int):
     form = RunApprovalForm()
     if form.validate_on_submit():
         try:
-            approvals.approve_run(run, current_user, form.note.data or "")
+            approvals.approve_run(
+                run,
+                current_user,
+                form.note.data or "",
+                current_app.config["SECOND_PERSON_APPROVAL"],
+            )
         except approvals.ReviewRefused as exc:
             db.session.rollback()
             flash(str(exc), "danger")

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from agri_credit.audit import record_event
+from agri_credit.config import DefaultConfig
 from models import (
     Objection,
     ObjectionStatus,
@@ -26,6 +27,7 @@ from models import (
 )
 
 from ..publication.services import apply_village_if_due
+from ..second_person import own_work
 
 # Levels of the reviewer's own scope allowed to review each level of result.
 REVIEWER_LEVELS = {
@@ -120,6 +122,21 @@ def village_blockers(
     if open_objections:
         blockers.append(f"有 {open_objections} 件异议尚未答复")
     return blockers
+
+
+def village_waits_for(rating: RegionRating, today: date, open_objections: int) -> str:
+    """Where a village's results stand in the cycle and what they wait for, in Chinese."""
+    if rating.status == RegionResultStatus.APPROVED:
+        return "已经乡镇审核通过"
+    if rating.status == RegionResultStatus.PROPOSED or rating.publicity_ends_on is None:
+        return "等待村干部初评并发布公示"
+    if today <= rating.publicity_ends_on:
+        return f"公示中，{rating.publicity_ends_on} 期满"
+    if open_objections:
+        return f"公示已期满，等待信用办答复 {open_objections} 件异议"
+    if rating.status == RegionResultStatus.RETURNED:
+        return "已退回，等待乡镇信用办重新审核"
+    return "公示已期满，等待乡镇信用办审核"
 
 
 def _children(run: RatingRun, parent: str, level: RegionLevel) -> list[RegionRating]:
@@ -310,10 +327,18 @@ def return_region(
     return rating
 
 
-def approve_run(run: RatingRun, user: User, note: str = "") -> RatingRun:
-    """The county's final approval: the run and its county result become approved."""
+def approve_run(
+    run: RatingRun,
+    user: User,
+    note: str = "",
+    second_person: bool = DefaultConfig.SECOND_PERSON_APPROVAL,
+) -> RatingRun:
+    """The county's final approval: the run and its county result become approved, by
+    someone other than who started the run when `second_person`."""
     if not may_approve_run(user, run):
         raise ReviewRefused("只有县级信用办可以审定整次评定")
+    if refusal := own_work(user, [run.started_by_id], "run", second_person):
+        raise ReviewRefused(refusal)
     blockers = run_blockers(run)
     if blockers:
         raise ReviewRefused("；".join(blockers))

@@ -29,6 +29,7 @@ from models import (
 
 from .. import bp
 from ..access import result_or_404, run_or_404, village_or_404
+from ..approvals.services import open_objection_counts, village_waits_for
 from . import services as publication
 from .forms import PublishForm
 from .services import CREDIT_GRADES, PublicationError, subject_name
@@ -197,12 +198,17 @@ def certificate(result_id: int):
 @roles_required(*FILE_KEEPERS)
 def plaque(run_id: int, code: str):
     run, rating = village_or_404(run_id, code)
-    if not rating.passed:
-        abort(404)
-    if rating.status != RegionResultStatus.APPROVED:
-        flash(_("信用村须经乡镇审核通过后方可打印牌匾"), "warning")
-        return redirect(url_for(".village_results", run_id=run.id, code=code))
     village = db.session.get(Region, code)
+    if not rating.passed or rating.status != RegionResultStatus.APPROVED:
+        # Say why there is no plaque (yet) rather than a bare "not found".
+        objections = open_objection_counts(run.id, [code]).get(code, 0)
+        return render_template(
+            "ratings/publication/no_plaque.html",
+            run=run,
+            rating=rating,
+            village=village,
+            waits_for=village_waits_for(rating, _today(), objections),
+        )
     return render_template(
         "ratings/publication/plaque.html",
         run=run,

@@ -27,6 +27,7 @@ from agri_credit.url_arguments import page_number
 from models import CreditRepair, PublicRecord, RepairStatus, Role, SubjectKey, User, clock, db
 
 from .. import bp
+from ..second_person import own_work
 from . import services as repairs
 from .forms import DecisionForm, RepairForm
 from .services import RepairRefused
@@ -218,6 +219,7 @@ def repair_show(repair_id: int):
                 approve=form.decision.data == "approve",
                 reasoning=form.reasoning.data,
                 user=current_user,
+                second_person=current_app.config["SECOND_PERSON_APPROVAL"],
             )
         except RepairRefused as exc:
             db.session.rollback()
@@ -249,6 +251,12 @@ def repair_show(repair_id: int):
         applied_on=applied_on,
         working_days=current_app.config["REPAIR_DECISION_WORKING_DAYS"],
         holidays_known=holidays_known(applied_on, repair.decide_by),
+        decision_refusal=own_work(
+            current_user,
+            [repair.applied_by_id],
+            "repair",
+            current_app.config["SECOND_PERSON_APPROVAL"],
+        ),
     )
 
 

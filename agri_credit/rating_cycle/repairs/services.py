@@ -22,6 +22,7 @@ from agri_credit.config import DefaultConfig
 from agri_credit.credit_records.repaired import RecordKey
 from agri_credit.credit_records.retention import in_use
 from agri_credit.deadlines import repair_decide_by
+from agri_credit.rating_cycle.second_person import own_work
 from models import (
     N_,
     NEGATIVE_PUBLIC_KINDS,
@@ -252,10 +253,17 @@ def apply_for_repair(
 
 
 def decide_repair(
-    repair: CreditRepair, *, approve: bool, reasoning: str, user: User
+    repair: CreditRepair,
+    *,
+    approve: bool,
+    reasoning: str,
+    user: User,
+    second_person: bool = DefaultConfig.SECOND_PERSON_APPROVAL,
 ) -> CreditRepair:
     if repair.status != RepairStatus.PENDING:
         raise RepairRefused("该申请已有决定")
+    if refusal := own_work(user, [repair.applied_by_id], "repair", second_person):
+        raise RepairRefused(refusal)
     if not reasoning.strip():
         raise RepairRefused("请写明审核意见及理由")
     repair.status = RepairStatus.APPROVED if approve else RepairStatus.REJECTED

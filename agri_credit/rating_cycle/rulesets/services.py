@@ -20,6 +20,8 @@ from sqlalchemy.exc import IntegrityError
 
 from agri_credit.audit import record_event
 from agri_credit.auth.scopes import in_scope
+from agri_credit.config import DefaultConfig
+from agri_credit.rating_cycle.second_person import own_work, rule_set_authors
 from agri_credit.ratings import inputs
 from agri_credit.ratings.default_rules import default_rule_set
 from agri_credit.ratings.rules import (
@@ -268,11 +270,16 @@ def save_draft(rule_set: RuleSet, rules: RatingRules, user: User, notes: str | N
     )
 
 
-def publish(rule_set: RuleSet, user: User) -> None:
-    """发布: the draft becomes usable for rating runs and is immutable from now on."""
+def publish(
+    rule_set: RuleSet, user: User, second_person: bool = DefaultConfig.SECOND_PERSON_APPROVAL
+) -> None:
+    """发布: the draft becomes usable for rating runs and is immutable from now on. Made by
+    someone other than its drafters when `second_person` (config SECOND_PERSON_APPROVAL)."""
     _refuse_unless_manager(rule_set, user)
     if rule_set.published:
         raise RuleSetRefused(f"「{rule_set.name}」第 {rule_set.version} 版已经发布")
+    if refusal := own_work(user, rule_set_authors(rule_set), "rule_set", second_person):
+        raise RuleSetRefused(refusal)
     problems = validate(rules_of(rule_set))
     if problems:
         raise RuleSetRefused(*problems)
