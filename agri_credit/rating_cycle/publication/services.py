@@ -234,6 +234,7 @@ class Notice:
     grade_labels: dict[str, str]
     show_scores: bool
     contacts: list[User]
+    counts: "VillageCounts"
 
     @property
     def starts_on(self) -> date | None:
@@ -282,6 +283,9 @@ def public_notice(run: RatingRun, rating: RegionRating) -> Notice:
         grade_labels=labels,
         show_scores=shows_scores(run),
         contacts=village_contacts(rating.region_code, rating.published_by_id),
+        counts=village_counts([(run.id, rating.region_code)]).get(
+            (run.id, rating.region_code), VillageCounts()
+        ),
     )
 
 
@@ -568,24 +572,34 @@ def village_ratings_query(region_filter: Any, status: str = ""):
 
 @dataclass(frozen=True)
 class VillageCounts:
-    results: int = 0
-    credit: int = 0
+    """Counts of one village's results, households and entities apart: a 信用户 is a
+    household, and lists that add entities to it disagree with every other figure."""
+
+    households: int = 0
+    credit_households: int = 0
+    entities: int = 0
+    graded_entities: int = 0
     objected: int = 0
 
 
 def village_counts(pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], VillageCounts]:
-    """Results, credit results and objected results per (run, village), for one page of a
-    list: grouped over those villages only, through the (run_id, village_code) index."""
+    """Rated and credit households, rated and graded entities, and objected results per
+    (run, village), for one page of a list: grouped over those villages only, through the
+    (run_id, village_code) index."""
     pairs = list(pairs)
     if not pairs:
         return {}
     as_int = lambda condition: func.sum(case((condition, 1), else_=0))  # noqa: E731
+    household = RatingResult.household_id.is_not(None)
+    credit = RatingResult.grade.in_(CREDIT_GRADES)
     rows = db.session.execute(
         select(
             RatingResult.run_id,
             RatingResult.village_code,
-            func.count(),
-            as_int(RatingResult.grade.in_(CREDIT_GRADES)),
+            as_int(household),
+            as_int(household & credit),
+            as_int(~household),
+            as_int(~household & credit),
             as_int(RatingResult.status == ResultStatus.OBJECTED),
         )
         .where(
@@ -594,7 +608,7 @@ def village_counts(pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Vi
         )
         .group_by(RatingResult.run_id, RatingResult.village_code)
     ).all()
-    return {(r[0], r[1]): VillageCounts(int(r[2]), int(r[3] or 0), int(r[4] or 0)) for r in rows}
+    return {(r[0], r[1]): VillageCounts(*(int(n or 0) for n in r[2:])) for r in rows}
 
 
 def subject_name(result: RatingResult) -> str:
