@@ -48,6 +48,7 @@ from .households import (
     VillageEvaluation,
 )
 from .i18n import N_
+from .rating_review import RecheckFlag, VillageReminder
 from .ratings import (
     RESULT_STATUS_LABELS,
     RUN_STATUS_LABELS,
@@ -131,6 +132,7 @@ __all__ = [
     "PublicRecordKind",
     "RatingResult",
     "RatingRun",
+    "RecheckFlag",
     "Region",
     "RegionLevel",
     "RegionRating",
@@ -152,6 +154,7 @@ __all__ = [
     "User",
     "UtilityRecord",
     "VillageEvaluation",
+    "VillageReminder",
     "ancestor_codes",
     "code_range",
     "common_node",

@@ -28,7 +28,7 @@ OTHER_COUNTY = "610526000000"
 
 def form_payload(rule_set: RuleSet, **changes: Any) -> dict[str, Any]:
     """What the edit page posts for the draft as it stands, with some fields changed."""
-    _, _, values = draft_form(rules_of(rule_set), rule_set.notes)
+    _, _, values = draft_form(rules_of(rule_set), rule_set.notes, rule_set.cited_title)
     values.update(changes)
     payload: dict[str, Any] = {}
     for name, value in values.items():

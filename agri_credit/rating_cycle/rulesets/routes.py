@@ -181,13 +181,19 @@ def rule_set_edit(rule_set_id: int):
     except RuleSetRefused as error:
         _refused(error)
         return redirect(url_for("rating_cycle.rule_set_index"))
-    form_class, layout, values = draft_form(rules, rule_set.notes)
+    form_class, layout, values = draft_form(rules, rule_set.notes, rule_set.cited_title)
     form = form_class(data=values)
     problems: list[str] = []
     if form.validate_on_submit():
         try:
             edited = rules_from_form(rules, layout, form.data)
-            save_draft(rule_set, edited, current_user, notes=form.data[layout.notes])
+            save_draft(
+                rule_set,
+                edited,
+                current_user,
+                notes=form.data[layout.notes],
+                title=form.data[layout.title],
+            )
         except RuleSetRefused as error:
             db.session.rollback()
             problems = error.messages
