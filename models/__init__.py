@@ -48,7 +48,7 @@ from .households import (
     VillageEvaluation,
 )
 from .i18n import N_
-from .rating_review import RecheckFlag, VillageReminder
+from .rating_review import FileRequest, RecheckFlag, VillageReminder
 from .ratings import (
     RESULT_STATUS_LABELS,
     RUN_STATUS_LABELS,
@@ -112,6 +112,7 @@ __all__ = [
     "CreditScore",
     "Enterprise",
     "EntityType",
+    "FileRequest",
     "Household",
     "HouseholdAsset",
     "HouseholdLiability",

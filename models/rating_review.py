@@ -1,6 +1,8 @@
-"""The village's and the offices' own steps around a rating run: a household the cadre flags
+"""The village's and the offices' own steps: a household the cadre flags
 for re-check during 村级初评 (with a note for the credit office), and a reminder an office
-sends a village that has not published its results yet (a task on the cadre's dashboard)."""
+sends a village that has not published its results yet (a task on the cadre's dashboard), and
+an office's request that a village build the file of an ID number its departmental data
+holds but no file has."""
 
 from datetime import datetime
 
@@ -44,3 +46,22 @@ class VillageReminder(db.Model):
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     sent_by: Mapped[User] = relationship(foreign_keys=[sent_by_id], lazy="joined")
+
+
+class FileRequest(db.Model):
+    """为此证件号建档: a credit office asks a village's cadre to build the file of a subject
+    its departmental data holds under an ID number no file has yet. Done once a file of the
+    village holds the key (computed, never written)."""
+
+    __tablename__ = "file_requests"
+    __table_args__ = (Index("ix_file_requests_village_code", "village_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_key_id: Mapped[int] = mapped_column(
+        ForeignKey("subject_keys.id", ondelete="CASCADE"), index=True
+    )
+    village_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id], lazy="joined")

@@ -3,7 +3,9 @@
 `rule_sets.title` is what a notice cites (富平县农户信用等级评定办法（2026年版）);
 `region_ratings.preliminary_reviewed_*` record the cadre's 村级初评 before publication;
 `recheck_flags` are households the village asks the credit office to re-check, with a note;
-`village_reminders` are an office's reminders to villages that have not published.
+`village_reminders` are an office's reminders to villages that have not published;
+`file_requests` ask a village's cadre to build the file of an ID number only departmental data
+holds (为此证件号建档).
 
 Revision ID: 0017
 Revises: 0011
@@ -88,9 +90,36 @@ def upgrade():
         batch_op.create_index(
             "ix_village_reminders_village_run", ["village_code", "run_id"], unique=False
         )
+    op.create_table(
+        "file_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("subject_key_id", sa.Integer(), nullable=False),
+        sa.Column("village_code", sa.String(length=12), nullable=False),
+        sa.Column("requested_by_id", sa.Integer(), nullable=False),
+        sa.Column("requested_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["requested_by_id"], ["users.id"], name=op.f("fk_file_requests_requested_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["subject_key_id"],
+            ["subject_keys.id"],
+            name=op.f("fk_file_requests_subject_key_id_subject_keys"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["village_code"], ["regions.code"], name=op.f("fk_file_requests_village_code_regions")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_file_requests")),
+    )
+    with op.batch_alter_table("file_requests") as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_file_requests_subject_key_id"), ["subject_key_id"], unique=False
+        )
+        batch_op.create_index("ix_file_requests_village_code", ["village_code"], unique=False)
 
 
 def downgrade():
+    op.drop_table("file_requests")
     op.drop_table("village_reminders")
     op.drop_table("recheck_flags")
     with op.batch_alter_table("region_ratings") as batch_op:

@@ -16,8 +16,9 @@ from ..access import region_rating_or_404, run_or_404
 from ..publication import services as publication
 from ..runs.services import current_runs
 from ..second_person import own_work
+from . import reminders
 from . import services as approvals
-from .forms import ReviewForm, RunApprovalForm
+from .forms import RemindForm, ReviewForm, RunApprovalForm
 
 
 def _today() -> date:
@@ -37,7 +38,11 @@ def review_run(run_id: int):
     region = db.session.get(Region, run.region_code)
     today = _today()
     township = request.args.get("township") or None
+    if township and not current_user.scope.contains(township):
+        abort(404)
     level, items = approvals.review_items(run, current_user, today, township)
+    # A township office reviews its own part of a county run: the page is titled for it.
+    shown = current_user.scope if region.contains(current_user.scope_code) else region
     can_act = {
         i.rating.id: approvals.may_review(current_user, i.rating.level, i.rating.region_code)
         for i in items
@@ -54,7 +59,17 @@ def review_run(run_id: int):
         "ratings/publication/review.html",
         run=run,
         region=region,
+        shown=db.session.get(Region, township) if township else shown,
         level=level,
+        unpublished=[i.region.code for i in items if i.rating.status == "proposed"]
+        if level == RegionLevel.VILLAGE
+        else [],
+        reminded=reminders.reminded_today(
+            run.id, [i.region.code for i in items if i.rating.status == "proposed"], today
+        )
+        if level == RegionLevel.VILLAGE
+        else set(),
+        remind_form=RemindForm(),
         items=items,
         can_act=can_act,
         township=db.session.get(Region, township) if township else None,
@@ -89,6 +104,40 @@ def review_region(run_id: int, code: str):
     back = {}
     if rating.level == RegionLevel.VILLAGE and current_user.scope.level != RegionLevel.TOWNSHIP:
         back["township"] = code[:9] + "000"  # a county office acting for the township
+    return redirect(url_for(".review_run", run_id=run.id, **back))
+
+
+@bp.route("/review/<int:run_id>/remind", methods=["POST"])
+@roles_required(Role.OFFICE)
+def remind(run_id: int):
+    run = run_or_404(run_id)
+    form = RemindForm()
+    township = request.form.get("township") or None
+    if township and not current_user.scope.contains(township):
+        abort(404)
+    if form.validate_on_submit():
+        if form.code.data:
+            run, _rating = region_rating_or_404(run.id, form.code.data, RegionLevel.VILLAGE)
+            codes = [form.code.data]
+        else:
+            codes = reminders.unpublished_villages(run, current_user, township)
+        try:
+            sent = reminders.remind_villages(
+                run, codes, current_user, _today(), form.message.data or ""
+            )
+        except reminders.ReminderRefused as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            if sent:
+                flash(_("已催办 %(n)s 个村，村干部的工作台上会看到", n=sent), "success")
+            else:
+                flash(_("这些村今天已催办过"), "info")
+    else:
+        for errors in form.errors.values():
+            flash("；".join(str(e) for e in errors), "danger")
+    back = {"township": township} if township else {}
     return redirect(url_for(".review_run", run_id=run.id, **back))
 
 

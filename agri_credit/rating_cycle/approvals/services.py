@@ -51,10 +51,16 @@ class ReviewItem:
     rating: RegionRating
     region: Region
     blockers: list[str]
+    waits_for: str = ""  # where the result stands and what it waits for
+    return_blockers: tuple[str, ...] = ()  # what stops sending it back now
 
     @property
     def can_approve(self) -> bool:
         return not self.blockers
+
+    @property
+    def can_return(self) -> bool:
+        return not self.return_blockers
 
     @property
     def approved(self) -> bool:
@@ -137,6 +143,38 @@ def village_waits_for(rating: RegionRating, today: date, open_objections: int) -
     if rating.status == RegionResultStatus.RETURNED:
         return "已退回，等待乡镇信用办重新审核"
     return "公示已期满，等待乡镇信用办审核"
+
+
+def return_blockers(
+    run: RatingRun, rating: RegionRating, today: date, parent_approved: bool
+) -> list[str]:
+    """What stops the level above from sending this result back now, in Chinese (the
+    checks of `return_region`, for the page to say before anyone clicks)."""
+    blockers = _run_blockers(run)
+    if rating.level == RegionLevel.VILLAGE and (
+        rating.status == RegionResultStatus.PROPOSED
+        or rating.publicity_ends_on is None
+        or today <= rating.publicity_ends_on
+    ):
+        blockers.append("公示期满后方可退回")
+    elif rating.status == RegionResultStatus.RETURNED:
+        blockers.append("已退回")
+    elif rating.level == RegionLevel.TOWNSHIP and rating.status == RegionResultStatus.PROPOSED:
+        blockers.append("尚未审核，无需退回")
+    if parent_approved:
+        blockers.append("上一级结果已审核通过，不能再退回")
+    return blockers
+
+
+def township_waits_for(blockers: list[str], rating: RegionRating) -> str:
+    if rating.status == RegionResultStatus.APPROVED:
+        return "已经县信用办审核通过"
+    waiting = [b for b in blockers if "尚未通过乡镇审核" in b]
+    if waiting:
+        return f"等待{waiting[0]}"
+    if rating.status == RegionResultStatus.RETURNED:
+        return "已退回，等待县信用办重新审核"
+    return "各村均已通过，等待县信用办审核"
 
 
 def _children(run: RatingRun, parent: str, level: RegionLevel) -> list[RegionRating]:
@@ -229,6 +267,14 @@ def review_items(
             select(Region).where(Region.code.in_([r.region_code for r in ratings]))
         )
     }
+    parent_rating = db.session.scalar(
+        select(RegionRating).where(
+            RegionRating.run_id == run.id, RegionRating.region_code == parent
+        )
+    )
+    parent_approved = (
+        parent_rating is not None and parent_rating.status == RegionResultStatus.APPROVED
+    )
     if level == RegionLevel.VILLAGE:
         objections = open_objection_counts(run.id, [r.region_code for r in ratings])
         items = [
@@ -236,11 +282,24 @@ def review_items(
                 r,
                 regions[r.region_code],
                 village_blockers(run, r, today, objections.get(r.region_code, 0)),
+                village_waits_for(r, today, objections.get(r.region_code, 0)),
+                tuple(return_blockers(run, r, today, parent_approved)),
             )
             for r in ratings
         ]
     else:
-        items = [ReviewItem(r, regions[r.region_code], township_blockers(run, r)) for r in ratings]
+        items = []
+        for r in ratings:
+            blockers = township_blockers(run, r)
+            items.append(
+                ReviewItem(
+                    r,
+                    regions[r.region_code],
+                    blockers,
+                    township_waits_for(blockers, r),
+                    tuple(return_blockers(run, r, today, parent_approved)),
+                )
+            )
     return level, items
 
 
