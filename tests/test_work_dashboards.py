@@ -78,7 +78,7 @@ def test_cadre_sees_her_village_publicity_objections_flags_and_files(client, use
     login(client, "cadre_a")
     page = client.get("/dashboard").get_data(as_text=True)
     ends = cycle["tree"][f.VILLAGE_A].publicity_ends_on
-    assert f"公示期至 {ends}" in page and "公示中" in page
+    assert f"公示中，{ends} 期满" in page
     assert f"/ratings/publication/{cycle['run'].id}/{f.VILLAGE_A}" in page
     assert "未答复的异议" in page and "王小明" in page and f"{cycle['soon']} 前答复" in page
     assert "家里新添了农机" in page

@@ -17,12 +17,12 @@ from agri_credit.deadlines import add_working_days
 from agri_credit.rating_cycle.approvals.reminders import Reminder, open_reminders
 from agri_credit.rating_cycle.approvals.services import village_waits_for
 from agri_credit.rating_cycle.publication.preliminary import open_flags_in_scope
-from agri_credit.rating_cycle.repairs.services import repairs_in_scope
 from models import (
     SOURCE_LABELS,
     AgriEntity,
     BatchStatus,
     CreditRepair,
+    Enterprise,
     FileRequest,
     Household,
     ImportBatch,
@@ -226,16 +226,25 @@ def cadre_work(user: User, today: date) -> CadreWork:
 
 
 def _due_repairs(user: User, today: date, due_by: date) -> list[Due]:
+    """Pending repairs due by `due_by` of subjects in the user's scope. The due ones are few:
+    they are found first and their files' regions checked, rather than every file in scope
+    listed for the scope test."""
+    name = func.coalesce(Household.head_name, AgriEntity.name, Enterprise.name, SubjectKey.name)
+    region = func.coalesce(Household.village_code, AgriEntity.village_code, Enterprise.region_code)
     rows = db.session.execute(
-        repairs_in_scope(user)
+        select(CreditRepair, SubjectKey, name, region)
+        .join(SubjectKey, SubjectKey.id == CreditRepair.subject_key_id)
+        .outerjoin(Household, Household.id == SubjectKey.household_id)
+        .outerjoin(AgriEntity, AgriEntity.id == SubjectKey.entity_id)
+        .outerjoin(Enterprise, Enterprise.id == SubjectKey.enterprise_id)
         .where(CreditRepair.status == RepairStatus.PENDING, CreditRepair.decide_by <= due_by)
         .order_by(CreditRepair.decide_by, CreditRepair.id)
-        .limit(LIST_LIMIT)
     ).all()
     return [
-        Due("repair", repair.id, name or key.masked, repair.decide_by, repair.decide_by < today)
-        for repair, key, name in rows
-    ]
+        Due("repair", repair.id, subject or key.masked, repair.decide_by, repair.decide_by < today)
+        for repair, key, subject, code in rows
+        if code is not None and user.scope.contains(code)
+    ][:LIST_LIMIT]
 
 
 def stale_sources(user: User, today: date, months: int) -> list[StaleSource]:

@@ -166,12 +166,12 @@ def return_blockers(
     return blockers
 
 
-def township_waits_for(blockers: list[str], rating: RegionRating) -> str:
+def township_waits_for(run: RatingRun, rating: RegionRating) -> str:
     if rating.status == RegionResultStatus.APPROVED:
         return "已经县信用办审核通过"
-    waiting = [b for b in blockers if "尚未通过乡镇审核" in b]
+    waiting = _waiting_villages(run, rating)
     if waiting:
-        return f"等待{waiting[0]}"
+        return f"等待 {len(waiting)} 个村通过乡镇审核"
     if rating.status == RegionResultStatus.RETURNED:
         return "已退回，等待县信用办重新审核"
     return "各村均已通过，等待县信用办审核"
@@ -201,16 +201,21 @@ def _names(codes: list[str]) -> str:
     return "、".join(shown) + ("等" if len(codes) > 5 else "")
 
 
+def _waiting_villages(run: RatingRun, rating: RegionRating) -> list[str]:
+    """Codes of a township's villages not yet approved in a run."""
+    return [
+        v.region_code
+        for v in _children(run, rating.region_code, RegionLevel.VILLAGE)
+        if v.status != RegionResultStatus.APPROVED
+    ]
+
+
 def township_blockers(run: RatingRun, rating: RegionRating) -> list[str]:
     """What stops the county from approving this township now, in Chinese."""
     blockers = _run_blockers(run)
     if rating.status == RegionResultStatus.APPROVED:
         return blockers + ["已审核通过"]
-    waiting = [
-        v.region_code
-        for v in _children(run, rating.region_code, RegionLevel.VILLAGE)
-        if v.status != RegionResultStatus.APPROVED
-    ]
+    waiting = _waiting_villages(run, rating)
     if waiting:
         blockers.append(f"{len(waiting)} 个村尚未通过乡镇审核：{_names(waiting)}")
     return blockers
@@ -296,7 +301,7 @@ def review_items(
                     r,
                     regions[r.region_code],
                     blockers,
-                    township_waits_for(blockers, r),
+                    township_waits_for(run, r),
                     tuple(return_blockers(run, r, today, parent_approved)),
                 )
             )
