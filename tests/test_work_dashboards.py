@@ -177,7 +177,13 @@ def test_a_request_for_a_village_out_of_scope_is_refused(client, users, cipher):
 
 def test_village_pickers_are_grouped_by_township(client, users):
     login(client, "office_county")
-    for url in ("/households/", "/entities/", "/households/new", "/entities/new"):
+    for url in (
+        "/households/",
+        "/entities/",
+        "/households/new",
+        "/entities/new",
+        "/imports/households",
+    ):
         page = client.get(url).get_data(as_text=True)
         assert '<optgroup label="庄里镇">' in page and '<optgroup label="张桥镇">' in page, url
         assert page.index("杨家村") > page.index('<optgroup label="庄里镇">'), url

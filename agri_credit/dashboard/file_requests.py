@@ -128,19 +128,18 @@ def request_file(key: SubjectKey, village_code: str, user: User) -> FileRequest:
 
 def open_file_requests(user: User) -> list[tuple[FileRequest, SubjectKey]]:
     """Requests to villages in the user's scope whose subject still has no file."""
-    return list(
-        db.session.execute(
-            select(FileRequest, SubjectKey)
-            .join(SubjectKey, SubjectKey.id == FileRequest.subject_key_id)
-            .where(
-                in_scope(FileRequest.village_code, user),
-                SubjectKey.household_id.is_(None),
-                SubjectKey.entity_id.is_(None),
-                SubjectKey.enterprise_id.is_(None),
-            )
-            .order_by(FileRequest.requested_at, FileRequest.id)
-        ).tuples()
-    )
+    rows = db.session.execute(
+        select(FileRequest, SubjectKey)
+        .join(SubjectKey, SubjectKey.id == FileRequest.subject_key_id)
+        .where(
+            in_scope(FileRequest.village_code, user),
+            SubjectKey.household_id.is_(None),
+            SubjectKey.entity_id.is_(None),
+            SubjectKey.enterprise_id.is_(None),
+        )
+        .order_by(FileRequest.requested_at, FileRequest.id)
+    ).all()
+    return [(request, key) for request, key in rows]
 
 
 def open_request_or_none(request_id: int, user: User) -> tuple[FileRequest, SubjectKey] | None:
