@@ -51,15 +51,14 @@ def test_the_drafter_cannot_publish_her_own_version(client, csrf_on, users, coll
     assert db.session.get(RuleSet, draft.id).published_by_id == colleague.id
 
 
-def test_a_one_person_office_may_publish_alone_when_configured(app, client, users, draft):
-    app.config["SECOND_PERSON_APPROVAL"] = False
-    try:
-        login(client, "office_county")
-        _publish(client, draft.id)
-        db.session.expire_all()
-        assert db.session.get(RuleSet, draft.id).published
-    finally:
-        app.config["SECOND_PERSON_APPROVAL"] = True
+def test_a_one_person_office_may_publish_alone_when_configured(
+    app, client, users, draft, monkeypatch
+):
+    monkeypatch.setitem(app.config, "SECOND_PERSON_APPROVAL", False)
+    login(client, "office_county")
+    _publish(client, draft.id)
+    db.session.expire_all()
+    assert db.session.get(RuleSet, draft.id).published
 
 
 @pytest.fixture
