@@ -56,6 +56,11 @@ class DefaultConfig:
     REPAIR_MIN_MONTHS = {"minor": 0, "general": 3, "serious": 12}
     REPAIR_DECISION_WORKING_DAYS = 10
     REPAIR_EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+    # 双人复核: a repair decision, a rule set's publication and a run's approval are made by
+    # another person of the office than the one who filed, drafted or started it.
+    SECOND_PERSON_APPROVAL = True
+    # An office's dashboard lists objections and repairs due within this many working days.
+    DASHBOARD_DUE_WORKING_DAYS = 3
     # Default-risk score (issue 14, loans/scoring): a loan defaults when it reaches
     # SCORING_DEFAULT_DAYS overdue or 次级/可疑/损失 within SCORING_LABEL_WINDOW_MONTHS of
     # its start; points = offset - factor*ln(odds), SCORING_BASE_POINTS at good:bad odds of

@@ -75,6 +75,7 @@ from .loans import (
     ProductType,
     Urgency,
 )
+from .rating_review import FileRequest, RecheckFlag, VillageReminder
 from .ratings import (
     RERATE_CAUSE_LABELS,
     RESULT_STATUS_LABELS,
@@ -166,6 +167,7 @@ __all__ = [
     "CreditScore",
     "Enterprise",
     "EntityType",
+    "FileRequest",
     "Household",
     "HouseholdAsset",
     "HouseholdLiability",
@@ -186,6 +188,7 @@ __all__ = [
     "PublicRecordKind",
     "RatingResult",
     "RatingRun",
+    "RecheckFlag",
     "Region",
     "RegionLevel",
     "RegionRating",
@@ -211,6 +214,7 @@ __all__ = [
     "User",
     "UtilityRecord",
     "VillageEvaluation",
+    "VillageReminder",
     "ancestor_codes",
     "code_range",
     "common_node",

@@ -38,6 +38,9 @@ class RuleSet(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
+    # The title a notice and a report cite, e.g. 富平县农户信用等级评定办法（2026年版）;
+    # `name` groups the versions.
+    title: Mapped[str] = mapped_column(String(120), default="", server_default="")
     version: Mapped[int] = mapped_column(default=1)
     status: Mapped[str] = mapped_column(String(12), default=RuleSetStatus.DRAFT)
     scope_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))  # who owns it
@@ -52,6 +55,11 @@ class RuleSet(db.Model):
     @property
     def published(self) -> bool:
         return self.status == RuleSetStatus.PUBLISHED
+
+    @property
+    def cited_title(self) -> str:
+        """What a notice or report cites: the title, or the name for a version without one."""
+        return self.title or self.name
 
 
 class RunStatus(StrEnum):
@@ -179,6 +187,11 @@ class RegionRating(db.Model):
     # sheet "household" or an entity type): re-rating one subject later uses these, not the
     # village's files as they are by then.
     village_means: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # 村级初评: the cadre went through the proposed results before publishing them.
+    preliminary_reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
+    preliminary_reviewed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), default=None
+    )
 
 
 class ObjectionStatus(StrEnum):

@@ -15,8 +15,10 @@ from agri_credit.templating import isodate
 from models import (
     AuditEvent,
     Objection,
+    RatingRun,
     RegionResultStatus,
     ResultStatus,
+    Role,
     RunStatus,
     clock,
     db,
@@ -425,6 +427,14 @@ def test_approvals_go_village_then_township_then_county(client, users, village):
     switch(client, "office_county")
     assert f"/ratings/review/{run.id}" in client.get("/ratings/review/").get_data(as_text=True)
     client.post(f"/ratings/review/{run.id}/regions/{f.TOWNSHIP_A}", data={"approve": "1"})
+    # The run is approved by a second person of the office, not by who started it.
+    page = client.get(f"/ratings/review/{run.id}").get_data(as_text=True)
+    assert "本次评定由您发起，须由信用办另一位工作人员审定" in page
+    client.post(f"/ratings/review/{run.id}/approve", data={"note": "同意发布"})
+    assert db.session.get(RatingRun, run.id).status == RunStatus.PROPOSED
+    f.make_user("office_county_2", Role.OFFICE, f.COUNTY)
+    db.session.commit()
+    switch(client, "office_county_2")
     client.post(f"/ratings/review/{run.id}/approve", data={"note": "同意发布"})
     db.session.expire_all()
     assert tree[f.VILLAGE_A].status == RegionResultStatus.APPROVED
@@ -432,7 +442,7 @@ def test_approvals_go_village_then_township_then_county(client, users, village):
     assert tree[f.VILLAGE_A].review_note == "同意"
     assert tree[f.TOWNSHIP_A].status == RegionResultStatus.APPROVED
     assert run.status == RunStatus.APPROVED
-    assert run.approved_by_id == users["office"].id and run.approved_at is not None
+    assert run.approved_by.username == "office_county_2" and run.approved_at is not None
     actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions.count("rating.approve") == 3 and actions[-1] == "run.approve"
 
@@ -493,14 +503,15 @@ def test_certificate_of_another_village_is_a_404(as_cadre, village):
 def test_plaque_prints_for_an_approved_credit_village(as_cadre, village):
     rating = village["tree"][f.VILLAGE_A]
     url = f"/ratings/certificates/villages/{village['run'].id}/{f.VILLAGE_A}"
-    assert as_cadre.get(url).status_code == 302  # not yet approved by the township
+    page = as_cadre.get(url).get_data(as_text=True)  # not yet approved by the township
+    assert "牌匾在乡镇信用办审核通过后才能打印" in page and "页面不存在" not in page
     rating.status = RegionResultStatus.APPROVED
     db.session.commit()
     text = as_cadre.get(url).get_data(as_text=True)
     assert "信用村" in text and "庄里镇杨家村" in text and "2025" in text
     rating.passed = False
     db.session.commit()
-    assert as_cadre.get(url).status_code == 404
+    assert "未达到信用村标准，没有牌匾" in as_cadre.get(url).get_data(as_text=True)
 
 
 def test_a_real_run_publishes_takes_effect_and_goes_up_the_tree(client, users, cipher):

@@ -35,6 +35,7 @@ from models import (
     Region,
     RegionRating,
     Rerating,
+    Role,
     RunStatus,
     Source,
     clock,
@@ -200,7 +201,7 @@ def test_an_approved_repair_lifts_the_gate_in_every_open_run(
         penalised,
         commitment="已缴清罚款，承诺今后不再焚烧秸秆。",
         evidence="2024年6月1日缴清罚款，票据号 0012345",
-        user=users["office"],
+        user=f.make_user("office_colleague", Role.OFFICE, f.COUNTY),  # a second person decides
         today=clock.today(),
     )
     db.session.commit()

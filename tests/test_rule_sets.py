@@ -20,7 +20,7 @@ from agri_credit.rating_cycle.rulesets.services import (
 )
 from agri_credit.ratings.default_rules import default_rule_set
 from agri_credit.ratings.rules import RatingRules
-from models import AuditEvent, Region, RegionLevel, RuleSet, RuleSetStatus, db
+from models import AuditEvent, Region, RegionLevel, Role, RuleSet, RuleSetStatus, db
 from tests import factories as f
 from tests.conftest import login
 
@@ -29,7 +29,7 @@ OTHER_COUNTY = "610526000000"
 
 def form_payload(rule_set: RuleSet, **changes: Any) -> dict[str, Any]:
     """What the edit page posts for the draft as it stands, with some fields changed."""
-    _, _, values = draft_form(rules_of(rule_set), rule_set.notes)
+    _, _, values = draft_form(rules_of(rule_set), rule_set.notes, rule_set.cited_title)
     values.update(changes)
     payload: dict[str, Any] = {}
     for name, value in values.items():
@@ -56,6 +56,14 @@ def field_for(rule_set: RuleSet, label_part: str) -> str:
     ]
     assert len(names) == 1, names
     return names[0]
+
+
+@pytest.fixture
+def colleague(users):
+    """A second person of the county office, who publishes what the first one drafted."""
+    user = f.make_user("office_county_2", Role.OFFICE, f.COUNTY, display_name="县信用办复核")
+    db.session.commit()
+    return user
 
 
 def a_draft(users) -> RuleSet:
@@ -95,12 +103,12 @@ def test_only_the_county_office_adopts_the_default(client, users):
     assert db.session.scalar(select(func.count()).select_from(RuleSet)) == 0
 
 
-def test_seeding_returns_the_newest_published_version(users):
+def test_seeding_returns_the_newest_published_version(users, colleague):
     first = ensure_default_rule_set(f.COUNTY)
     assert ensure_default_rule_set(f.COUNTY).id == first.id
     draft = copy_as_new_version(first, users["office"])
     assert ensure_default_rule_set(f.COUNTY).id == first.id  # a draft is not for runs
-    publish(draft, users["office"])
+    publish(draft, colleague)
     assert ensure_default_rule_set(f.COUNTY).id == draft.id
     assert db.session.scalar(select(func.count()).select_from(RuleSet)) == 2
 
@@ -194,11 +202,11 @@ def test_editing_a_draft_changes_points_bands_grades_thresholds_and_gates(as_off
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "ruleset.edit"))
 
 
-def test_a_gate_switched_off_can_be_switched_on_in_the_next_version(as_office, users):
+def test_a_gate_switched_off_can_be_switched_on_in_the_next_version(as_office, users, colleague):
     draft = a_draft(users)
     rules = rules_of(draft)
     save_draft(draft, RatingRules.from_dict(rules.to_dict() | {"gates": []}), users["office"])
-    publish(draft, users["office"])
+    publish(draft, colleague)
     nxt = copy_as_new_version(draft, users["office"])
     db.session.commit()
     payload = form_payload(nxt)
@@ -208,7 +216,9 @@ def test_a_gate_switched_off_can_be_switched_on_in_the_next_version(as_office, u
     assert [g.key for g in rules_of(nxt).gates] == ["dishonest"]
 
 
-def test_an_indicator_left_out_must_have_its_points_moved_and_can_come_back(as_office, users):
+def test_an_indicator_left_out_must_have_its_points_moved_and_can_come_back(
+    as_office, users, colleague
+):
     draft = a_draft(users)
     payload = form_payload(draft)
     del payload[field_for(draft, "农户·合作社入股 计入评分")]  # untick 合作社入股 (4 points)
@@ -225,7 +235,7 @@ def test_an_indicator_left_out_must_have_its_points_moved_and_can_come_back(as_o
     assert {i.key: i.points for i in kept}["net_income"] == 18
 
     # The next version offers it again, unticked, with the default's bands.
-    publish(draft, users["office"])
+    publish(draft, colleague)
     nxt = copy_as_new_version(draft, users["office"])
     db.session.commit()
     payload = form_payload(nxt)
@@ -278,12 +288,13 @@ def test_values_that_are_not_numbers_or_missing_are_named(as_office, users):
     assert "信用乡镇条件「建档率」已启用，请填写百分比" in page
 
 
-def test_publishing_makes_a_draft_usable_and_immutable(as_office, users):
+def test_publishing_makes_a_draft_usable_and_immutable(client, users, colleague):
     draft = a_draft(users)
+    as_office = login(client, "office_county_2")
     response = as_office.post(f"/ratings/rule-sets/{draft.id}/publish", follow_redirects=True)
     assert "已发布，可用于信用评定" in response.get_data(as_text=True)
     db.session.refresh(draft)
-    assert draft.published and draft.published_by_id == users["office"].id
+    assert draft.published and draft.published_by_id == colleague.id
 
     # The edit page turns the user away with the reason...
     response = as_office.get(f"/ratings/rule-sets/{draft.id}/edit", follow_redirects=True)

@@ -94,5 +94,30 @@ def villages_in_scope(user: User) -> list[Region]:
     )
 
 
+def villages_by_township(user: User) -> list[tuple[str, list[Region]]]:
+    """The villages in scope grouped by township (name, villages), in code order: what a
+    village picker shows as <optgroup>s."""
+    villages = villages_in_scope(user)
+    names = dict(
+        db.session.execute(
+            select(Region.code, Region.name).where(
+                Region.code.in_({v.parent_code for v in villages if v.parent_code})
+            )
+        ).all()
+    )
+    groups: dict[str, list[Region]] = {}
+    for village in villages:
+        groups.setdefault(names.get(village.parent_code or "", ""), []).append(village)
+    return list(groups.items())
+
+
+def village_choices(user: User) -> dict[str, list[tuple[str, str]]]:
+    """A WTForms SelectField's choices for a village: grouped by township (<optgroup>)."""
+    return {
+        township: [(v.code, v.name) for v in villages]
+        for township, villages in villages_by_township(user)
+    }
+
+
 def region_in_scope(code: str, user: User) -> bool:
     return user.scope.contains(code)

@@ -18,7 +18,8 @@ class FileCoverage:
 
 
 def summarise_files(frame: pd.DataFrame) -> FileCoverage:
-    """`frame` has one row per household: village_name, completeness, missing_fields."""
+    """`frame` has one row per household: village_code, village_name, completeness,
+    missing_fields."""
     total = len(frame)
     completeness = frame["completeness"]
     bands, upper = [], None
@@ -36,7 +37,7 @@ def summarise_files(frame: pd.DataFrame) -> FileCoverage:
         .value_counts()
     )
     by_village = (
-        frame.groupby("village_name", sort=True)
+        frame.groupby(["village_code", "village_name"], sort=True)
         .agg(
             households=("completeness", "size"),
             average=("completeness", "mean"),

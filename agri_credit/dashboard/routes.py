@@ -1,7 +1,7 @@
 from io import BytesIO
 
 import pandas as pd
-from flask import current_app, redirect, render_template, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -9,16 +9,26 @@ from sqlalchemy import func, select
 from agri_credit.applicant.home import build_home
 from agri_credit.applicant.own import SUBJECT_KIND_LABELS, own_subject
 from agri_credit.auth.permissions import roles_required
-from agri_credit.auth.scopes import entities_in_scope, in_scope
+from agri_credit.auth.scopes import entities_in_scope, in_scope, villages_by_township
 from agri_credit.departmental.links import pending_count
 from agri_credit.file_panels import file_panels
 from agri_credit.rating_cycle.objections.services import STATUS_LABELS as OBJECTION_LABELS
+from agri_credit.rating_cycle.publication.services import STATUS_LABELS as PUBLICATION_STATUS_LABELS
 from agri_credit.rating_cycle.repairs.services import STATUS_LABELS as REPAIR_LABELS
-from models import SOURCE_LABELS, AgriEntity, Household, Region, Role, clock, db
+from agri_credit.url_arguments import page_number
+from models import SOURCE_LABELS, AgriEntity, Household, Region, Role, SubjectKey, clock, db
 
 from . import bp
-from .data_coverage import build_data_coverage, chart_options, coverage_workbook
+from .data_coverage import (
+    STALE_AFTER_MONTHS,
+    build_data_coverage,
+    chart_options,
+    coverage_workbook,
+)
 from .file_coverage import summarise_files
+from .file_requests import FileRequestRefused, request_file, unmatched_keys, unmatched_rows
+from .forms import FileRequestForm
+from .work import cadre_work, office_work
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -36,11 +46,18 @@ def index():
     if current_user.role not in (Role.CADRE, Role.OFFICE):
         return render_template("dashboard/other.html")
     rows = db.session.execute(
-        select(Region.name.label("village_name"), Household.completeness, Household.missing_fields)
+        select(
+            Region.code.label("village_code"),
+            Region.name.label("village_name"),
+            Household.completeness,
+            Household.missing_fields,
+        )
         .join(Region, Region.code == Household.village_code)
         .where(in_scope(Household.village_code, current_user))
     ).all()
-    frame = pd.DataFrame(rows, columns=["village_name", "completeness", "missing_fields"])
+    frame = pd.DataFrame(
+        rows, columns=["village_code", "village_name", "completeness", "missing_fields"]
+    )
     coverage = summarise_files(frame)
     entity_count = db.session.scalar(
         select(func.count()).select_from(entities_in_scope(current_user).subquery())
@@ -50,8 +67,23 @@ def index():
         .where(in_scope(AgriEntity.village_code, current_user))
         .group_by(AgriEntity.entity_type)
     ).all()
+    today = clock.today()
+    if current_user.role == Role.CADRE:
+        work = cadre_work(current_user, today)
+    else:
+        work = office_work(
+            current_user,
+            today,
+            due_days=current_app.config["DASHBOARD_DUE_WORKING_DAYS"],
+            stale_months=STALE_AFTER_MONTHS,
+        )
     return render_template(
         "dashboard/files.html",
+        work=work,
+        publication_status_labels=PUBLICATION_STATUS_LABELS,
+        today=today,
+        due_days=current_app.config["DASHBOARD_DUE_WORKING_DAYS"],
+        stale_months=STALE_AFTER_MONTHS,
         coverage=coverage,
         entity_count=entity_count,
         entity_types=entity_types,
@@ -109,3 +141,44 @@ def data_coverage_xlsx():
         as_attachment=True,
         download_name=f"数据覆盖情况-{coverage.scope_name}-{today.isoformat()}.xlsx",
     )
+
+
+@bp.route("/dashboard/unmatched")
+@roles_required(Role.OFFICE)
+def unmatched():
+    """Subjects of departmental data no file holds, with the village asked to build each."""
+    page = db.paginate(
+        unmatched_keys(current_user).order_by(SubjectKey.id),
+        page=page_number(),
+        per_page=current_app.config["PAGE_SIZE"],
+        max_per_page=100,
+    )
+    return render_template(
+        "dashboard/unmatched.html",
+        page=page,
+        rows=unmatched_rows(page.items),
+        villages=villages_by_township(current_user),
+        form=FileRequestForm(),
+        source_labels=SOURCE_LABELS,
+    )
+
+
+@bp.route("/dashboard/unmatched/<int:key_id>/request", methods=["POST"])
+@roles_required(Role.OFFICE)
+def request_file_for(key_id: int):
+    key = db.session.scalar(unmatched_keys(current_user).where(SubjectKey.id == key_id))
+    if key is None:
+        abort(404)
+    form = FileRequestForm()
+    if form.validate_on_submit():
+        try:
+            request_file(key, form.village_code.data, current_user)
+        except FileRequestRefused as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(_("已请村干部为 %(masked)s 建档", masked=key.masked), "success")
+    else:
+        flash(_("请选择您辖区内的一个村"), "danger")
+    return redirect(url_for("dashboard.unmatched"))

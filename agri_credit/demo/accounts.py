@@ -10,6 +10,7 @@ from models import ROLE_LABELS, Region, Role, User, db
 # Accounts a visitor is told about first; village cadres follow the `cadre_<code>` pattern.
 FEATURED_USERNAMES = (
     "county_office",
+    "county_reviewer",
     "officer",
     "officer_psbc",
     "officer_abc",

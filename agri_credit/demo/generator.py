@@ -417,6 +417,11 @@ def _users(
     # A farmer of the first village may log in for herself.
     first = int(np.flatnonzero(people.village == 0)[0])
     rows.append(("applicant", people.head_name[first], Role.APPLICANT, villages["code"][0], None))
+    # A second person of the county office approves what the first one filed (双人复核);
+    # last, so every other account keeps its name and phone.
+    rows.append(
+        ("county_reviewer", f"{next(person)}（县信用办）", Role.OFFICE, county_code, "富平县信用办")
+    )
     users = pd.DataFrame(
         rows, columns=["username", "display_name", "role", "scope_code", "organisation"]
     )

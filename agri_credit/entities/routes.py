@@ -10,6 +10,8 @@ from agri_credit.auth.scopes import (
     entities_in_scope,
     entity_or_404,
     region_in_scope,
+    village_choices,
+    villages_by_township,
     villages_in_scope,
 )
 from agri_credit.change_display import change_lines
@@ -63,7 +65,7 @@ def index():
     page = db.paginate(
         query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], max_per_page=100
     )
-    villages = villages_in_scope(current_user) if current_user.scope.level != "village" else []
+    villages = villages_by_township(current_user) if current_user.scope.level != "village" else []
     return render_template(
         "entities/index.html", page=page, filters=filters, villages=villages, types=ENTITY_TYPES
     )
@@ -74,9 +76,10 @@ def _build_form(entity: AgriEntity | None) -> EntityForm:
         data=form_data_for(entity) if entity and request.method == "GET" else None,
         has_stored_operator_id=bool(entity and entity.operator_id_hash),
     )
-    form.village_code.choices = [(v.code, v.name) for v in villages_in_scope(current_user)]
-    if entity is None and len(form.village_code.choices) == 1 and not form.village_code.data:
-        form.village_code.data = form.village_code.choices[0][0]
+    form.village_code.choices = village_choices(current_user)  # grouped by township
+    only = [code for group in form.village_code.choices.values() for code, _name in group]
+    if entity is None and len(only) == 1 and not form.village_code.data:
+        form.village_code.data = only[0]
     return form
 
 

@@ -19,7 +19,7 @@ from flask_login import current_user
 
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import permission_required
-from agri_credit.auth.scopes import region_in_scope, villages_in_scope
+from agri_credit.auth.scopes import region_in_scope, village_choices
 from agri_credit.extensions import id_cipher
 from models import Permission, Region, RegionLevel, UploadBatch, db
 from village_forms.household_sheet import build_template, mark_errors
@@ -43,8 +43,8 @@ def _upload_form() -> HouseholdUploadForm:
     if _is_cadre_scope():
         del form.village_code  # a cadre imports into her own village, whatever is posted
     else:
-        villages = villages_in_scope(current_user)
-        form.village_code.choices = [("", _("请选择"))] + [(v.code, v.name) for v in villages]
+        # The prompt first, outside any group; then the villages grouped by township.
+        form.village_code.choices = {None: [("", _("请选择"))], **village_choices(current_user)}
     return form
 
 

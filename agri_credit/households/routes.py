@@ -1,4 +1,4 @@
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -9,9 +9,12 @@ from agri_credit.auth.scopes import (
     household_or_404,
     households_in_scope,
     region_in_scope,
+    village_choices,
+    villages_by_township,
     villages_in_scope,
 )
 from agri_credit.change_display import change_lines
+from agri_credit.dashboard.file_requests import open_request_or_none
 from agri_credit.departmental.records import credit_records_in_use, subject_records
 from agri_credit.extensions import id_cipher
 from agri_credit.file_panels import file_panels
@@ -30,7 +33,7 @@ from agri_credit.rating_cycle.publication.services import (
     household_grade_now,
 )
 from agri_credit.rating_cycle.runs.subject_ratings import subject_ratings
-from agri_credit.url_arguments import page_number
+from agri_credit.url_arguments import id_arg, page_number
 from models import Household, Permission, clock, db
 from village_forms import household_fields as hf
 from village_forms.household_forms import HouseholdForm, field_labels, row_templates
@@ -76,7 +79,7 @@ def index():
     )
     counts = member_counts([h.id for h in page.items])
     pending = grades_now("household", [h.id for h in page.items], today)
-    villages = villages_in_scope(current_user) if current_user.scope.level != "village" else []
+    villages = villages_by_township(current_user) if current_user.scope.level != "village" else []
     return render_template(
         "households/index.html",
         page=page,
@@ -100,11 +103,12 @@ def _build_form(household: Household | None) -> HouseholdForm:
         stored_head=(household.head_gender, household.head_birth_date) if household else ("", None),
         stored_member_genders={str(m.id): m.gender for m in household.members} if household else {},
     )
-    form.village_code.choices = [(v.code, v.name) for v in villages_in_scope(current_user)]
+    form.village_code.choices = village_choices(current_user)  # grouped by township
     if household is not None:
         _mark_stored_ids(form, household)
-    if household is None and len(form.village_code.choices) == 1 and not form.village_code.data:
-        form.village_code.data = form.village_code.choices[0][0]
+    only = [code for group in form.village_code.choices.values() for code, _name in group]
+    if household is None and len(only) == 1 and not form.village_code.data:
+        form.village_code.data = only[0]
     return form
 
 
@@ -186,10 +190,31 @@ def _save(form: HouseholdForm, household: Household | None):
     return target
 
 
+def _start_from_file_request(form: HouseholdForm, request_id: int) -> None:
+    """为此证件号建档: the form opens with the number (and the name the department gave)
+    of an office's request to this village; the look at the number is audited."""
+    found = open_request_or_none(request_id, current_user)
+    if found is None:
+        abort(404)
+    file_request, key = found
+    form.village_code.data = file_request.village_code
+    form.head_id_number.data = id_cipher().decrypt(key.id_cipher)
+    form.head_name.data = form.head_name.data or key.name
+    record_event(
+        "file_request.open",
+        "subject_key",
+        key.id,
+        f"按信用办请求为 {key.masked} 建档，查看完整证件号",
+    )
+    db.session.commit()
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @permission_required(Permission.EDIT_FILES)
 def create():
     form = _build_form(None)
+    if request.method == "GET" and (request_id := id_arg("file_request")):
+        _start_from_file_request(form, request_id)
     if form.validate_on_submit() and not _duplicate_error(form, None):
         household = _save(form, None)
         if household:

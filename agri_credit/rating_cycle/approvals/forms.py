@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SubmitField, TextAreaField
+from wtforms import HiddenField, SubmitField, TextAreaField
 from wtforms.validators import Length
 
 
@@ -15,3 +15,15 @@ class ReviewForm(FlaskForm):
 class RunApprovalForm(FlaskForm):
     note = TextAreaField(_l("审定意见"), validators=[Length(max=2000)], render_kw={"rows": 2})
     submit = SubmitField(_l("审定本次评定"))
+
+
+class RemindForm(FlaskForm):
+    """催办: one village (`code`) or every unpublished village shown (`code` empty)."""
+
+    code = HiddenField()
+    message = TextAreaField(
+        _l("催办说明"),
+        validators=[Length(max=200, message=_l("催办说明不能超过 200 字"))],
+        render_kw={"rows": 1},
+    )
+    submit = SubmitField(_l("催办"))

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from agri_credit.audit import record_event
+from agri_credit.config import DefaultConfig
 from models import (
     Objection,
     ObjectionStatus,
@@ -26,6 +27,7 @@ from models import (
 )
 
 from ..publication.services import apply_village_if_due
+from ..second_person import own_work
 
 # Levels of the reviewer's own scope allowed to review each level of result.
 REVIEWER_LEVELS = {
@@ -49,10 +51,16 @@ class ReviewItem:
     rating: RegionRating
     region: Region
     blockers: list[str]
+    waits_for: str = ""  # where the result stands and what it waits for
+    return_blockers: tuple[str, ...] = ()  # what stops sending it back now
 
     @property
     def can_approve(self) -> bool:
         return not self.blockers
+
+    @property
+    def can_return(self) -> bool:
+        return not self.return_blockers
 
     @property
     def approved(self) -> bool:
@@ -122,6 +130,53 @@ def village_blockers(
     return blockers
 
 
+def village_waits_for(rating: RegionRating, today: date, open_objections: int) -> str:
+    """Where a village's results stand in the cycle and what they wait for, in Chinese."""
+    if rating.status == RegionResultStatus.APPROVED:
+        return "已经乡镇审核通过"
+    if rating.status == RegionResultStatus.PROPOSED or rating.publicity_ends_on is None:
+        return "等待村干部初评并发布公示"
+    if today <= rating.publicity_ends_on:
+        return f"公示中，{rating.publicity_ends_on} 期满"
+    if open_objections:
+        return f"公示已期满，等待信用办答复 {open_objections} 件异议"
+    if rating.status == RegionResultStatus.RETURNED:
+        return "已退回，等待乡镇信用办重新审核"
+    return "公示已期满，等待乡镇信用办审核"
+
+
+def return_blockers(
+    run: RatingRun, rating: RegionRating, today: date, parent_approved: bool
+) -> list[str]:
+    """What stops the level above from sending this result back now, in Chinese (the
+    checks of `return_region`, for the page to say before anyone clicks)."""
+    blockers = _run_blockers(run)
+    if rating.level == RegionLevel.VILLAGE and (
+        rating.status == RegionResultStatus.PROPOSED
+        or rating.publicity_ends_on is None
+        or today <= rating.publicity_ends_on
+    ):
+        blockers.append("公示期满后方可退回")
+    elif rating.status == RegionResultStatus.RETURNED:
+        blockers.append("已退回")
+    elif rating.level == RegionLevel.TOWNSHIP and rating.status == RegionResultStatus.PROPOSED:
+        blockers.append("尚未审核，无需退回")
+    if parent_approved:
+        blockers.append("上一级结果已审核通过，不能再退回")
+    return blockers
+
+
+def township_waits_for(run: RatingRun, rating: RegionRating) -> str:
+    if rating.status == RegionResultStatus.APPROVED:
+        return "已经县信用办审核通过"
+    waiting = _waiting_villages(run, rating)
+    if waiting:
+        return f"等待 {len(waiting)} 个村通过乡镇审核"
+    if rating.status == RegionResultStatus.RETURNED:
+        return "已退回，等待县信用办重新审核"
+    return "各村均已通过，等待县信用办审核"
+
+
 def _children(run: RatingRun, parent: str, level: RegionLevel) -> list[RegionRating]:
     """Results of one level under a region in a run (the region's own result excluded)."""
     low, high = code_range(parent, db.session.get(Region, parent).level)
@@ -146,16 +201,21 @@ def _names(codes: list[str]) -> str:
     return "、".join(shown) + ("等" if len(codes) > 5 else "")
 
 
+def _waiting_villages(run: RatingRun, rating: RegionRating) -> list[str]:
+    """Codes of a township's villages not yet approved in a run."""
+    return [
+        v.region_code
+        for v in _children(run, rating.region_code, RegionLevel.VILLAGE)
+        if v.status != RegionResultStatus.APPROVED
+    ]
+
+
 def township_blockers(run: RatingRun, rating: RegionRating) -> list[str]:
     """What stops the county from approving this township now, in Chinese."""
     blockers = _run_blockers(run)
     if rating.status == RegionResultStatus.APPROVED:
         return blockers + ["已审核通过"]
-    waiting = [
-        v.region_code
-        for v in _children(run, rating.region_code, RegionLevel.VILLAGE)
-        if v.status != RegionResultStatus.APPROVED
-    ]
+    waiting = _waiting_villages(run, rating)
     if waiting:
         blockers.append(f"{len(waiting)} 个村尚未通过乡镇审核：{_names(waiting)}")
     return blockers
@@ -212,6 +272,14 @@ def review_items(
             select(Region).where(Region.code.in_([r.region_code for r in ratings]))
         )
     }
+    parent_rating = db.session.scalar(
+        select(RegionRating).where(
+            RegionRating.run_id == run.id, RegionRating.region_code == parent
+        )
+    )
+    parent_approved = (
+        parent_rating is not None and parent_rating.status == RegionResultStatus.APPROVED
+    )
     if level == RegionLevel.VILLAGE:
         objections = open_objection_counts(run.id, [r.region_code for r in ratings])
         items = [
@@ -219,11 +287,24 @@ def review_items(
                 r,
                 regions[r.region_code],
                 village_blockers(run, r, today, objections.get(r.region_code, 0)),
+                village_waits_for(r, today, objections.get(r.region_code, 0)),
+                tuple(return_blockers(run, r, today, parent_approved)),
             )
             for r in ratings
         ]
     else:
-        items = [ReviewItem(r, regions[r.region_code], township_blockers(run, r)) for r in ratings]
+        items = []
+        for r in ratings:
+            blockers = township_blockers(run, r)
+            items.append(
+                ReviewItem(
+                    r,
+                    regions[r.region_code],
+                    blockers,
+                    township_waits_for(run, r),
+                    tuple(return_blockers(run, r, today, parent_approved)),
+                )
+            )
     return level, items
 
 
@@ -310,10 +391,18 @@ def return_region(
     return rating
 
 
-def approve_run(run: RatingRun, user: User, note: str = "") -> RatingRun:
-    """The county's final approval: the run and its county result become approved."""
+def approve_run(
+    run: RatingRun,
+    user: User,
+    note: str = "",
+    second_person: bool = DefaultConfig.SECOND_PERSON_APPROVAL,
+) -> RatingRun:
+    """The county's final approval: the run and its county result become approved, by
+    someone other than who started the run when `second_person`."""
     if not may_approve_run(user, run):
         raise ReviewRefused("只有县级信用办可以审定整次评定")
+    if refusal := own_work(user, [run.started_by_id], "run", second_person):
+        raise ReviewRefused(refusal)
     blockers = run_blockers(run)
     if blockers:
         raise ReviewRefused("；".join(blockers))

@@ -5,13 +5,14 @@ unverifiable, with the reasoning kept."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, case, select
 
 from agri_credit.audit import journal_value, record_event
 from agri_credit.config import DefaultConfig
+from agri_credit.deadlines import objection_due_on
 from models import (
     N_,
     Objection,
@@ -112,7 +113,7 @@ def raise_objection(
         contact=contact.strip(),
         reason=reason.strip(),
         recorded_by_id=user.id,
-        due_on=today + timedelta(days=days),
+        due_on=objection_due_on(today, days),
         assignee_id=assignee.id if assignee else None,
         status=ObjectionStatus.OPEN,
         score_before=result.score,

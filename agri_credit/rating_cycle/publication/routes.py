@@ -18,10 +18,13 @@ from models import (
     RESULT_STATUS_LABELS,
     RatingResult,
     RatingRun,
+    RecheckFlag,
     Region,
     RegionRating,
     RegionResultStatus,
     ResultStatus,
+    Role,
+    User,
     clock,
     db,
     local_date,
@@ -29,8 +32,10 @@ from models import (
 
 from .. import bp
 from ..access import result_or_404, run_or_404, village_or_404
+from ..approvals.services import open_objection_counts, village_waits_for
+from . import preliminary
 from . import services as publication
-from .forms import PublishForm
+from .forms import PreliminaryReviewForm, PublishForm, RecheckForm, ResolveRecheckForm
 from .services import CREDIT_GRADES, PublicationError, ResultFilters, subject_name
 
 VILLAGE_RESULTS_PER_PAGE = 50
@@ -122,7 +127,72 @@ def village_results(run_id: int, code: str):
         form=PublishForm(),
         days=current_app.config["PUBLICITY_DAYS"],
         today=today,
+        flags=preliminary.open_flags(run.id, code),
+        preliminary_form=PreliminaryReviewForm(),
+        recheck_form=RecheckForm(),
+        resolve_form=ResolveRecheckForm(),
+        preliminary_reviewer=db.session.get(User, rating.preliminary_reviewed_by_id)
+        if rating.preliminary_reviewed_by_id
+        else None,
     )
+
+
+@bp.route("/publication/<int:run_id>/<code>/preliminary", methods=["POST"])
+@roles_required(*FILE_KEEPERS)
+def preliminary_review(run_id: int, code: str):
+    run, rating = village_or_404(run_id, code)
+    if PreliminaryReviewForm().validate_on_submit():
+        try:
+            preliminary.complete_preliminary_review(run, rating, current_user)
+        except preliminary.PreliminaryRefused as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(_("已完成村级初评，可以发布公示"), "success")
+    return redirect(url_for(".village_results", run_id=run.id, code=code))
+
+
+@bp.route("/publication/results/<int:result_id>/recheck", methods=["POST"])
+@roles_required(*FILE_KEEPERS)
+def flag_recheck(result_id: int):
+    result = result_or_404(result_id)
+    run, rating = village_or_404(result.run_id, result.village_code)
+    form = RecheckForm()
+    if form.validate_on_submit():
+        try:
+            preliminary.flag_for_recheck(run, rating, result, form.note.data, current_user)
+        except preliminary.PreliminaryRefused as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(_("已标记复核，信用办会核实"), "success")
+    else:
+        for errors in form.errors.values():
+            flash("；".join(str(e) for e in errors), "danger")
+    return redirect(url_for(".village_results", run_id=run.id, code=result.village_code))
+
+
+@bp.route("/publication/rechecks/<int:flag_id>/resolve", methods=["POST"])
+@roles_required(Role.OFFICE)
+def resolve_recheck(flag_id: int):
+    flag = db.get_or_404(RecheckFlag, flag_id)
+    result = result_or_404(flag.result_id)  # out of scope: 404
+    form = ResolveRecheckForm()
+    if form.validate_on_submit():
+        try:
+            preliminary.resolve_flag(flag, form.resolution.data, current_user)
+        except preliminary.PreliminaryRefused as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash(_("已答复复核"), "success")
+    else:
+        for errors in form.errors.values():
+            flash("；".join(str(e) for e in errors), "danger")
+    return redirect(url_for(".village_results", run_id=result.run_id, code=result.village_code))
 
 
 @bp.route("/publication/<int:run_id>/<code>/publish", methods=["POST"])
@@ -208,12 +278,17 @@ def certificate(result_id: int):
 @roles_required(*FILE_KEEPERS)
 def plaque(run_id: int, code: str):
     run, rating = village_or_404(run_id, code)
-    if not rating.passed:
-        abort(404)
-    if rating.status != RegionResultStatus.APPROVED:
-        flash(_("信用村须经乡镇审核通过后方可打印牌匾"), "warning")
-        return redirect(url_for(".village_results", run_id=run.id, code=code))
     village = db.session.get(Region, code)
+    if not rating.passed or rating.status != RegionResultStatus.APPROVED:
+        # Say why there is no plaque (yet) rather than a bare "not found".
+        objections = open_objection_counts(run.id, [code]).get(code, 0)
+        return render_template(
+            "ratings/publication/no_plaque.html",
+            run=run,
+            rating=rating,
+            village=village,
+            waits_for=village_waits_for(rating, _today(), objections),
+        )
     return render_template(
         "ratings/publication/plaque.html",
         run=run,

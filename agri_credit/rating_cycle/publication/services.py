@@ -8,13 +8,14 @@ of the village without an open objection takes effect (`apply_effective_results`
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select, true, update
 
 from agri_credit.audit import record_event
 from agri_credit.config import DefaultConfig
+from agri_credit.deadlines import publicity_ends_on
 from models import (
     N_,
     AgriEntity,
@@ -240,7 +241,7 @@ def publish_village(
         raise PublicationError(blockers[0])
     rating.status = RegionResultStatus.PUBLISHED
     rating.published_at = utcnow()
-    rating.publicity_ends_on = today + timedelta(days=days)
+    rating.publicity_ends_on = publicity_ends_on(today, days)
     rating.published_by_id = user.id
     record_event(
         "rating.publish",
@@ -250,7 +251,7 @@ def publish_village(
         {
             "run_id": run.id,
             "region_code": rating.region_code,
-            "ends_on": str(today + timedelta(days=days)),
+            "ends_on": str(rating.publicity_ends_on),
         },
         user=user,
     )
@@ -286,6 +287,7 @@ class Notice:
     grade_labels: dict[str, str]
     show_scores: bool
     contacts: list[User]
+    counts: "VillageCounts"
 
     @property
     def starts_on(self) -> date | None:
@@ -334,6 +336,9 @@ def public_notice(run: RatingRun, rating: RegionRating) -> Notice:
         grade_labels=labels,
         show_scores=shows_scores(run),
         contacts=village_contacts(rating.region_code, rating.published_by_id),
+        counts=village_counts([(run.id, rating.region_code)]).get(
+            (run.id, rating.region_code), VillageCounts()
+        ),
     )
 
 
@@ -650,24 +655,34 @@ def village_ratings_query(region_filter: Any, status: str = ""):
 
 @dataclass(frozen=True)
 class VillageCounts:
-    results: int = 0
-    credit: int = 0
+    """Counts of one village's results, households and entities apart: a 信用户 is a
+    household, and lists that add entities to it disagree with every other figure."""
+
+    households: int = 0
+    credit_households: int = 0
+    entities: int = 0
+    graded_entities: int = 0
     objected: int = 0
 
 
 def village_counts(pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], VillageCounts]:
-    """Results, credit results and objected results per (run, village), for one page of a
-    list: grouped over those villages only, through the (run_id, village_code) index."""
+    """Rated and credit households, rated and graded entities, and objected results per
+    (run, village), for one page of a list: grouped over those villages only, through the
+    (run_id, village_code) index."""
     pairs = list(pairs)
     if not pairs:
         return {}
     as_int = lambda condition: func.sum(case((condition, 1), else_=0))  # noqa: E731
+    household = RatingResult.household_id.is_not(None)
+    credit = RatingResult.grade.in_(CREDIT_GRADES)
     rows = db.session.execute(
         select(
             RatingResult.run_id,
             RatingResult.village_code,
-            func.count(),
-            as_int(RatingResult.grade.in_(CREDIT_GRADES)),
+            as_int(household),
+            as_int(household & credit),
+            as_int(~household),
+            as_int(~household & credit),
             as_int(RatingResult.status == ResultStatus.OBJECTED),
         )
         .where(
@@ -676,7 +691,7 @@ def village_counts(pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], Vi
         )
         .group_by(RatingResult.run_id, RatingResult.village_code)
     ).all()
-    return {(r[0], r[1]): VillageCounts(int(r[2]), int(r[3] or 0), int(r[4] or 0)) for r in rows}
+    return {(r[0], r[1]): VillageCounts(*(int(n or 0) for n in r[2:])) for r in rows}
 
 
 def subject_name(result: RatingResult) -> str:

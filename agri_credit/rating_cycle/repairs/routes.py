@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import enterprise_or_404, entity_or_404, household_or_404
+from agri_credit.deadlines import holidays_known, repair_decide_by
 from agri_credit.url_arguments import page_number
 from models import (
     CreditRepair,
@@ -36,6 +37,7 @@ from models import (
 )
 
 from .. import bp
+from ..second_person import own_work
 from . import services as repairs
 from .forms import DecisionForm, RepairForm
 from .services import RepairRefused
@@ -116,6 +118,7 @@ def repair_list():
         status=status,
         today=today,
         overdue_total=overdue_total,
+        working_days=current_app.config["REPAIR_DECISION_WORKING_DAYS"],
         status_labels=repairs.STATUS_LABELS,
         is_overdue=repairs.is_overdue,
         subject_of=repairs.subject_of,
@@ -169,6 +172,7 @@ def repair_apply(kind: str, subject_id: int, record_id: int):
     record = _record_of_subject_or_404(kind, subject_id, record_id)
     today = _today()
     min_months = current_app.config["REPAIR_MIN_MONTHS"]
+    working_days = current_app.config["REPAIR_DECISION_WORKING_DAYS"]
     form = RepairForm()
     if form.validate_on_submit():
         upload = form.evidence_file.data
@@ -183,7 +187,7 @@ def repair_apply(kind: str, subject_id: int, record_id: int):
                 evidence_filename=upload.filename if content is not None else "",
                 evidence_file=content,
                 min_months=min_months,
-                working_days=current_app.config["REPAIR_DECISION_WORKING_DAYS"],
+                working_days=working_days,
                 max_bytes=current_app.config["REPAIR_EVIDENCE_MAX_BYTES"],
             )
         except RepairRefused as exc:
@@ -193,6 +197,7 @@ def repair_apply(kind: str, subject_id: int, record_id: int):
             db.session.commit()
             flash(_("已提交信用修复申请，须于 %(day)s 前作出决定", day=repair.decide_by), "success")
             return redirect(url_for(".repair_show", repair_id=repair.id))
+    decide_by = repair_decide_by(today, working_days)
     return render_template(
         "ratings/repair/apply.html",
         form=form,
@@ -204,6 +209,9 @@ def repair_apply(kind: str, subject_id: int, record_id: int):
         months=repairs.min_months_for(record, min_months),
         today=today,
         max_mb=current_app.config["REPAIR_EVIDENCE_MAX_BYTES"] // (1024 * 1024),
+        working_days=working_days,
+        decide_by=decide_by,
+        holidays_known=holidays_known(today, decide_by),
     )
 
 
@@ -221,6 +229,7 @@ def repair_show(repair_id: int):
                 approve=form.decision.data == "approve",
                 reasoning=form.reasoning.data,
                 user=current_user,
+                second_person=current_app.config["SECOND_PERSON_APPROVAL"],
             )
         except RepairRefused as exc:
             db.session.rollback()
@@ -237,6 +246,7 @@ def repair_show(repair_id: int):
                     "info",
                 )
             return redirect(url_for(".repair_show", repair_id=repair.id))
+    applied_on = clock.local_date(repair.applied_at)
     users = {
         u.id: u
         for u in db.session.scalars(
@@ -256,6 +266,15 @@ def repair_show(repair_id: int):
         overdue=repairs.is_overdue(repair, today),
         status_labels=repairs.STATUS_LABELS,
         today=today,
+        applied_on=applied_on,
+        working_days=current_app.config["REPAIR_DECISION_WORKING_DAYS"],
+        holidays_known=holidays_known(applied_on, repair.decide_by),
+        decision_refusal=own_work(
+            current_user,
+            [repair.applied_by_id],
+            "repair",
+            current_app.config["SECOND_PERSON_APPROVAL"],
+        ),
     )
 
 

@@ -10,7 +10,7 @@ repaired through every later version. Others filter with `not_repaired(model)` (
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime
 from pathlib import PurePath
 
 from dateutil.relativedelta import relativedelta
@@ -21,7 +21,9 @@ from agri_credit.auth.scopes import enterprises_in_scope, entities_in_scope, hou
 from agri_credit.config import DefaultConfig
 from agri_credit.credit_records.repaired import RecordKey
 from agri_credit.credit_records.retention import in_use
+from agri_credit.deadlines import repair_decide_by
 from agri_credit.file_versions import bump_version
+from agri_credit.rating_cycle.second_person import own_work
 from models import (
     N_,
     NEGATIVE_PUBLIC_KINDS,
@@ -37,6 +39,7 @@ from models import (
     SubjectKey,
     User,
     db,
+    local_date,
     utcnow,
 )
 
@@ -66,18 +69,6 @@ class RepairRefused(ValueError):
 
 
 # ---- dates ------------------------------------------------------------------------------------
-
-
-def add_working_days(start: date, days: int) -> date:
-    """`days` working days after `start`, skipping Saturdays and Sundays. Public holidays
-    (and the weekend days worked in exchange, 调休) are not modelled: the date can fall a
-    few days early around 春节 or 国庆."""
-    day = start
-    while days > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            days -= 1
-    return day
 
 
 def min_months_for(record: PublicRecord, min_months: dict[str, int] | None = None) -> int:
@@ -200,10 +191,13 @@ def apply_for_repair(
     min_months: dict[str, int] | None = None,
     working_days: int = DefaultConfig.REPAIR_DECISION_WORKING_DAYS,
     max_bytes: int = DefaultConfig.REPAIR_EVIDENCE_MAX_BYTES,
+    applied_at: datetime | None = None,
 ) -> CreditRepair:
     """File an application on the subject's behalf. Refused before the minimum display
     period is over (with the date it becomes possible), while another application for the
-    same record is pending, and once the record is repaired."""
+    same record is pending, and once the record is repaired. The decision is due in
+    `working_days` working days from the stored application date (`applied_at`, now unless
+    given: the demo files its application on its own date)."""
     if record.kind not in NEGATIVE_KINDS:
         raise RepairRefused("只有行政处罚、失信被执行人等失信记录可以申请信用修复")
     if record.superseded_by_id is not None:
@@ -234,6 +228,7 @@ def apply_for_repair(
         extension = PurePath(evidence_filename).suffix.lower().lstrip(".")
         if extension not in EVIDENCE_EXTENSIONS:
             raise RepairRefused("证明材料只能是 PDF 或 JPG/PNG 图片")
+    applied_at = applied_at or utcnow()
     repair = CreditRepair(
         subject_key_id=record.subject_key_id,
         record_kind=record.kind,
@@ -244,7 +239,8 @@ def apply_for_repair(
         evidence_filename=PurePath(evidence_filename).name[:200] if evidence_file else "",
         evidence_file=evidence_file or None,
         applied_by_id=user.id,
-        decide_by=add_working_days(today, working_days),
+        applied_at=applied_at,
+        decide_by=repair_decide_by(local_date(applied_at), working_days),
         status=RepairStatus.PENDING,
     )
     db.session.add(repair)
@@ -261,10 +257,17 @@ def apply_for_repair(
 
 
 def decide_repair(
-    repair: CreditRepair, *, approve: bool, reasoning: str, user: User
+    repair: CreditRepair,
+    *,
+    approve: bool,
+    reasoning: str,
+    user: User,
+    second_person: bool = DefaultConfig.SECOND_PERSON_APPROVAL,
 ) -> CreditRepair:
     if repair.status != RepairStatus.PENDING:
         raise RepairRefused("该申请已有决定")
+    if refusal := own_work(user, [repair.applied_by_id], "repair", second_person):
+        raise RepairRefused(refusal)
     if not reasoning.strip():
         raise RepairRefused("请写明审核意见及理由")
     repair.status = RepairStatus.APPROVED if approve else RepairStatus.REJECTED

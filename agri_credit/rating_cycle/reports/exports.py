@@ -155,7 +155,7 @@ def _info_sheet(book: Workbook, figures: RunFigures, generated_at: datetime) -> 
         ("评定地区", figures.region_name),
         ("导出范围", figures.scope_name),
         ("年度", run.year),
-        ("评定办法", f"{run.rule_set.name} 第 {run.rule_set.version} 版"),
+        ("评定办法", f"《{run.rule_set.cited_title}》 第 {run.rule_set.version} 版"),
         ("数据截至", run.as_of.isoformat()),
         *(("各来源数据日期", line) for line in source_date_lines(run.summary)),
         ("评定状态", RUN_STATUS_LABELS.get(run.status, run.status)),
@@ -450,7 +450,7 @@ def report_pdf(
     story: list[Any] = [p(title, "title"), Spacer(1, 0.3 * cm)]
     story.append(
         p(
-            f"评定办法：{run.rule_set.name} 第 {run.rule_set.version} 版　"
+            f"评定办法：《{run.rule_set.cited_title}》 第 {run.rule_set.version} 版　"
             f"数据截至：{run.as_of.isoformat()}　"
             f"状态：{RUN_STATUS_LABELS.get(run.status, run.status)}　"
             f"生成时间：{generated_at.strftime('%Y-%m-%d %H:%M')}",

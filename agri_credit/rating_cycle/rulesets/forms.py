@@ -19,7 +19,14 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FloatField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import (
+    BooleanField,
+    FloatField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -131,6 +138,7 @@ class Layout:
     categories: str = "record_categories"
     lookback: str = "lookback_years"
     notes: str = "notes"
+    title: str = "title"
 
     @property
     def level_labels(self) -> dict[str, str]:
@@ -181,7 +189,7 @@ def _indicator_candidates(rules: RatingRules) -> list[tuple[str, list[tuple[Indi
 
 
 def draft_form(
-    rules: RatingRules, notes: str = ""
+    rules: RatingRules, notes: str = "", title: str = ""
 ) -> tuple[type[FlaskForm], Layout, dict[str, Any]]:
     attrs: dict[str, Any] = {}
     values: dict[str, Any] = {}
@@ -273,6 +281,11 @@ def draft_form(
     values[layout.lookback] = rules.records.lookback_years
     attrs[layout.notes] = TextAreaField("版本说明", validators=[Length(max=2000)])
     values[layout.notes] = notes
+    attrs[layout.title] = StringField(
+        "办法名称",
+        validators=[InputRequired("请填写办法名称，公示和报告将引用它"), Length(max=120)],
+    )
+    values[layout.title] = title
 
     form_class = type("RuleSetDraftForm", (FlaskForm,), attrs)
     return form_class, layout, values

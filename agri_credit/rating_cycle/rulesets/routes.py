@@ -2,7 +2,7 @@
 a new version, edit a draft, publish, delete a draft, and what changed against the version
 it was copied from. County credit offices manage; township offices read; nobody else."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from agri_credit.url_arguments import id_arg
 from models import Region, Role, RuleSet, db
 
 from .. import bp
+from ..second_person import own_work, rule_set_authors
 from .forms import ActionForm, draft_form, problem_fields, rules_from_form
 from .services import (
     OP_TEXT,
@@ -130,6 +131,14 @@ def rule_set_show(rule_set_id: int):
         based_on=based_on,
         problems=rules.validate() if not rule_set.published else [],
         can_manage=may_manage(current_user, rule_set),
+        publish_refusal=None
+        if rule_set.published
+        else own_work(
+            current_user,
+            rule_set_authors(rule_set),
+            "rule_set",
+            current_app.config["SECOND_PERSON_APPROVAL"],
+        ),
         form=ActionForm(),
         **_helpers(),
     )
@@ -173,13 +182,19 @@ def rule_set_edit(rule_set_id: int):
     except RuleSetRefused as error:
         _refused(error)
         return redirect(url_for("rating_cycle.rule_set_index"))
-    form_class, layout, values = draft_form(rules, rule_set.notes)
+    form_class, layout, values = draft_form(rules, rule_set.notes, rule_set.cited_title)
     form = form_class(data=values)
     problems: list[str] = []
     if form.validate_on_submit():
         try:
             edited = rules_from_form(rules, layout, form.data)
-            save_draft(rule_set, edited, current_user, notes=form.data[layout.notes])
+            save_draft(
+                rule_set,
+                edited,
+                current_user,
+                notes=form.data[layout.notes],
+                title=form.data[layout.title],
+            )
         except RuleSetRefused as error:
             db.session.rollback()
             problems = error.messages
@@ -211,7 +226,7 @@ def rule_set_publish(rule_set_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        publish(rule_set, current_user)
+        publish(rule_set, current_user, current_app.config["SECOND_PERSON_APPROVAL"])
     except RuleSetRefused as error:
         db.session.rollback()
         _refused(error)

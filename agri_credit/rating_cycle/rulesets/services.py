@@ -11,6 +11,7 @@ Functions here flush; the caller commits with the request (or the seeding comman
 """
 
 import copy
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from itertools import groupby
@@ -20,6 +21,8 @@ from sqlalchemy.exc import IntegrityError
 
 from agri_credit.audit import record_event
 from agri_credit.auth.scopes import in_scope
+from agri_credit.config import DefaultConfig
+from agri_credit.rating_cycle.second_person import own_work, rule_set_authors
 from agri_credit.ratings import inputs
 from agri_credit.ratings.default_rules import default_rule_set
 from agri_credit.ratings.rules import (
@@ -49,9 +52,12 @@ from models import (
     User,
     ancestor_codes,
     db,
+    today,
     utcnow,
 )
 
+# The edition a title names, as in 富平县农户信用等级评定办法（2026年版）.
+EDITION = re.compile(r"（\d{4}年版）")
 # The shipped rule set's name as an office sees it in lists and on reports.
 DEFAULT_NOTE = N_(
     "系统自带的默认评定办法：农户百分制评分表，信用户、信用村、信用乡镇按通行标准评定。"
@@ -129,6 +135,19 @@ def lineages(user: User) -> list[Lineage]:
 # ---- the shipped default ---------------------------------------------------------------------
 
 
+def title_for_year(title: str, county_name: str, year: int) -> str:
+    """The title a version of `year` cites: the given title with its edition year moved to
+    `year`, or the county's 农户信用等级评定办法 of that year when there is none."""
+    if not title:
+        return f"{county_name}农户信用等级评定办法（{year}年版）"
+    return EDITION.sub(f"（{year}年版）", title)
+
+
+def _county_name(scope_code: str) -> str:
+    region = db.session.get(Region, scope_code)
+    return region.name if region else ""
+
+
 def ensure_default_rule_set(scope_code: str, user: User | None = None) -> RuleSet:
     """The default rule set of DOMAIN.md, published as version 1 for the office of
     `scope_code` (a county) the first time it has no rule set at all; afterwards nothing is
@@ -143,6 +162,7 @@ def ensure_default_rule_set(scope_code: str, user: User | None = None) -> RuleSe
         rules = default_rule_set()
         row = RuleSet(
             name=rules.name,
+            title=title_for_year("", _county_name(scope_code), today().year),
             version=1,
             status=RuleSetStatus.PUBLISHED,
             scope_code=scope_code,
@@ -219,6 +239,7 @@ def copy_as_new_version(source: RuleSet, user: User) -> RuleSet:
     _refuse_unless_manager(source, user)
     draft = RuleSet(
         name=source.name,
+        title=title_for_year(source.title, _county_name(source.scope_code), today().year),
         version=next_version(source),
         status=RuleSetStatus.DRAFT,
         scope_code=source.scope_code,
@@ -245,19 +266,29 @@ def copy_as_new_version(source: RuleSet, user: User) -> RuleSet:
     return draft
 
 
-def save_draft(rule_set: RuleSet, rules: RatingRules, user: User, notes: str | None = None) -> None:
-    """Store edited rules in a draft; refused (nothing stored) when the version is published
-    or the rules do not pass `validate`, with every reason."""
+def save_draft(
+    rule_set: RuleSet,
+    rules: RatingRules,
+    user: User,
+    notes: str | None = None,
+    title: str | None = None,
+) -> None:
+    """Store edited rules (and the title notices cite) in a draft; refused (nothing stored)
+    when the version is published or the rules do not pass `validate`, with every reason."""
     _refuse_unless_manager(rule_set, user)
     _refuse_if_published(rule_set)
     rules = replace(rules, name=rule_set.name)  # the name belongs to the lineage
     problems = validate(rules)
+    if title is not None and not title.strip():
+        problems = [*problems, "请填写办法名称，公示和报告将引用它"]
     if problems:
         raise RuleSetRefused(*problems)
     before = rules_of(rule_set)
     rule_set.body = rules.to_dict()
     if notes is not None:
         rule_set.notes = notes
+    if title is not None:
+        rule_set.title = title.strip()
     db.session.flush()
     record_event(
         "ruleset.edit",
@@ -269,11 +300,16 @@ def save_draft(rule_set: RuleSet, rules: RatingRules, user: User, notes: str | N
     )
 
 
-def publish(rule_set: RuleSet, user: User) -> None:
-    """发布: the draft becomes usable for rating runs and is immutable from now on."""
+def publish(
+    rule_set: RuleSet, user: User, second_person: bool = DefaultConfig.SECOND_PERSON_APPROVAL
+) -> None:
+    """发布: the draft becomes usable for rating runs and is immutable from now on. Made by
+    someone other than its drafters when `second_person` (config SECOND_PERSON_APPROVAL)."""
     _refuse_unless_manager(rule_set, user)
     if rule_set.published:
         raise RuleSetRefused(f"「{rule_set.name}」第 {rule_set.version} 版已经发布")
+    if refusal := own_work(user, rule_set_authors(rule_set), "rule_set", second_person):
+        raise RuleSetRefused(refusal)
     problems = validate(rules_of(rule_set))
     if problems:
         raise RuleSetRefused(*problems)
