@@ -31,8 +31,8 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from sqlalchemy import select
 
 from agri_credit.auth.scopes import in_scope
-from agri_credit.ratings.figures import percent_beside, percent_number
-from agri_credit.ratings.rules import COUNTY, TOWNSHIP, VILLAGE, Threshold, fmt
+from agri_credit.ratings.figures import Comparison, compared_number, percent_beside
+from agri_credit.ratings.rules import COUNTY, TOWNSHIP, VILLAGE, fmt
 from models import (
     ENTITY_TYPE_LABELS,
     RESULT_STATUS_LABELS,
@@ -251,7 +251,7 @@ def _pass_text(passed: Any) -> str:
     return "达标" if bool(passed) else "未达标"
 
 
-def _round(value: Any, threshold: Threshold | None = None) -> Any:
+def _round(value: Any, threshold: Comparison | None = None) -> Any:
     """A ratio as a number to two decimals; beside its threshold (the 达标 column), with the
     decimals that agree with the decision (89.996 against ≥ 90 is 89.99, never 90.0)."""
     value = _cell(value)
@@ -259,7 +259,7 @@ def _round(value: Any, threshold: Threshold | None = None) -> Any:
         return None
     if threshold is None:
         return round(float(value), 2)
-    return float(percent_number(float(value), threshold.op, threshold.value))
+    return float(compared_number(float(value), threshold.op, threshold.value, threshold.decimals))
 
 
 def _villages_sheet(book: Workbook, figures: RunFigures) -> None:
@@ -390,14 +390,14 @@ def _table(rows: list[list[Any]], widths: list[float], extra: list | None = None
     return table
 
 
-def _percent(value: Any, threshold: Threshold | None = None) -> str:
+def _percent(value: Any, threshold: Comparison | None = None) -> str:
     """A ratio to one decimal; beside its threshold, as many as agree with the decision."""
     value = _cell(value)
     if value is None:
         return "—"
     if threshold is None:
         return f"{float(value):.1f}%"
-    return percent_beside(float(value), threshold.op, threshold.value)
+    return percent_beside(float(value), threshold.op, threshold.value, threshold.decimals)
 
 
 def _grade_drawing(grades: list[str], counts: list[int]) -> Drawing:

@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import case, func, select
 
 from agri_credit.auth.scopes import in_scope
-from agri_credit.ratings.figures import percent_beside
+from agri_credit.ratings.figures import Comparison, percent_beside
 from agri_credit.ratings.rules import METRIC_LABELS, RatingRules, Threshold, fmt
 from models import (
     RatingResult,
@@ -88,9 +88,9 @@ class RunFigures:
     def notes(self) -> list[str]:
         return list((self.run.summary or {}).get("notes", []))
 
-    def thresholds(self, level: str) -> dict[str, Threshold]:
+    def thresholds(self, level: str) -> dict[str, Comparison]:
         """The run's thresholds at `level` by metric, for showing figures beside them."""
-        return {t.metric: t for t in self.rules.thresholds(level)} if self.rules else {}
+        return self.rules.comparisons(level) if self.rules else {}
 
 
 def _share(part: float | int | None, whole: float | int | None) -> float | None:
