@@ -20,7 +20,14 @@ from sqlalchemy import case, func, select
 
 from agri_credit.auth.scopes import in_scope
 from agri_credit.ratings.figures import Comparison, percent_beside
-from agri_credit.ratings.rules import METRIC_LABELS, RatingRules, Threshold, fmt
+from agri_credit.ratings.rules import (
+    METRIC_LABELS,
+    OVER_REGISTERED,
+    RatingRules,
+    Readings,
+    Threshold,
+    fmt,
+)
 from models import (
     RatingResult,
     RatingRun,
@@ -317,8 +324,9 @@ def _need(target_share: float, whole: float, part: float, strict: bool) -> int:
     return max(n, 1)
 
 
-def _lack(t: Threshold, m: dict[str, Any], value: float | None) -> str:
-    """What a village that misses `t` lacks, as a cadre would act on it."""
+def _lack(t: Threshold, m: dict[str, Any], value: float | None, readings: Readings) -> str:
+    """What a village that misses `t` lacks, as a cadre would act on it (figures as the
+    rule set's readings compare them)."""
     label = METRIC_LABELS.get(t.metric, t.metric)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return f"{label}：无数据"
@@ -328,9 +336,12 @@ def _lack(t: Threshold, m: dict[str, Any], value: float | None) -> str:
         return float(x) if x is not None and not (isinstance(x, float) and math.isnan(x)) else 0.0
 
     strict = t.op in (">", "<")
-    shown = percent_beside(value, t.op, t.value)
-    if t.metric == "credit_household_share" and num("households"):
-        n = _need(t.value, num("households"), num("credit_households"), strict)
+    shown = percent_beside(value, t.op, t.value, readings.percent_decimals)
+    over = (
+        "registered_households" if readings.credit_share_over == OVER_REGISTERED else "households"
+    )
+    if t.metric == "credit_household_share" and num(over):
+        n = _need(t.value, num(over), num("credit_households"), strict)
         return f"还需 {n} 户评为信用户（信用户占比 {shown}，需达 {fmt(t.value)}%）"
     if t.metric == "file_coverage" and num("registered_households"):
         n = _need(t.value, num("registered_households"), num("households"), strict)
@@ -358,7 +369,8 @@ def closest_villages(figures: RunFigures, limit: int = CLOSEST_LIMIT) -> list[Cl
     failed = villages[villages["passed"] == False]  # noqa: E712 (NaN = not rated)
     if failed.empty or figures.rules is None:
         return []
-    thresholds = figures.rules.village_thresholds
+    # Conditions for reference only fail nothing, so they are nothing a village lacks.
+    thresholds = [t for t in figures.rules.village_thresholds if t.binding]
     gaps = pd.DataFrame(
         {
             t.metric: _failing_gap(
@@ -380,7 +392,11 @@ def closest_villages(figures: RunFigures, limit: int = CLOSEST_LIMIT) -> list[Cl
         top.to_dict("records"), gaps.loc[top.index].to_dict("records"), strict=True
     ):
         metrics = row.get("metrics") or {}
-        lacks = [_lack(t, metrics, metrics.get(t.metric)) for t in thresholds if gap[t.metric] > 0]
+        lacks = [
+            _lack(t, metrics, metrics.get(t.metric), figures.rules.readings)
+            for t in thresholds
+            if gap[t.metric] > 0
+        ]
         unknown = int(row["_unknown"])
         out.append(
             CloseVillage(
