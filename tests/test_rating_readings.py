@@ -40,7 +40,7 @@ from agri_credit.ratings.rules import (
     Threshold,
 )
 from agri_credit.templating import beside
-from models import RatingResult, RuleSet, db
+from models import RatingResult, Region, RuleSet, db
 from tests import factories as f
 from tests import rating_factories as rf
 from tests.conftest import login
@@ -499,3 +499,20 @@ def test_a_rule_set_stored_before_readings_existed_reads_as_todays_behaviour():
     rules = RatingRules.from_dict(body)
     assert rules == default_rule_set() and rules.readings == Readings()
     assert rules.comparisons(TOWNSHIP)["credit_village_share"].decimals is None
+
+
+def test_the_run_and_the_dashboard_show_the_share_over_registered_households(client, users, cipher):
+    rf.small_county(cipher, users["cadre"])
+    db.session.get(Region, f.VILLAGE_A).registered_households = 4
+    rule_set = rf.rule_set_row(users["office"], **read(credit_share_over=OVER_REGISTERED).to_dict())
+    db.session.commit()
+    run = rf.finished_run(users["office"], rule_set)
+    # 杨家村: 杨建国 a credit household, 赵小满 not (52.22); 1 of 2 files, but of 4 registered
+    # households 25 %.
+    login(client, "office_county")
+    page = client.get(f"/ratings/runs/{run.id}").get_data(as_text=True)
+    assert "信用户占比 25.0%，低于 70%" in page
+    dashboard = client.get(f"/ratings/dashboard?run={run.id}").get_data(as_text=True)
+    # 70 % of 4 is 2.8: two more credit households.
+    assert "还需 2 户评为信用户（信用户占比 25.0%，需达 70%）" in dashboard
+    assert '<td data-label="信用户占比">25.0%</td>' in dashboard

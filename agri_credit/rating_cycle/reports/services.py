@@ -201,16 +201,15 @@ def run_figures(run: RatingRun, user: User) -> RunFigures:
     credit_grades = [g for g in grades if g not in (UNGRADED, GATED)]
     villages["households"] = villages[grades].sum(axis=1)
     villages["credit_households"] = villages[credit_grades].sum(axis=1)
-    villages["credit_share"] = _share_column(villages["credit_households"], villages["households"])
-
     rated = village_ratings.join(_metrics(village_ratings))
     rated = rated.rename(columns={"region_code": "village_code"}).drop(columns=["level"])
     # Counts come from the results above; the stored metrics repeat some of them.
     rated = rated.drop(columns=[c for c in rated if c in villages and c != "village_code"])
     villages = villages.merge(rated, on="village_code", how="left")
+    villages["credit_share"] = _credit_share(villages, rules)
     villages = villages.sort_values(["township_code", "village_code"], ignore_index=True)
 
-    townships = _township_frame(villages, grades, credit_grades, township_ratings, name_of)
+    townships = _township_frame(villages, grades, township_ratings, name_of, rules)
     # A village cadre sees her village, not a township figure made of it alone.
     townships = townships[townships["township_code"].map(user.scope.contains).astype(bool)]
     townships = townships.reset_index(drop=True)
@@ -261,12 +260,23 @@ def _share_column(part: pd.Series, whole: pd.Series) -> pd.Series:
     return part.astype(np.float64) / whole.where(whole > 0) * 100
 
 
+def _credit_share(frame: pd.DataFrame, rules: RatingRules | None) -> pd.Series:
+    """信用户占比 over the files, or over 户籍户数 when the rule set reads it so (as the run
+    judged it)."""
+    over = "households"
+    if rules is not None and rules.readings.credit_share_over == OVER_REGISTERED:
+        over = "registered_households"
+    if over not in frame:
+        return pd.Series(np.nan, index=frame.index)
+    return _share_column(frame["credit_households"], frame[over])
+
+
 def _township_frame(
     villages: pd.DataFrame,
     grades: list[str],
-    credit_grades: list[str],
     ratings: pd.DataFrame,
     name_of: dict[str, str],
+    rules: RatingRules | None,
 ) -> pd.DataFrame:
     grouped = villages.groupby("township_code", sort=True)
     frame = grouped[[*grades, "households", "credit_households"]].sum()
@@ -275,11 +285,11 @@ def _township_frame(
     frame["credit_village_count"] = credit_village.groupby(villages["township_code"]).sum()
     frame = frame.reset_index()
     frame["township_name"] = frame["township_code"].map(name_of).fillna(frame["township_code"])
-    frame["credit_share"] = _share_column(frame["credit_households"], frame["households"])
     rated = ratings.join(_metrics(ratings)).rename(columns={"region_code": "township_code"})
     rated = rated.drop(columns=["level"])
     rated = rated.drop(columns=[c for c in rated if c in frame and c != "township_code"])
     frame = frame.merge(rated, on="township_code", how="left")
+    frame["credit_share"] = _credit_share(frame, rules)
     if "passed" not in frame:
         frame["passed"] = np.nan
     return frame
