@@ -9,12 +9,14 @@ need 信用户占比 ≥ 70 %, 无逾期借款户 ≥ 85 %, 不良贷款率 < 5 
 ≥ 90 %; townships 信用村占比 ≥ 50 %, 无逾期借款户 ≥ 90 %, 不良贷款率 < 5 %.
 """
 
+import io
 from dataclasses import replace
 from datetime import date
 
 import numpy as np
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from agri_credit.rating_cycle.rulesets.services import (
@@ -489,6 +491,10 @@ def test_every_run_page_says_which_readings_it_used(client, users, cipher):
     assert "被否决农户计入户均" in page and "不计入" in page
     assert "四舍五入到 0.1% 后比较" in page
     assert "恰好一半即达标" in page
+    workbook = client.get(f"/ratings/runs/{run.id}/results.xlsx").get_data()
+    info = [tuple(row) for row in load_workbook(io.BytesIO(workbook))["说明"].values]
+    assert ("评定口径", "被否决农户计入户均：不计入") in info
+    assert ("评定口径", "百分比比较：四舍五入到 0.1% 后比较") in info
 
 
 def test_a_rule_set_stored_before_readings_existed_reads_as_todays_behaviour():

@@ -47,6 +47,7 @@ from models import (
 )
 from village_forms.xlsx_writer import append_row, header_row
 
+from ..rulesets.services import readings_text
 from ..runs.source_dates import source_date_lines
 from .services import GATED, UNGRADED, RunFigures, grade_colours
 
@@ -147,6 +148,13 @@ def _place(figures: RunFigures) -> dict[str, tuple[str, str]]:
     )
 
 
+def _reading_lines(figures: RunFigures) -> list[str]:
+    """本次评定采用的口径, one "item：reading" line each (none for an unreadable rule set)."""
+    if figures.rules is None:
+        return []
+    return [f"{item}：{text}" for item, text in readings_text(figures.rules)]
+
+
 def _info_sheet(book: Workbook, figures: RunFigures, generated_at: datetime) -> None:
     run, totals = figures.run, figures.totals
     sheet = book.create_sheet("说明")
@@ -158,6 +166,7 @@ def _info_sheet(book: Workbook, figures: RunFigures, generated_at: datetime) -> 
         ("评定办法", f"{run.rule_set.name} 第 {run.rule_set.version} 版"),
         ("数据截至", run.as_of.isoformat()),
         *(("各来源数据日期", line) for line in source_date_lines(run.summary)),
+        *(("评定口径", line) for line in _reading_lines(figures)),
         ("评定状态", RUN_STATUS_LABELS.get(run.status, run.status)),
         ("发起人", run.started_by.display_name if run.started_by else ""),
         ("导出时间", generated_at.strftime("%Y-%m-%d %H:%M")),
@@ -459,6 +468,8 @@ def report_pdf(
     )
     for line in source_date_lines(run.summary):
         story.append(p(f"各来源数据日期：{line}", "muted"))
+    for line in _reading_lines(figures):
+        story.append(p(f"评定口径：{line}", "muted"))
     for note in figures.notes:
         story.append(p(f"说明：{note}", "muted"))
 
