@@ -36,6 +36,8 @@ from agri_credit.request_limits import RouteLimitedRequest
 from agri_credit.security_headers import register_security_headers
 from agri_credit.templating import register_template_helpers
 from agri_credit.url_arguments import BoundedIntConverter
+from loans import authorisations, banks, consents, needs, products, scoring_pages
+from loans.demo import seed_loans
 from loans.scoring.commands import model_cli
 from models import db
 
@@ -58,6 +60,7 @@ def create_app(config: Mapping[str, Any] | type | None = None) -> Flask:
     register_security_headers(app)
     register_template_helpers(app)
     cli.register_commands(app)
+    app.extensions[cli.DEMO_STEPS] = [seed_loans]
     app.cli.add_command(model_cli)
     return app
 
@@ -102,3 +105,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(household_import.bp)
     app.register_blueprint(departmental.bp)
     app.register_blueprint(rating_cycle.bp)
+    app.register_blueprint(banks.bp)
+    app.register_blueprint(products.bp)
+    app.register_blueprint(needs.bp)
+    app.register_blueprint(consents.bp)
+    app.register_blueprint(authorisations.bp)
+    app.register_blueprint(scoring_pages.bp)

@@ -11,6 +11,7 @@ from flask import has_app_context
 
 from agri_credit.departmental import jobs
 from app import create_app
+from loans.scoring_pages import jobs as score_jobs
 
 
 def run_import_job(batch_id: int, path: str) -> None:
@@ -28,3 +29,20 @@ def import_job_failed(job: Any, connection: Any, *exc_info: Any) -> None:
         return
     with create_app().app_context():
         jobs.import_job_failed(job, connection, *exc_info)
+
+
+def run_score_job(job_id: int) -> None:
+    """A training or county scoring run started from the model pages."""
+    if has_app_context():
+        score_jobs.run_score_job(job_id)
+        return
+    with create_app().app_context():
+        score_jobs.run_score_job(job_id)
+
+
+def score_job_failed(job: Any, connection: Any, *exc_info: Any) -> None:
+    if has_app_context():
+        score_jobs.score_job_failed(job, connection, *exc_info)
+        return
+    with create_app().app_context():
+        score_jobs.score_job_failed(job, connection, *exc_info)

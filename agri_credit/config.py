@@ -100,3 +100,5 @@ class TestConfig(DefaultConfig):
     ID_ENCRYPTION_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
     WTF_CSRF_ENABLED = False
     IMPORTS_IN_BACKGROUND = False
+    # Three more models per training; the test that reads the comparison turns it on.
+    SCORING_COMPARE_PER_TYPE = False

@@ -54,6 +54,24 @@ def claim_next_version(file: Any, expected: int | None) -> int:
     return expected + 1
 
 
+def bump_version(model: type, file_id: int) -> int:
+    """Move a file to its next version for a change made outside its edit form (a credit
+    repair approved: its records and grade change), so an edit form opened before it is
+    refused as stale instead of saving over it. Returns the new version; the caller
+    journals the change with it."""
+    version = db.session.execute(
+        update(model)
+        .where(model.id == file_id)
+        .values(version=model.version + 1)
+        .returning(model.version),
+        execution_options={"synchronize_session": False},
+    ).scalar_one()
+    for obj in list(db.session.identity_map.values()):
+        if type(obj) is model and obj.id == file_id:
+            db.session.expire(obj, ["version"])
+    return version
+
+
 def changes_since(subject_type: str, subject_id: int, version: int) -> list[AuditEvent]:
     """The journalled changes that produced versions after `version`, oldest first."""
     return list(

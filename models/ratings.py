@@ -175,6 +175,10 @@ class RegionRating(db.Model):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     reviewed_at: Mapped[datetime | None] = mapped_column(default=None)
     review_note: Mapped[str] = mapped_column(Text, default="")
+    # A village's averages the run compared its subjects with ({"<sheet>:<field>": mean},
+    # sheet "household" or an entity type): re-rating one subject later uses these, not the
+    # village's files as they are by then.
+    village_means: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class ObjectionStatus(StrEnum):
@@ -208,6 +212,49 @@ class Objection(db.Model):
     grade_before: Mapped[str | None] = mapped_column(String(4), default=None)
 
     result: Mapped[RatingResult] = relationship(lazy="joined")
+
+
+class RerateCause(StrEnum):
+    OBJECTION = "objection"  # an objection answered "corrected"
+    REPAIR = "repair"  # a credit repair approved
+    CORRECTION = "correction"  # an office corrected the file and re-rated the subject
+
+
+RERATE_CAUSE_LABELS = {
+    RerateCause.OBJECTION: N_("异议更正"),
+    RerateCause.REPAIR: N_("信用修复"),
+    RerateCause.CORRECTION: N_("档案更正"),
+}
+
+
+class Rerating(db.Model):
+    """One subject of a run scored again, with why and the result before and after: the
+    result's history."""
+
+    __tablename__ = "reratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    result_id: Mapped[int] = mapped_column(
+        ForeignKey("rating_results.id", ondelete="CASCADE"), index=True
+    )
+    cause: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    objection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("objections.id", ondelete="SET NULL"), default=None
+    )
+    repair_id: Mapped[int | None] = mapped_column(
+        ForeignKey("credit_repairs.id", ondelete="SET NULL"), default=None
+    )
+    score_before: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    grade_before: Mapped[str | None] = mapped_column(String(4), default=None)
+    gate_reasons_before: Mapped[str] = mapped_column(String(300), default="")
+    score_after: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    grade_after: Mapped[str | None] = mapped_column(String(4), default=None)
+    gate_reasons_after: Mapped[str] = mapped_column(String(300), default="")
+    rerated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    rerated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    rerated_by: Mapped[User | None] = relationship(lazy="joined")
 
 
 class RepairStatus(StrEnum):

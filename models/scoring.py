@@ -82,3 +82,32 @@ class CreditScore(db.Model):
     points: Mapped[int] = mapped_column(SmallInteger)
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     scored_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScoreJob(db.Model):
+    """A training or county scoring run started from the model pages (issue 14 point 4): on
+    an RQ worker when Redis is configured, inline otherwise. Its progress is kept here, so
+    the page polls one row whoever runs it; a scoring run keeps the population stability
+    (PSI) it measured against each active model's training data."""
+
+    __tablename__ = "score_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # train / score
+    status: Mapped[str] = mapped_column(String(8), default="queued")  # queued/running/done/failed
+    fraction: Mapped[float] = mapped_column(Float, default=0.0)
+    step: Mapped[str] = mapped_column(String(60), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    as_of: Mapped[date]
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    job_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("score_models.id"), default=None)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    requested_by: Mapped[User | None] = relationship()
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")

@@ -200,7 +200,7 @@ def test_corrected_answer_rerates_and_keeps_the_score_before(users, published):
     objection = _raise(users, published["result"])
     result = published["result"]
 
-    def rerate(result, user):  # what runs.rerate_result leaves behind after a correction
+    def rerate(result, user, **why):  # what runs.rerate_result leaves behind after a correction
         result.score, result.grade = Decimal("73.50"), "AA"
 
     rating = published["tree"][f.VILLAGE_A]

@@ -78,7 +78,7 @@ def household(household_id: int, village: str = A, **values) -> dict:
 
 
 def asset_points(frame: pd.DataFrame, rules: RatingRules, villages=None) -> dict[int, float]:
-    scored = engine.score_households(frame, rules, AS_OF, villages)
+    scored = engine.score_households(frame, rules, AS_OF, village_facts=villages)
     return dict(zip(scored["household_id"], scored["points_total_assets"], strict=True))
 
 

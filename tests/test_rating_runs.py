@@ -26,6 +26,7 @@ from models import (
     Region,
     RegionRating,
     RepairStatus,
+    RerateCause,
     RuleSetStatus,
     RunStatus,
     Source,
@@ -397,7 +398,7 @@ def test_rerating_one_household_updates_it_and_its_village(users, county, rule_s
     evaluation.overall = "优秀"
     db.session.commit()
 
-    rerate_result(zhao, users["office"], repairs_until=AS_OF)
+    rerate_result(zhao, users["office"], cause=RerateCause.OBJECTION, repairs_until=AS_OF)
     db.session.commit()
     assert (float(zhao.score), zhao.grade) == (72.0, "AA")
     assert zhao.breakdown["evaluation"] == 30.0
@@ -418,7 +419,7 @@ def test_rerating_applies_a_credit_repair_approved_since_the_run(users, county, 
     li = results_by_household(run)[county["li"].id]
     assert li.grade is None
     _repair(users, key, RepairStatus.APPROVED, datetime(2026, 2, 1, 10, 0))
-    rerate_result(li, users["office"], repairs_until=date(2026, 2, 1))
+    rerate_result(li, users["office"], cause=RerateCause.REPAIR, repairs_until=date(2026, 2, 1))
     assert li.grade == "AAA" and li.gate_reasons == ""
 
 

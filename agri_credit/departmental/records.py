@@ -19,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from agri_credit.credit_records.repaired import not_repaired
 from agri_credit.credit_records.retention import in_use
+from agri_credit.credit_records.same_event import copies_repaired_record
 from models import (
     LOAN_STATUS_LABELS,
     NEGATIVE_PUBLIC_KINDS,
@@ -148,12 +149,17 @@ def _frame(source: Source, rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def credit_records_in_use(kind: SubjectKind, subject_id: int, today: date) -> list[CreditRecord]:
-    """A household's or entity's own 荣誉与不良记录, expired negatives left out."""
+    """A household's or entity's own 荣誉与不良记录, expired negatives and copies of
+    repaired public records left out."""
     column = CreditRecord.household_id if kind == "household" else CreditRecord.entity_id
     return list(
         db.session.scalars(
             select(CreditRecord)
-            .where(column == subject_id, in_use(CreditRecord, today))
+            .where(
+                column == subject_id,
+                in_use(CreditRecord, today),
+                ~copies_repaired_record(today),
+            )
             .order_by(CreditRecord.occurred_on.desc(), CreditRecord.id)
         )
     )

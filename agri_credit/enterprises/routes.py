@@ -9,6 +9,7 @@ from agri_credit.auth.permissions import FILE_KEEPERS, permission_required, role
 from agri_credit.auth.scopes import enterprise_or_404, enterprises_in_scope, region_in_scope
 from agri_credit.change_display import change_lines
 from agri_credit.departmental.records import subject_records
+from agri_credit.file_panels import file_panels
 from agri_credit.file_versions import (
     STALE_EDIT_MESSAGE,
     StaleEdit,
@@ -145,11 +146,13 @@ def show(enterprise_id: int):
     enterprise = enterprise_or_404(enterprise_id, current_user)
     # Tax paid, loans and penalties are sensitive: every viewing of the file is logged.
     record_event("enterprise.view", "enterprise", enterprise.id, "查看企业档案：" + enterprise.name)
+    panels = file_panels("enterprise", enterprise.id, current_user)
     db.session.commit()
     return render_template(
         "enterprises/show.html",
         enterprise=enterprise,
         departmental=subject_records("enterprise", enterprise.id, clock.today()),
+        panels=panels,
     )
 
 

@@ -15,6 +15,7 @@ from agri_credit.auth.scopes import (
 from agri_credit.change_display import change_lines
 from agri_credit.departmental.records import credit_records_in_use, subject_records
 from agri_credit.extensions import id_cipher
+from agri_credit.file_panels import file_panels
 from agri_credit.file_versions import (
     STALE_EDIT_MESSAGE,
     StaleEdit,
@@ -183,11 +184,12 @@ def show(entity_id: int):
     entity = entity_or_404(entity_id, current_user)
     # The file holds revenue, assets and debts: sensitive data whose every viewing is logged.
     record_event("entity.view", "entity", entity.id, "查看经营主体档案：" + entity.name)
+    panels = file_panels("entity", entity.id, current_user)
     db.session.commit()
-    return _render_file(entity, revealed={})
+    return _render_file(entity, revealed={}, panels=panels)
 
 
-def _render_file(entity: AgriEntity, revealed: dict[str, str]):
+def _render_file(entity: AgriEntity, revealed: dict[str, str], panels: list):
     """The file page with its departmental records; expired negatives are left out."""
     today = clock.today()
     grade = grades_now("entity", [entity.id], today).get(entity.id, (entity.credit_grade,))[0]
@@ -199,6 +201,7 @@ def _render_file(entity: AgriEntity, revealed: dict[str, str]):
         credit_records=credit_records_in_use("entity", entity.id, today),
         departmental=subject_records("entity", entity.id, today),
         ratings=subject_ratings("entity", entity.id, today),
+        panels=panels,
     )
 
 
@@ -207,8 +210,9 @@ def _render_file(entity: AgriEntity, revealed: dict[str, str]):
 def reveal(entity_id: int):
     entity = entity_or_404(entity_id, current_user)
     revealed = reveal_operator_id(entity, id_cipher(), current_user)
+    panels = file_panels("entity", entity.id, current_user)
     db.session.commit()
-    return _render_file(entity, revealed)
+    return _render_file(entity, revealed, panels)
 
 
 @bp.route("/<int:entity_id>/edit", methods=["GET", "POST"])

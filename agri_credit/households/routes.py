@@ -14,6 +14,7 @@ from agri_credit.auth.scopes import (
 from agri_credit.change_display import change_lines
 from agri_credit.departmental.records import credit_records_in_use, subject_records
 from agri_credit.extensions import id_cipher
+from agri_credit.file_panels import file_panels
 from agri_credit.file_versions import (
     STALE_EDIT_MESSAGE,
     StaleEdit,
@@ -200,11 +201,12 @@ def show(household_id: int):
     record_event(
         "household.view", "household", household.id, "查看农户档案：" + household.head_name
     )
+    panels = file_panels("household", household.id, current_user)
     db.session.commit()
-    return _render_file(household, revealed={})
+    return _render_file(household, revealed={}, panels=panels)
 
 
-def _render_file(household: Household, revealed: dict[str, str]):
+def _render_file(household: Household, revealed: dict[str, str], panels: list):
     """The file page with its departmental records; expired negatives are left out."""
     today = clock.today()
     grade, year = grades_now("household", [household.id], today).get(
@@ -219,6 +221,7 @@ def _render_file(household: Household, revealed: dict[str, str]):
         credit_records=credit_records_in_use("household", household.id, today),
         departmental=subject_records("household", household.id, today),
         ratings=subject_ratings("household", household.id, today),
+        panels=panels,
     )
 
 
@@ -227,8 +230,9 @@ def _render_file(household: Household, revealed: dict[str, str]):
 def reveal(household_id: int):
     household = household_or_404(household_id, current_user)
     revealed = reveal_id_numbers(household, id_cipher(), current_user)
+    panels = file_panels("household", household.id, current_user)
     db.session.commit()
-    return _render_file(household, revealed)
+    return _render_file(household, revealed, panels)
 
 
 @bp.route("/<int:household_id>/edit", methods=["GET", "POST"])

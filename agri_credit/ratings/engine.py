@@ -113,11 +113,11 @@ class Average:
     households: np.ndarray | None = None
 
 
-def _group_mean(
+def _group_means(
     values: np.ndarray, groups: np.ndarray, n_groups: int, average: Average = Average()
 ) -> np.ndarray:
-    """Each row's group average of `values`, ignoring NaN (a groupby-transform-mean, done as
-    two bincounts because it is several times faster on a million rows)."""
+    """Each group's average of `values`, ignoring NaN (a groupby-mean, done as two
+    bincounts because it is several times faster on a million rows)."""
     known = ~np.isnan(values)
     if average.counted is not None:
         known &= average.counted
@@ -133,8 +133,7 @@ def _group_mean(
         # Registered households without a file count as 0; never fewer than the values.
         counts = np.where(np.isnan(households), counts, np.fmax(households, counts))
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = sums / counts
-    return means[groups]
+        return sums / counts
 
 
 def _relative(values: np.ndarray, means: np.ndarray) -> np.ndarray:
@@ -221,23 +220,51 @@ def assign_grades(scores: np.ndarray | pd.Series, rules: RatingRules) -> pd.Cate
 # --- scoring subjects ---------------------------------------------------------------------
 
 
+class _VillageMeans:
+    """The village averages one sheet compares its rows with: given ones (a run's, kept so
+    one subject can be scored again against the village the run saw), else computed from the
+    rows; either way each is recorded in `used`, keyed "<sheet>:<field>"."""
+
+    def __init__(
+        self,
+        sheet: str,
+        villages: pd.Index,
+        given: pd.DataFrame | None,
+        used: dict,
+        average: Average = Average(),
+    ) -> None:
+        self.sheet, self.villages, self.given, self.used = sheet, villages, given, used
+        self.average = average
+
+    def per_row(self, field: str, values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        name = f"{self.sheet}:{field}"
+        n = len(self.villages)
+        if self.given is not None and name in self.given.columns:
+            means = self.given[name].reindex(self.villages.astype("str")).to_numpy(np.float64)
+            means = np.append(means, np.nan)  # the group of rows without a village
+        else:
+            means = _group_means(values, groups, n + 1, self.average)
+        self.used[name] = pd.Series(means[:n], index=self.villages.astype("str"))
+        return means[groups]
+
+
 def _values_points(
     values: np.ndarray,
     ind: Indicator,
     bands: Sequence[Band],
     groups: np.ndarray,
-    n_groups: int,
-    average: Average,
+    means: _VillageMeans,
+    column: str,
 ) -> np.ndarray:
     if ind.method == FLAG:
         return np.where(np.isnan(values), np.nan, np.where(values != 0, ind.points, 0.0))
     if ind.method == RELATIVE:
-        values = _relative(values, _group_mean(values, groups, n_groups, average))
+        values = _relative(values, means.per_row(column, values, groups))
     return np.where(np.isnan(values), np.nan, _band_points(values, bands))
 
 
 def _indicator_points(
-    frame: pd.DataFrame, ind: Indicator, groups: np.ndarray, n_groups: int, average: Average
+    frame: pd.DataFrame, ind: Indicator, groups: np.ndarray, means: _VillageMeans
 ) -> tuple[np.ndarray, np.ndarray]:
     """Points of one indicator per row, and which rows lacked its value.
 
@@ -266,7 +293,7 @@ def _indicator_points(
                 fill = frame.get(column + AS_ZERO_SUFFIX)
                 fill = np.zeros(n) if fill is None else np.nan_to_num(_floats(fill))
                 values = np.where(np.isnan(values), fill, values)
-            parts.append(_values_points(values, ind, bands, groups, n_groups, average))
+            parts.append(_values_points(values, ind, bands, groups, means, column))
         # fmax keeps the known one when the other is NaN: a crop farm has no herd.
         points = np.fmax(*parts) if ind.alt_field else parts[0]
     if ind.when_missing == MISSING_AS_LOWEST:
@@ -298,6 +325,9 @@ class _Sheet:
         indicators: Sequence[Indicator],
         absent: set[str],
         key_bits: dict[str, int],
+        sheet_name: str = "",
+        given_means: pd.DataFrame | None = None,
+        used_means: dict[str, pd.Series] | None = None,
         counted: np.ndarray | None = None,
         registered: pd.Series | None = None,
     ) -> None:
@@ -309,7 +339,13 @@ class _Sheet:
                 pd.Index(villages).astype("str").map(registered).to_numpy(dtype=np.float64),
                 np.nan,
             )
-        average = Average(counted, households)
+        means = _VillageMeans(
+            sheet_name,
+            villages,
+            given_means,
+            {} if used_means is None else used_means,
+            Average(counted, households),
+        )
         n = len(frame)
         self.points: dict[str, np.ndarray] = {}
         self.missing_bits = np.zeros(n, dtype=np.int64)
@@ -320,7 +356,7 @@ class _Sheet:
             if ind.key in absent and ind.rescale_if_absent:
                 self.points[ind.key] = np.full(n, np.nan)  # "no data in this run"
                 continue
-            points, lacking = _indicator_points(frame, ind, groups, len(villages) + 1, average)
+            points, lacking = _indicator_points(frame, ind, groups, means)
             self.missing_bits |= lacking.astype(np.int64) << key_bits[ind.key]
             self.lacking[ind.key] = int(lacking.sum())
             points = np.where(np.isnan(points), 0.0, points)
@@ -351,9 +387,12 @@ def _score(
     as_of: date,
     id_columns: list[str],
     credit_column: str,
+    benchmarks: "Benchmarks | None" = None,
+    means_used: dict[str, pd.Series] | None = None,
     registered: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Score every row with the sheet `row_sheet` points it to (-1: no sheet for it).
+    `means_used` gets the village averages the relative indicators compared with;
     `registered`: 户籍户数 by village code, when the 户均 is over registered households."""
     n = len(frame)
     # One bit per indicator key across all sheets, one per gate, for the per-row texts.
@@ -365,7 +404,12 @@ def _score(
     if len(ordered) > 62 or len(rules.gates) > 62:  # one bit each in an int64
         raise ValueError("评定办法的指标或否决条件过多（每类最多 62 项）")
     all_indicators = list(ordered.values())
-    absent = _absent_indicators(frame, all_indicators)
+    if benchmarks is not None and benchmarks.absent is not None:
+        absent = {key: ordered[key] for key in benchmarks.absent if key in ordered}
+    else:
+        absent = _absent_indicators(frame, all_indicators)
+    given = benchmarks.village_means if benchmarks is not None else None
+    used: dict[str, pd.Series] = {} if means_used is None else means_used
 
     gate_bits = np.zeros(n, dtype=np.int64)
     unevaluated = []
@@ -383,7 +427,7 @@ def _score(
     lacking: dict[str, int] = dict.fromkeys(ordered, 0)
     total = np.zeros(n)
     missing_bits = np.zeros(n, dtype=np.int64)
-    for sheet_no, indicators in enumerate(sheets.values()):
+    for sheet_no, (sheet_name, indicators) in enumerate(sheets.items()):
         rows = np.flatnonzero(row_sheet == sheet_no)
         if rows.size == 0:
             continue
@@ -393,6 +437,9 @@ def _score(
             indicators,
             set(absent),
             key_bits,
+            str(sheet_name),
+            given,
+            used,
             counted if counted is None or rows.size == n else counted[rows],
             registered,
         )
@@ -457,10 +504,26 @@ def _score(
     return result
 
 
+@dataclass(frozen=True)
+class Benchmarks:
+    """What a run compared each subject with, kept so that one subject can be scored again
+    later exactly as the run scored it, whatever has happened to its village's files since:
+    the village averages of the relative indicators (index village code, columns
+    "<sheet>:<field>", sheet "household" or an entity type: what `means_used` collects), and
+    the indicators left out of the run for want of data (`attrs["absent_indicators"]`; None:
+    judge from the rows). A village or field not given is averaged from the rows.
+    """
+
+    village_means: pd.DataFrame | None = None
+    absent: Sequence[str] | None = None
+
+
 def score_households(
     households: pd.DataFrame,
     rules: RatingRules,
     as_of: date,
+    benchmarks: Benchmarks | None = None,
+    means_used: dict[str, pd.Series] | None = None,
     village_facts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Score each household on the rule set's 100-point sheet.
@@ -473,7 +536,12 @@ def score_households(
     reasons joined by "；"), missing / missing_labels (indicators this household had no value
     for, scored as each indicator's `when_missing` says). `attrs` carries the rule-set name,
     as-of date, absent indicators, gates that could not be checked, and Chinese notes saying
-    so. `village_facts` (inputs.VILLAGE_FACT_COLUMNS) gives the 户籍户数 a 户均 over registered
+    so.
+
+    `benchmarks`: a run's village averages and absent indicators to score against instead
+    of judging from these rows (one subject scored again later); `means_used` is filled with
+    the village averages the relative indicators compared with ("household:<field>").
+    `village_facts` (inputs.VILLAGE_FACT_COLUMNS) gives the 户籍户数 a 户均 over registered
     households divides by (Readings.average_over); without it the 户均 is over the files.
     """
     _check_rules(rules)
@@ -505,11 +573,19 @@ def score_households(
         as_of,
         ["household_id", "village_code"],
         "is_credit_household",
+        benchmarks,
+        means_used,
         registered,
     )
 
 
-def score_entities(entities: pd.DataFrame, rules: RatingRules, as_of: date) -> pd.DataFrame:
+def score_entities(
+    entities: pd.DataFrame,
+    rules: RatingRules,
+    as_of: date,
+    benchmarks: Benchmarks | None = None,
+    means_used: dict[str, pd.Series] | None = None,
+) -> pd.DataFrame:
     """Score each 新型农业经营主体 on its type's sheet.
 
     Input: inputs.ENTITY_COLUMNS; years_operating and debt_ratio are derived from
@@ -551,6 +627,8 @@ def score_entities(entities: pd.DataFrame, rules: RatingRules, as_of: date) -> p
         as_of,
         ["entity_id", "entity_type", "village_code"],
         "is_credit_entity",
+        benchmarks,
+        means_used,
     )
 
 

@@ -98,6 +98,7 @@ def train(
         "rows": report["rows"],
         "rows_test": report["rows_test"],
         "by_subject_type": report.get("by_subject_type"),
+        "per_type": report.get("per_type"),
     }
     click.echo(json.dumps(summary, ensure_ascii=False))
 

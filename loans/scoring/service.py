@@ -3,6 +3,7 @@ ledgers, features as of each loan's start, and the registry. Called by `flask mo
 (and later by the county office's button through the job queue)."""
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import insert
 
-from models import CreditScore, Region, User, code_range, db
+from models import N_, CreditScore, Region, User, code_range, db
 
 from .asof import SUBJECT_TYPES, requests_for, subject_id_of, subject_key, subject_type_of
 from .features import build_features
@@ -19,8 +20,15 @@ from .labels import LabelRules, label_loans
 from .reasons import reasons_of, score_frame
 from .registry import active_model, load_model, promote, save_model
 from .stability import stability_report
-from .store import Only, load_sources, loan_versions
+from .store import Only, load_sources, loan_versions, subject_genders
 from .training import TrainSettings, train_model
+
+# Progress of a long run: (fraction done 0-1, the step in Chinese). Jobs store it for the page.
+Progress = Callable[[float, str], None]
+
+
+def _no_progress(fraction: float, step: str) -> None:
+    return None
 
 
 class TrainingRefused(ValueError):
@@ -28,6 +36,11 @@ class TrainingRefused(ValueError):
 
 
 MIN_LABELLED = 200
+SCORING_STEPS = {
+    "household": N_("评分：农户"),
+    "entity": N_("评分：新型农业经营主体"),
+    "enterprise": N_("评分：中小微企业"),
+}
 
 
 def label_rules(config: Any) -> LabelRules:
@@ -42,6 +55,7 @@ class TrainingData:
     labels: pd.DataFrame
     features: pd.DataFrame
     seconds: dict[str, float]
+    subjects: pd.DataFrame  # skey, region_code of every file
 
 
 def training_data(as_of: date, rules: LabelRules, zone: str) -> TrainingData:
@@ -57,7 +71,22 @@ def training_data(as_of: date, rules: LabelRules, zone: str) -> TrainingData:
         labels,
         features,
         {"load": loaded - started, "features": time.perf_counter() - loaded},
+        sources.files[["skey", "region_code"]],
     )
+
+
+def report_groups(data: TrainingData) -> dict[str, np.ndarray]:
+    """Per labelled loan, the groups the report judges the model by: subject type, township
+    (the 9-digit code) and, for the fairness check only, gender read from the ID number."""
+    skeys = data.labels[["skey"]]
+    place = skeys.merge(data.subjects, on="skey", how="left")["region_code"]
+    gender = skeys.merge(subject_genders(), on="skey", how="left")["gender"]
+    kinds = subject_type_of(data.labels["skey"])
+    return {
+        "subject_type": kinds.to_numpy(),
+        "township": place.fillna("").astype(str).str[:9].to_numpy(),
+        "gender": gender.fillna("不适用").to_numpy(),
+    }
 
 
 def train_county(
@@ -66,11 +95,13 @@ def train_county(
     config: Any,
     truth: pd.DataFrame | None = None,
     activate_reason: str | None = None,
+    progress: Progress = _no_progress,
 ) -> tuple[int, dict[str, Any]]:
     """Train one model (the subject type is a feature) on every labelled loan as of the date,
     store it, optionally activate it for every subject type; returns (version, report).
     `truth` (skey, loan, true_probability): the demo generator's probabilities."""
     zone = config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    progress(0.05, N_("读取贷款台账与部门数据"))
     data = training_data(as_of, label_rules(config), zone)
     if len(data.labels) < MIN_LABELLED or data.labels["default"].nunique() < 2:
         raise TrainingRefused(
@@ -81,15 +112,18 @@ def train_county(
         joined = data.labels.merge(truth, on=["skey", "loan"], how="left")
         if joined["true_probability"].notna().all():
             true_probability = joined["true_probability"].to_numpy()
-    kinds = subject_type_of(data.labels["skey"]).to_numpy()
+    groups = report_groups(data)
+    kinds = groups["subject_type"]
+    progress(0.4, N_("训练模型与逻辑回归基准"))
     model = train_model(
         data.features,
         data.labels["default"].to_numpy(),
         data.labels["start_on"],
         TrainSettings.from_config(config),
         true_probability=true_probability,
-        groups={"subject_type": kinds},
+        groups=groups,
     )
+    progress(0.9, N_("保存模型"))
     model.metrics["seconds"] = {k: round(v, 2) for k, v in data.seconds.items()}
     row = save_model(model, user, tuple(sorted(set(kinds))), data_as_of=as_of)
     if activate_reason:
@@ -100,12 +134,17 @@ def train_county(
 
 
 def score_scope(
-    region: Region | None, as_of: date, config: Any, with_reasons: bool = True
+    region: Region | None,
+    as_of: date,
+    config: Any,
+    with_reasons: bool = True,
+    progress: Progress = _no_progress,
 ) -> dict[str, dict]:
     """Score every subject in the region (all, without one) as of the date with the active
     model of its type, and append the scores (history kept). Returns rows scored per type
     and the population stability (PSI, level) of the score and the top features per type."""
     zone = config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    progress(0.05, N_("读取档案与部门数据"))
     sources = load_sources(as_of, zone)
     files = sources.files
     if region is not None:
@@ -113,7 +152,9 @@ def score_scope(
         files = files[files["region_code"].between(low, high)]
     counts: dict[str, int] = {}
     stability: dict[str, dict] = {}
-    for kind in SUBJECT_TYPES:
+    models: dict[str, int] = {}
+    for n, kind in enumerate(SUBJECT_TYPES):
+        progress(0.2 + 0.25 * n, SCORING_STEPS[kind])
         row = active_model(kind)
         subjects = files[subject_type_of(files["skey"]) == kind]
         if row is None or subjects.empty:
@@ -140,10 +181,11 @@ def score_scope(
             ],
         )
         counts[kind] = len(scored)
+        models[kind] = row.id
         references = row.metrics.get("stability_reference", {})
         stability[kind] = stability_report(references, features.assign(points=scored["points"]))
     db.session.commit()
-    return {"scored": counts, "stability": stability}
+    return {"scored": counts, "stability": stability, "models": models}
 
 
 def score_one(

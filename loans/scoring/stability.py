@@ -5,6 +5,8 @@ training data and today's population, with the usual warning levels: below 0.10 
 import numpy as np
 import pandas as pd
 
+from models import N_
+
 WATCH, SHIFTED = 0.10, 0.25
 EPS = 1e-4
 
@@ -51,7 +53,7 @@ def psi(ref: dict, values: pd.Series) -> float:
 
 
 def level(value: float) -> str:
-    return "偏移" if value > SHIFTED else ("关注" if value > WATCH else "稳定")
+    return N_("偏移") if value > SHIFTED else (N_("关注") if value > WATCH else N_("稳定"))
 
 
 def stability_report(references: dict[str, dict], today: pd.DataFrame) -> dict[str, dict]:

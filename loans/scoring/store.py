@@ -480,3 +480,35 @@ def _ratings(zone: str, only: Only | None = None) -> pd.DataFrame:
         }
     )
     return out
+
+
+def subject_genders() -> pd.DataFrame:
+    """skey -> gender (男 / 女 / 不适用) of the person behind each subject, read from the ID
+    number for the fairness check of the model report only (never a feature): a household's
+    head (`head_gender`, taken from the ID when the file is saved) and an entity's operator
+    (the 17th digit, which the masked number keeps). An SME has no one person behind it."""
+    households = read_frame(select(Household.id.label("subject_id"), Household.head_gender))
+    entities = read_frame(select(AgriEntity.id.label("subject_id"), AgriEntity.operator_id_masked))
+    digit = entities["operator_id_masked"].astype(str).str[-2:-1]
+    odd = pd.to_numeric(digit, errors="coerce") % 2
+    parts = [
+        pd.DataFrame(
+            {
+                "skey": subject_key(
+                    pd.Series(HOUSEHOLD, index=households.index), households["subject_id"]
+                ),
+                "gender": households["head_gender"].astype(str),
+            }
+        ),
+        pd.DataFrame(
+            {
+                "skey": subject_key(
+                    pd.Series(ENTITY, index=entities.index), entities["subject_id"]
+                ),
+                "gender": np.where(odd == 1, "男", np.where(odd == 0, "女", "")),
+            }
+        ),
+    ]
+    frame = pd.concat(parts, ignore_index=True)
+    frame["gender"] = frame["gender"].where(frame["gender"].isin(["男", "女"]), "未知")
+    return frame

@@ -118,6 +118,9 @@ def build_synthetic_county(
 
     first = db.session.scalar(select(db.func.coalesce(db.func.max(Household.id), 0))) + 1
     h = np.flatnonzero(kind == HOUSEHOLD)
+    # The head's gender, for the report's fairness check only: its own generator, so the
+    # county drawn for a seed stays the same, and unrelated to the outcome.
+    genders = np.random.default_rng(seed + 1000).choice(["男", "女"], size=len(h), p=[0.6, 0.4])
     _bulk(
         Household,
         [
@@ -130,6 +133,7 @@ def build_synthetic_county(
                 "head_id_hash": hashlib.sha256(f"h{seed}-{j}".encode()).hexdigest(),
                 "head_id_masked": "6105**********0000",
                 "head_id_tail": "0000",
+                "head_gender": str(genders[j]),
                 "land_contracted_mu": round(float(rng.lognormal(2, 0.6)), 2),
                 "income_crops": round(float(assets[i] * 0.2), 2),
                 "total_assets": round(float(assets[i]), 2),

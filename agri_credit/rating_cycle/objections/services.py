@@ -18,6 +18,7 @@ from models import (
     ObjectionStatus,
     RatingResult,
     RatingRun,
+    RerateCause,
     ResultStatus,
     Role,
     User,
@@ -151,7 +152,13 @@ def answer_objection(
         raise ObjectionRefused("请填写书面答复及理由")
     result = objection.result
     if outcome == ObjectionStatus.CORRECTED:
-        (rerate or rerate_result)(result, user)
+        (rerate or rerate_result)(
+            result,
+            user,
+            cause=RerateCause.OBJECTION,
+            reason=answer,
+            objection_id=objection.id,
+        )
         db.session.flush()
     objection.status = outcome
     objection.answer = answer.strip()

@@ -23,7 +23,17 @@ from agri_credit.audit import record_event
 from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import enterprise_or_404, entity_or_404, household_or_404
 from agri_credit.url_arguments import page_number
-from models import CreditRepair, PublicRecord, RepairStatus, Role, SubjectKey, User, clock, db
+from models import (
+    CreditRepair,
+    PublicRecord,
+    RepairStatus,
+    Rerating,
+    Role,
+    SubjectKey,
+    User,
+    clock,
+    db,
+)
 
 from .. import bp
 from . import services as repairs
@@ -218,6 +228,14 @@ def repair_show(repair_id: int):
         else:
             db.session.commit()
             flash(_("已作出决定"), "success")
+            rerated = db.session.scalar(
+                select(func.count()).select_from(Rerating).where(Rerating.repair_id == repair.id)
+            )
+            if rerated:
+                flash(
+                    _("已在 %(n)d 次尚未审定的评定中重新评定该主体，原得分已保留", n=rerated),
+                    "info",
+                )
             return redirect(url_for(".repair_show", repair_id=repair.id))
     users = {
         u.id: u

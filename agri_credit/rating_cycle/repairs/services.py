@@ -21,6 +21,7 @@ from agri_credit.auth.scopes import enterprises_in_scope, entities_in_scope, hou
 from agri_credit.config import DefaultConfig
 from agri_credit.credit_records.repaired import RecordKey
 from agri_credit.credit_records.retention import in_use
+from agri_credit.file_versions import bump_version
 from models import (
     N_,
     NEGATIVE_PUBLIC_KINDS,
@@ -32,11 +33,14 @@ from models import (
     Household,
     PublicRecord,
     RepairStatus,
+    RerateCause,
     SubjectKey,
     User,
     db,
     utcnow,
 )
+
+from ..runs.services import RunRefused, open_results_of, rerate_result
 
 # The minimum display period by severity, the working days to decide and the largest
 # evidence file are config values (REPAIR_* in config.py); a record the department gave no
@@ -275,7 +279,54 @@ def decide_repair(
         {"status": ["pending", repair.status], "document_no": repair.document_no},
         user=user,
     )
+    if approve:
+        _apply_repair(repair, user)
     return repair
+
+
+FILE_MODELS = {"household": Household, "entity": AgriEntity, "enterprise": Enterprise}
+
+
+def _apply_repair(repair: CreditRepair, user: User) -> None:
+    """What an approved repair changes at once: the file moves to its next version (its
+    records and maybe its grade change; an edit form opened before is refused as stale),
+    and the subject is re-rated in every run still open, the score before kept with the
+    re-rating. A run that cannot re-rate it (the household moved village since) is left as
+    it is and noted in the journal: the office re-runs it."""
+    key = db.session.get(SubjectKey, repair.subject_key_id)
+    subject = subject_of(key) if key is not None else None
+    if subject is None:
+        return
+    kind, subject_id = subject
+    version = bump_version(FILE_MODELS[kind], subject_id)
+    record_event(
+        "repair.file",
+        kind,
+        subject_id,
+        f"信用修复通过，记录不再使用和展示：{repair.record_title}",
+        {"document_no": repair.document_no},
+        user=user,
+        subject_version=version,
+    )
+    if kind == "enterprise":  # enterprises are not rated
+        return
+    for result in open_results_of(kind, subject_id):
+        try:
+            rerate_result(
+                result,
+                user,
+                cause=RerateCause.REPAIR,
+                reason=f"信用修复通过：{repair.record_title}",
+                repair_id=repair.id,
+            )
+        except RunRefused as refused:
+            record_event(
+                "rating.rerate.refused",
+                "rating_result",
+                result.id,
+                f"信用修复后未能重新评定：{refused}",
+                user=user,
+            )
 
 
 def is_overdue(repair: CreditRepair, today: date) -> bool:

@@ -4,8 +4,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import DateField, IntegerField, SelectField, SubmitField
-from wtforms.validators import InputRequired, NumberRange, ValidationError
+from wtforms import DateField, IntegerField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from models import (
     ProvidentFundRecord,
@@ -74,3 +74,17 @@ class RunForm(FlaskForm):
 
 class RerunForm(FlaskForm):
     submit = SubmitField(_l("重新评定"))
+
+
+class RerateForm(FlaskForm):
+    """An office re-rates one subject after correcting its file; the reason is kept."""
+
+    reason = TextAreaField(
+        _l("更正内容及理由"),
+        validators=[
+            DataRequired(_l("请写明更正了哪些档案信息、为何重新评定")),
+            Length(max=1000, message=_l("理由不能超过 1000 字")),
+        ],
+        render_kw={"rows": 3},
+    )
+    submit = SubmitField(_l("重新评定该主体"))

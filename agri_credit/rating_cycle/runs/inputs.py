@@ -35,6 +35,7 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from agri_credit.credit_records.repaired import not_repaired
 from agri_credit.credit_records.retention import in_use
+from agri_credit.credit_records.same_event import copies_public_record
 from agri_credit.ratings.rules import (
     LABOUR_ABILITY_HALF,
     LABOUR_WORKING_AGE,
@@ -495,7 +496,8 @@ def record_facts(
 ) -> pd.DataFrame:
     """Negative records of the region's households and entities that occurred by the date:
     public records (行政处罚, 失信被执行人) without an approved 信用修复 decided by
-    `repairs_until`, and the files' own 不良记录.
+    `repairs_until`, and the files' own 不良记录 except their copies of public records
+    (`credit_records.same_event`: one event is one record, and its repair lifts it).
 
     An event without an end date ends when it happened (the five-year rule of
     `departmental.retention`), except a 失信被执行人 listing, which lasts until it is lifted.
@@ -548,6 +550,8 @@ def record_facts(
                 CreditRecord.polarity == NEGATIVE,
                 CreditRecord.occurred_on <= as_of,
                 in_use(CreditRecord, as_of),
+                # One event, one record: the public record counts, with its repair.
+                ~copies_public_record(),
             )
             .order_by(CreditRecord.id)
         )

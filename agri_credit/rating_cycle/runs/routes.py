@@ -30,6 +30,7 @@ from agri_credit.ratings.rules import (
 from agri_credit.url_arguments import page_number
 from models import (
     ENTITY_TYPE_LABELS,
+    RERATE_CAUSE_LABELS,
     RESULT_STATUS_LABELS,
     RUN_STATUS_LABELS,
     AgriEntity,
@@ -52,10 +53,13 @@ from .. import bp
 from ..access import result_or_404, run_or_404, village_or_404
 from ..publication.services import status_now, statuses_now
 from ..rulesets.services import readable_rules, rules_of, shown_readings
-from .forms import RerunForm, RunForm
+from .forms import RerateForm, RerunForm, RunForm
 from .services import (
     RunRefused,
+    may_rerate,
     may_start_runs,
+    rerate_after_correction,
+    reratings_of,
     rerun,
     rule_set_applies,
     run_regions,
@@ -532,7 +536,40 @@ def breakdown_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
 @roles_required(*FILE_KEEPERS)
 def result_show(result_id: int):
     result = result_or_404(result_id)
+    return _result_page(result, run_or_404(result.run_id), RerateForm())
+
+
+@bp.route("/results/<int:result_id>/rerate", methods=["POST"])
+@roles_required(Role.OFFICE)
+def result_rerate(result_id: int):
+    result = result_or_404(result_id)
     run = run_or_404(result.run_id)
+    form = RerateForm()
+    if not form.validate_on_submit():
+        return _result_page(result, run, form), 400
+    try:
+        rerating = rerate_after_correction(result, current_user, form.reason.data)
+    except RunRefused as refused:
+        db.session.rollback()
+        flash(str(refused), "danger")
+        return redirect(url_for("rating_cycle.result_show", result_id=result_id))
+    db.session.commit()
+    flash(
+        _(
+            "已重新评定：%(before)s → %(after)s",
+            before=_score_text(rerating.score_before, rerating.grade_before),
+            after=_score_text(rerating.score_after, rerating.grade_after),
+        ),
+        "success",
+    )
+    return redirect(url_for("rating_cycle.result_show", result_id=result_id))
+
+
+def _score_text(score: Any, grade: str | None) -> str:
+    return f"{score:g} {grade or _('未达信用户')}" if score is not None else "—"
+
+
+def _result_page(result: RatingResult, run: RatingRun, form: RerateForm):
     rules, indicators = _indicators(run, result)
     rows = breakdown_rows(indicators, result.breakdown or {}, result.missing or "")
     subject = _subjects([result]).get(result.id)
@@ -557,4 +594,7 @@ def result_show(result_id: int):
         notes=(run.summary or {}).get("notes", []),
         status=status_now(result, clock.today()),
         result_status_labels=RESULT_STATUS_LABELS,
+        reratings=reratings_of(result),
+        cause_labels=RERATE_CAUSE_LABELS,
+        rerate_form=form if may_rerate(result, run, current_user) else None,
     )

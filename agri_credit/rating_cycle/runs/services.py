@@ -3,7 +3,7 @@ rule set, rate its villages (信用村), townships (信用乡镇) and the county
 one transaction with the digest of what the engine saw, so a run can be repeated and checked.
 
     run = start_run("610528000000", 2025, date(2025, 12, 31), rule_set, user)
-    rerate_result(result, user)  # one subject after its data was corrected (异议)
+    rerate_result(result, user, cause=RerateCause.OBJECTION)  # one subject, the run's village
 
 The scoring is `score_inputs`, a pure function of the input frames (`run_inputs`) and the rule
 set; this module adds the database around it: reading, bulk writing (COPY on PostgreSQL,
@@ -25,11 +25,17 @@ from agri_credit.audit import record_event
 from agri_credit.ratings import engine
 from agri_credit.ratings.rules import RatingRules
 from models import (
+    RERATE_CAUSE_LABELS,
+    Objection,
+    ObjectionStatus,
     RatingResult,
     RatingRun,
     Region,
     RegionLevel,
     RegionRating,
+    RerateCause,
+    Rerating,
+    ResultStatus,
     Role,
     RuleSet,
     RuleSetStatus,
@@ -42,6 +48,7 @@ from models import (
     utcnow,
 )
 
+from ..publication.services import write_grades
 from ..rulesets.services import RuleSetRefused, rules_of
 from .inputs import RunInputs, read_inputs
 from .source_dates import source_dates, stale_notes
@@ -130,6 +137,20 @@ class Scored:
     notes: list[str] = field(default_factory=list)
     # Per indicator, how its missing-data reading was applied: engine attrs "missing_counts".
     missing_counts: list[dict[str, Any]] = field(default_factory=list)
+    # Village code -> {"<sheet>:<field>": average}: what the relative indicators compared with.
+    village_means: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def _means_by_village(used: dict[str, pd.Series]) -> dict[str, dict[str, float]]:
+    """{"<sheet>:<field>": Series by village} as {village: {"<sheet>:<field>": mean}}, NaN
+    left out (JSON has none; a missing average is averaged from the rows again)."""
+    if not used:
+        return {}
+    frame = pd.DataFrame(used)
+    out: dict[str, dict[str, float]] = {}
+    for village, row in zip(frame.index.astype("str"), frame.to_dict("records"), strict=True):
+        out[village] = {k: float(v) for k, v in row.items() if not np.isnan(v)}
+    return out
 
 
 def _subject_part(frame: pd.DataFrame | None, column: str, as_name: str) -> pd.DataFrame | None:
@@ -198,17 +219,32 @@ def area_loans(
     return summary.reset_index()
 
 
-def score_inputs(inputs: RunInputs, rules: RatingRules, as_of: date) -> Scored:
+def score_inputs(
+    inputs: RunInputs,
+    rules: RatingRules,
+    as_of: date,
+    benchmarks: dict[str, engine.Benchmarks] | None = None,
+) -> Scored:
     """Score every household and entity and rate every area of the inputs. Village and
-    township loan figures count households' loans: 信用村 and 信用乡镇 measure 农户."""
+    township loan figures count households' loans: 信用村 and 信用乡镇 measure 农户.
+    `benchmarks` ({"household": …, "entity": …}): a run's village averages and absent
+    indicators, when one subject is scored again (`rerate_result`)."""
+    benchmarks = benchmarks or {}
+    used: dict[str, pd.Series] = {}
     households = engine.score_households(
         _with_facts(inputs.households, inputs, rules, as_of, "household_id"),
         rules,
         as_of,
+        benchmarks.get("household"),
+        used,
         inputs.villages,
     )
     entities = engine.score_entities(
-        _with_facts(inputs.entities, inputs, rules, as_of, "entity_id"), rules, as_of
+        _with_facts(inputs.entities, inputs, rules, as_of, "entity_id"),
+        rules,
+        as_of,
+        benchmarks.get("entity"),
+        used,
     )
     villages = engine.rate_villages(
         households,
@@ -236,7 +272,16 @@ def score_inputs(inputs: RunInputs, rules: RatingRules, as_of: date) -> Scored:
                 for row in frame.attrs.get("missing_counts", [])
                 if row["subjects"]
             ]
-    return Scored(households, entities, villages, townships, counties, notes, missing)
+    return Scored(
+        households,
+        entities,
+        villages,
+        townships,
+        counties,
+        notes,
+        missing,
+        _means_by_village(used),
+    )
 
 
 # ---- results as rows -----------------------------------------------------------------------
@@ -409,6 +454,9 @@ def region_rows(scored: Scored, run: RatingRun, region: Region) -> list[dict[str
                     "metrics": _figures(row),
                     "reasons": _reasons(row["reasons"]),
                     "status": "proposed",
+                    "village_means": scored.village_means.get(row[code], {})
+                    if level == RegionLevel.VILLAGE
+                    else None,
                 }
             )
     return rows
@@ -547,6 +595,12 @@ def start_run(region_code: str, year: int, as_of: date, rule_set: RuleSet, user:
             },
             source_dates=dates,
             missing_counts=scored.missing_counts,
+            # Left out of the total for want of data anywhere in the run: a re-rating of one
+            # subject leaves out the same ones.
+            absent_indicators={
+                "household": list(scored.households.attrs.get("absent_indicators", [])),
+                "entity": list(scored.entities.attrs.get("absent_indicators", [])),
+            },
             timings={
                 "read": round(read - started, 2),
                 "score": round(scoring - read, 2),
@@ -605,16 +659,19 @@ def _stored(run_id: int, level: RegionLevel) -> list[RegionRating]:
     )
 
 
+def _parents(codes: list[str]) -> dict[str, str]:
+    parents = dict(
+        db.session.execute(
+            select(Region.code, Region.parent_code).where(Region.code.in_(codes))
+        ).all()
+    )
+    return {c: parents.get(c) or c[:9] + "000" for c in codes}
+
+
 def _village_frame(ratings: list[RegionRating]) -> pd.DataFrame:
     """Stored village ratings as rate_villages returned them (the columns the township and
     county ratings read)."""
-    parents = dict(
-        db.session.execute(
-            select(Region.code, Region.parent_code).where(
-                Region.code.in_([r.region_code for r in ratings])
-            )
-        ).all()
-    )
+    parents = _parents([r.region_code for r in ratings])
     rows = []
     for r in ratings:
         m = r.metrics or {}
@@ -622,7 +679,7 @@ def _village_frame(ratings: list[RegionRating]) -> pd.DataFrame:
         rows.append(
             {
                 "village_code": r.region_code,
-                "township_code": parents.get(r.region_code) or r.region_code[:9] + "000",
+                "township_code": parents[r.region_code],
                 "is_credit_village": bool(r.passed),
                 "households": int(m.get("households") or 0),
                 "credit_households": int(m.get("credit_households") or 0),
@@ -632,29 +689,44 @@ def _village_frame(ratings: list[RegionRating]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _stored_loans(rating: RegionRating, key: str) -> pd.DataFrame | None:
+    """An area's loan figures as the run computed them (None: the run had no loan data)."""
+    figures = rating.metrics or {}
+    if not figures.get("has_loan_data"):
+        return None
+    values = {k: np.nan if figures.get(k) is None else float(figures[k]) for k in LOAN_FIGURES}
+    return pd.DataFrame([{key: rating.region_code, **values}])
+
+
 def _apply(rating: RegionRating, row: dict[str, Any], passed: str) -> None:
     rating.passed = bool(row[passed])
     rating.metrics = _figures(row)
     rating.reasons = _reasons(row["reasons"])
 
 
-def _rerate_areas(run: RatingRun, rules: RatingRules, inputs: RunInputs, village_code: str) -> None:
-    """The village's rating from the run's stored results (one of them just corrected), then
-    its township's and the county's from the stored village ratings."""
-    village = db.session.scalar(
-        select(RegionRating).where(
-            RegionRating.run_id == run.id, RegionRating.region_code == village_code
-        )
+def _rerate_areas(run: RatingRun, rules: RatingRules, village: RegionRating) -> None:
+    """The village's rating again from the run's stored results (one of them just changed)
+    and the loan figures and 户籍户数 the run used, then its township's and the county's from
+    the stored village ratings: nothing is read from today's files or ledgers."""
+    stored = village.metrics or {}
+    registered = stored.get("registered_households")
+    township_code = _parents([village.region_code])[village.region_code]
+    facts = pd.DataFrame(
+        {
+            "village_code": [village.region_code],
+            "township_code": [township_code],
+            "registered_households": [np.nan if registered is None else float(registered)],
+        }
     )
-    if village is None:
-        return
-    facts = inputs.villages[inputs.villages["village_code"] == village_code]
-    loans = area_loans(inputs, facts["village_code"], "village_code", rules, run.as_of)
-    rated = engine.rate_villages(_village_households(run.id, village_code), loans, facts, rules)
+    rated = engine.rate_villages(
+        _village_households(run.id, village.region_code),
+        _stored_loans(village, "village_code"),
+        facts,
+        rules,
+    )
     _apply(village, rated.to_dict("records")[0], "is_credit_village")
     db.session.flush()
 
-    township_code = str(facts["township_code"].iloc[0]) if len(facts) else village_code[:9] + "000"
     township = db.session.scalar(
         select(RegionRating).where(
             RegionRating.run_id == run.id, RegionRating.region_code == township_code
@@ -663,15 +735,7 @@ def _rerate_areas(run: RatingRun, rules: RatingRules, inputs: RunInputs, village
     villages = _village_frame(_stored(run.id, RegionLevel.VILLAGE))
     if township is not None:
         mine = villages[villages["township_code"] == township_code]
-        figures = township.metrics or {}
-        township_loans = (
-            pd.DataFrame(
-                [{"township_code": township_code, **{k: figures.get(k) or 0 for k in LOAN_FIGURES}}]
-            )
-            if figures.get("has_loan_data")
-            else None
-        )
-        rated = engine.rate_townships(mine, township_loans, rules)
+        rated = engine.rate_townships(mine, _stored_loans(township, "township_code"), rules)
         _apply(township, rated.to_dict("records")[0], "is_credit_township")
         db.session.flush()
     county = db.session.scalar(
@@ -692,19 +756,49 @@ def _rerate_areas(run: RatingRun, rules: RatingRules, inputs: RunInputs, village
             _apply(county, mine[0], "is_credit_county")
 
 
+def run_benchmarks(run: RatingRun, village: RegionRating | None) -> dict[str, engine.Benchmarks]:
+    """What the run compared the village's subjects with: its village averages and the
+    indicators it left out for want of data. Runs made before these were kept get none
+    (their re-ratings average today's files of the village, as they always did)."""
+    absent = (run.summary or {}).get("absent_indicators") or {}
+    means = None
+    if village is not None and village.village_means is not None:
+        means = pd.DataFrame([village.village_means], index=[village.region_code], dtype="float")
+    return {
+        kind: engine.Benchmarks(village_means=means, absent=absent.get(kind))
+        for kind in ("household", "entity")
+    }
+
+
 def rerate_result(
-    result: RatingResult, user: User, *, repairs_until: date | None = None
-) -> RatingResult:
-    """Score one household or entity of a run again from its data as it stands now (the
-    village's files for the village averages; departmental rows as of the run's date; every
-    credit repair approved by `repairs_until`, default today), update its score, grade and
-    breakdown, and rate its village (and the township and county above) again. Flushes; the
-    caller commits with its own change (an objection's answer)."""
+    result: RatingResult,
+    user: User,
+    *,
+    cause: RerateCause,
+    reason: str = "",
+    objection_id: int | None = None,
+    repair_id: int | None = None,
+    repairs_until: date | None = None,
+) -> Rerating:
+    """Score one household or entity of a run again, as the run would have scored it with
+    this subject's data as it stands now and everything else as the run saw it: its file as
+    now, departmental rows as of the run's date, every credit repair approved by
+    `repairs_until` (default today); the village averages, 户籍户数, loan figures and the
+    indicators left out are the run's own (`RegionRating.village_means`, the run's summary),
+    so the other households' points and today's files of the village play no part. Updates
+    the score, grade and breakdown, keeps a Rerating (before and after, why), rates the
+    village, township and county again from the stored results, and writes the grade to the
+    file if the result is already effective. Flushes; the caller commits with its change."""
     run = db.session.get(RatingRun, result.run_id)
     rules = usable_rules(run.rule_set)
     village = db.session.get(Region, result.village_code)
     if village is None:
         raise RunRefused("找不到该评定结果所在的村")
+    village_rating = db.session.scalar(
+        select(RegionRating).where(
+            RegionRating.run_id == run.id, RegionRating.region_code == result.village_code
+        )
+    )
     inputs = read_inputs(
         village,
         run.year,
@@ -712,7 +806,7 @@ def rerate_result(
         repairs_until=max(run.as_of, repairs_until or clock.today()),
         readings=rules.readings,
     )
-    scored = score_inputs(inputs, rules, run.as_of)
+    scored = score_inputs(inputs, rules, run.as_of, run_benchmarks(run, village_rating))
     if result.household_id is not None:
         frame = scored.households
         subject = frame[frame["household_id"].to_numpy() == result.household_id]
@@ -724,29 +818,100 @@ def rerate_result(
     if len(subject) == 0:
         raise RunRefused("该主体已不在本村，请重新评定整个地区")
     values = result_rows(one, rules)
-    before = {"score": str(result.score), "grade": result.grade}
+    rerating = Rerating(
+        result_id=result.id,
+        cause=cause,
+        reason=reason.strip(),
+        objection_id=objection_id,
+        repair_id=repair_id,
+        score_before=result.score,
+        grade_before=result.grade,
+        gate_reasons_before=result.gate_reasons,
+        rerated_by_id=user.id,
+    )
     result.score = Decimal(str(values["score"][0]))
     result.grade = values["grade"][0]
     result.breakdown = json.loads(values["breakdown"][0])
     result.gate_reasons = values["gate_reasons"][0]
     result.missing = values["missing"][0]
+    rerating.score_after = result.score
+    rerating.grade_after = result.grade
+    rerating.gate_reasons_after = result.gate_reasons
+    db.session.add(rerating)
     db.session.flush()
-    if result.household_id is not None:
-        _rerate_areas(run, rules, inputs, result.village_code)
+    if result.household_id is not None and village_rating is not None:
+        _rerate_areas(run, rules, village_rating)
+    if result.status == ResultStatus.EFFECTIVE:
+        write_grades([result], run.year)
     refresh_summary(run)
     record_event(
         "rating.rerate",
         "rating_result",
         result.id,
-        "更正数据后重新评定",
+        f"重新评定（{RERATE_CAUSE_LABELS[RerateCause(cause)]}）"
+        + (f"：{reason.strip()}" if reason.strip() else ""),
         {
-            "score": [before["score"], str(result.score)],
-            "grade": [before["grade"], result.grade],
+            "score": [str(rerating.score_before), str(result.score)],
+            "grade": [rerating.grade_before, result.grade],
         },
         user=user,
     )
     db.session.flush()
-    return result
+    return rerating
+
+
+def may_rerate(result: RatingResult, run: RatingRun, user: User) -> bool:
+    """A credit office over the result's village re-rates it while its run is open."""
+    return (
+        user.role == Role.OFFICE
+        and user.scope.contains(result.village_code)
+        and run.status == RunStatus.PROPOSED
+    )
+
+
+def rerate_after_correction(result: RatingResult, user: User, reason: str) -> Rerating:
+    """An office corrected the subject's file and re-rates it, saying why. Refused (Chinese
+    RunRefused) in a run no longer open, outside the office's scope, without a reason, and
+    while an objection is open: its written answer is where that correction belongs."""
+    run = db.session.get(RatingRun, result.run_id)
+    if user.role != Role.OFFICE or not user.scope.contains(result.village_code):
+        raise RunRefused("只有该村所属乡镇或县信用办可以重新评定")
+    if run.status != RunStatus.PROPOSED:
+        raise RunRefused("该次评定已审定或已被取代，不能再重新评定单个主体")
+    if not reason.strip():
+        raise RunRefused("请写明更正了哪些档案信息、为何重新评定")
+    if db.session.scalar(
+        select(Objection.id).where(
+            Objection.result_id == result.id, Objection.status == ObjectionStatus.OPEN
+        )
+    ):
+        raise RunRefused("该结果有待答复的异议，请在答复异议时更正档案并重新评定")
+    return rerate_result(result, user, cause=RerateCause.CORRECTION, reason=reason)
+
+
+def open_results_of(kind: str, subject_id: int) -> list[RatingResult]:
+    """The subject's results in every run still open (proposed: not yet approved by the
+    county, not superseded), oldest run first."""
+    column = RatingResult.household_id if kind == "household" else RatingResult.entity_id
+    return list(
+        db.session.scalars(
+            select(RatingResult)
+            .join(RatingRun, RatingRun.id == RatingResult.run_id)
+            .where(column == subject_id, RatingRun.status == RunStatus.PROPOSED)
+            .order_by(RatingRun.id)
+        )
+    )
+
+
+def reratings_of(result: RatingResult) -> list[Rerating]:
+    """The result's history of re-ratings, newest first."""
+    return list(
+        db.session.scalars(
+            select(Rerating)
+            .where(Rerating.result_id == result.id)
+            .order_by(Rerating.rerated_at.desc(), Rerating.id.desc())
+        )
+    )
 
 
 # ---- what a user may see -------------------------------------------------------------------

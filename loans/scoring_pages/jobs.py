@@ -1,0 +1,188 @@
+"""Training and county scoring started from the model pages: on an RQ worker when REDIS_URL
+is configured (the departmental import queue, so `flask import-worker` runs them too),
+inline in the request otherwise. Either way the run's progress and result are kept on its
+`ScoreJob` row, which the job page polls; RQ's failure callback marks a run whose worker
+died or timed out as failed.
+"""
+
+import logging
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from flask import current_app
+from redis.exceptions import RedisError
+from rq import Callback, get_current_job
+from sqlalchemy import select, update
+
+from agri_credit.departmental.jobs import queue
+from models import N_, Region, ScoreJob, User, db, utcnow
+
+log = logging.getLogger(__name__)
+# Named, not imported: the worker module sits above `loans` and gives the job an app context.
+WORKER_ENTRY = "worker.run_score_job"
+FAILURE_ENTRY = "worker.score_job_failed"
+JOB_TIMEOUT = 60 * 60  # seconds; training on 200,000 loans takes about two minutes
+RUNNING = ("queued", "running")
+# Stored or shown as data, translated where shown.
+STATUS_LABELS = {
+    "queued": N_("排队中"),
+    "running": N_("运行中"),
+    "done": N_("已完成"),
+    "failed": N_("失败"),
+}
+KIND_LABELS = {"train": N_("训练模型"), "score": N_("全县评分")}
+FAILED_MESSAGE = N_("任务运行出错，未保存结果。请稍后重试，或请管理员查看服务器日志。")
+LOST_MESSAGE = N_("后台任务中断（进程退出或超时），未保存结果。")
+
+
+class RunRefused(ValueError):
+    """A run that may not start now; Chinese message."""
+
+
+def running(kind: str) -> ScoreJob | None:
+    """A run of this kind still queued or running, started within the job timeout (an
+    older one was lost with its process and no longer blocks)."""
+    since = utcnow() - timedelta(seconds=JOB_TIMEOUT)
+    return db.session.scalar(
+        select(ScoreJob)
+        .where(ScoreJob.kind == kind, ScoreJob.status.in_(RUNNING), ScoreJob.created_at > since)
+        .limit(1)
+    )
+
+
+def start(kind: str, as_of: date, user: User) -> ScoreJob:
+    """Queue a run and dispatch it; refused while another run of the kind is going."""
+    if running(kind) is not None:
+        raise RunRefused(
+            N_("已有一个训练任务正在运行，请等它结束。")
+            if kind == "train"
+            else N_("已有一个评分任务正在运行，请等它结束。")
+        )
+    job = ScoreJob(kind=kind, as_of=as_of, requested_by_id=user.id, status="queued", result={})
+    db.session.add(job)
+    db.session.commit()
+    dispatch(job.id)
+    return job
+
+
+def dispatch(job_id: int) -> None:
+    jobs = queue()
+    if jobs is not None:
+        try:
+            rq_job = jobs.enqueue(
+                WORKER_ENTRY,
+                job_id,
+                job_id=f"score-{job_id}-{uuid.uuid4().hex[:8]}",
+                job_timeout=JOB_TIMEOUT,
+                on_failure=Callback(FAILURE_ENTRY),
+            )
+        except RedisError:
+            log.warning("Redis unreachable; running score job %s in the request", job_id)
+        else:
+            db.session.execute(
+                update(ScoreJob).where(ScoreJob.id == job_id).values(job_id=rq_job.id)
+            )
+            db.session.commit()
+            return
+    run_score_job(job_id)
+
+
+def _set(job_id: int, **values: Any) -> None:
+    db.session.execute(update(ScoreJob).where(ScoreJob.id == job_id).values(**values))
+    db.session.commit()
+
+
+def run_score_job(job_id: int) -> None:
+    """The job body, on a worker or inline. A run another process already took is left
+    alone (the conditional update moves it from queued to running once)."""
+    if get_current_job() is not None:
+        # A forked work horse must not reuse the parent's pooled connections.
+        db.engine.dispose(close=False)
+    taken = db.session.execute(
+        update(ScoreJob)
+        .where(ScoreJob.id == job_id, ScoreJob.status == "queued")
+        .values(status="running", step=N_("开始"))
+    ).rowcount
+    db.session.commit()
+    if not taken:
+        return
+    job = db.session.get(ScoreJob, job_id)
+    user = db.session.get(User, job.requested_by_id) if job.requested_by_id else None
+
+    def progress(fraction: float, step: str) -> None:
+        _set(job_id, fraction=round(fraction, 3), step=step)
+
+    from loans.scoring.registry import RegistryRefused
+    from loans.scoring.service import TrainingRefused
+
+    try:
+        result, model_id = _run(job.kind, job.as_of, user, progress)
+    except (TrainingRefused, RegistryRefused) as exc:  # a Chinese message for the user
+        db.session.rollback()
+        _set(job_id, status="failed", message=str(exc), finished_at=utcnow())
+        return
+    except Exception:
+        db.session.rollback()
+        log.exception("score job %s failed", job_id)
+        _set(job_id, status="failed", message=FAILED_MESSAGE, finished_at=utcnow())
+        if get_current_job() is not None:
+            raise
+        return
+    _set(
+        job_id,
+        status="done",
+        fraction=1.0,
+        step=N_("完成"),
+        result=result,
+        model_id=model_id,
+        finished_at=utcnow(),
+    )
+
+
+def _run(kind: str, as_of: date, user: User | None, progress) -> tuple[dict, int | None]:
+    # LightGBM and friends load only when a run starts (seconds of import for every worker).
+    from loans.scoring.service import score_scope, train_county
+
+    if kind == "train":
+        version, report = train_county(as_of, user, current_app.config, progress=progress)
+        keep = ("auc", "ks", "gini", "brier", "baseline_auc", "baseline_ks", "rows", "rows_test")
+        return {"model_version": version, **{k: report.get(k) for k in keep}}, version
+    region = db.session.get(Region, user.scope_code) if user else None
+    return score_scope(region, as_of, current_app.config, progress=progress), None
+
+
+def score_job_failed(job: Any, connection: Any, *exc_info: Any) -> None:
+    """RQ's failure callback (a killed work horse, a timeout): the run failed."""
+    job_id = int(job.args[0])
+    db.session.execute(
+        update(ScoreJob)
+        .where(ScoreJob.id == job_id, ScoreJob.status.in_(RUNNING))
+        .values(status="failed", message=LOST_MESSAGE, finished_at=utcnow())
+    )
+    db.session.commit()
+
+
+def lost(job: ScoreJob) -> bool:
+    """Still queued or running after the job timeout: its process is gone (a killed web
+    worker that ran it inline leaves no failure callback). Read only; it no longer blocks
+    a new run (`running`)."""
+    return not job.finished and job.created_at < utcnow() - timedelta(seconds=JOB_TIMEOUT)
+
+
+def progress_state(job: ScoreJob) -> dict[str, Any]:
+    if lost(job):
+        return {
+            "status": "failed",
+            "label": STATUS_LABELS["failed"],
+            "fraction": 1.0,
+            "step": LOST_MESSAGE,
+            "finished": True,
+        }
+    return {
+        "status": job.status,
+        "label": STATUS_LABELS.get(job.status, job.status),
+        "fraction": 1.0 if job.finished else job.fraction,
+        "step": job.step,
+        "finished": job.finished,
+    }
