@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from agri_credit.form_errors import error_links
-from agri_credit.ratings.figures import percent_beside
+from agri_credit.ratings.figures import Comparison, percent_beside
 from agri_credit.ratings.rules import Threshold
 from models import ENTITY_TYPE_LABELS, ROLE_LABELS, Permission, Role, local_date, local_time
 
@@ -49,14 +49,16 @@ def localdate(value: datetime | None) -> str:
     return "—" if value is None else local_date(value).isoformat()
 
 
-def beside(value: float | None, threshold: Threshold | None = None) -> str:
+def beside(value: float | None, threshold: Threshold | Comparison | None = None) -> str:
     """A ratio (in percent) to one decimal, or, beside the threshold it is judged against,
-    with the decimals that keep it from contradicting the decision (ratings.figures)."""
+    with the decimals that keep it from contradicting the decision (ratings.figures; a
+    Comparison carries the run's rounding reading)."""
     if value is None or math.isnan(float(value)):
         return "—"
     if threshold is None:
         return f"{float(value):.1f}%"
-    return percent_beside(float(value), threshold.op, threshold.value)
+    decimals = threshold.decimals if isinstance(threshold, Comparison) else None
+    return percent_beside(float(value), threshold.op, threshold.value, decimals)
 
 
 def url_with(**changes: Any) -> str:

@@ -129,6 +129,8 @@ def test_a_draft_title_is_edited_and_required(as_office, users):
     draft = copy_as_new_version(ensure_default_rule_set(f.COUNTY), users["office"])
     db.session.commit()
     url = f"/ratings/rule-sets/{draft.id}/edit"
+    opened = as_office.get(url).get_data(as_text=True)
+    assert f'value="{draft.cited_title}"' in opened  # the draft's own title, not a sheet's
     page = as_office.post(url, data=form_payload(draft, title="")).get_data(as_text=True)
     assert "请填写办法名称" in page
     title = "富平县农户信用等级评定办法（2027年版）"

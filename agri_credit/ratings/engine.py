@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import inputs
-from .figures import percent_number
+from .figures import compared_number, rounded_percent
 from .rules import (
     CATEGORY,
     COUNTY,
@@ -35,6 +35,8 @@ from .rules import (
     METRIC_LABELS,
     MISSING_AS_LOWEST,
     MISSING_AS_ZERO,
+    NEW_NPL_CALENDAR_YEAR,
+    OVER_REGISTERED,
     RELATIVE,
     TOWNSHIP,
     VILLAGE,
@@ -43,6 +45,7 @@ from .rules import (
     Indicator,
     InvalidRuleSet,
     RatingRules,
+    Readings,
     Threshold,
     fmt,
 )
@@ -100,12 +103,35 @@ def _band_points(values: np.ndarray, bands: Sequence[Band]) -> np.ndarray:
     return np.where(inside, points[clipped], 0.0)
 
 
-def _group_means(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+@dataclass(frozen=True)
+class Average:
+    """Who makes up a village's 户均 (Readings.average_over / average_includes_gated): the
+    rows `counted` (None: every row), over their number, or over `households` per group
+    (户籍户数 less the rows not counted; NaN where unknown) where that is larger."""
+
+    counted: np.ndarray | None = None
+    households: np.ndarray | None = None
+
+
+def _group_means(
+    values: np.ndarray, groups: np.ndarray, n_groups: int, average: Average = Average()
+) -> np.ndarray:
     """Each group's average of `values`, ignoring NaN (a groupby-mean, done as two
     bincounts because it is several times faster on a million rows)."""
     known = ~np.isnan(values)
+    if average.counted is not None:
+        known &= average.counted
     sums = np.bincount(groups[known], weights=values[known], minlength=n_groups)
-    counts = np.bincount(groups[known], minlength=n_groups)
+    counts = np.bincount(groups[known], minlength=n_groups).astype(np.float64)
+    if average.households is not None:
+        left_out = (
+            np.zeros(n_groups)
+            if average.counted is None
+            else np.bincount(groups[~average.counted], minlength=n_groups)
+        )
+        households = average.households - left_out
+        # Registered households without a file count as 0; never fewer than the values.
+        counts = np.where(np.isnan(households), counts, np.fmax(households, counts))
     with np.errstate(invalid="ignore", divide="ignore"):
         return sums / counts
 
@@ -200,9 +226,15 @@ class _VillageMeans:
     rows; either way each is recorded in `used`, keyed "<sheet>:<field>"."""
 
     def __init__(
-        self, sheet: str, villages: pd.Index, given: pd.DataFrame | None, used: dict
+        self,
+        sheet: str,
+        villages: pd.Index,
+        given: pd.DataFrame | None,
+        used: dict,
+        average: Average = Average(),
     ) -> None:
         self.sheet, self.villages, self.given, self.used = sheet, villages, given, used
+        self.average = average
 
     def per_row(self, field: str, values: np.ndarray, groups: np.ndarray) -> np.ndarray:
         name = f"{self.sheet}:{field}"
@@ -211,7 +243,7 @@ class _VillageMeans:
             means = self.given[name].reindex(self.villages.astype("str")).to_numpy(np.float64)
             means = np.append(means, np.nan)  # the group of rows without a village
         else:
-            means = _group_means(values, groups, n + 1)
+            means = _group_means(values, groups, n + 1, self.average)
         self.used[name] = pd.Series(means[:n], index=self.villages.astype("str"))
         return means[groups]
 
@@ -296,11 +328,23 @@ class _Sheet:
         sheet_name: str = "",
         given_means: pd.DataFrame | None = None,
         used_means: dict[str, pd.Series] | None = None,
+        counted: np.ndarray | None = None,
+        registered: pd.Series | None = None,
     ) -> None:
         village_codes, villages = _codes(frame["village_code"])
         groups = np.where(village_codes < 0, len(villages), village_codes)
+        households = None
+        if registered is not None:
+            households = np.append(
+                pd.Index(villages).astype("str").map(registered).to_numpy(dtype=np.float64),
+                np.nan,
+            )
         means = _VillageMeans(
-            sheet_name, villages, given_means, {} if used_means is None else used_means
+            sheet_name,
+            villages,
+            given_means,
+            {} if used_means is None else used_means,
+            Average(counted, households),
         )
         n = len(frame)
         self.points: dict[str, np.ndarray] = {}
@@ -345,9 +389,11 @@ def _score(
     credit_column: str,
     benchmarks: "Benchmarks | None" = None,
     means_used: dict[str, pd.Series] | None = None,
+    registered: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Score every row with the sheet `row_sheet` points it to (-1: no sheet for it).
-    `means_used` gets the village averages the relative indicators compared with."""
+    `means_used` gets the village averages the relative indicators compared with;
+    `registered`: 户籍户数 by village code, when the 户均 is over registered households."""
     n = len(frame)
     # One bit per indicator key across all sheets, one per gate, for the per-row texts.
     ordered: dict[str, Indicator] = {}
@@ -365,6 +411,18 @@ def _score(
     given = benchmarks.village_means if benchmarks is not None else None
     used: dict[str, pd.Series] = {} if means_used is None else means_used
 
+    gate_bits = np.zeros(n, dtype=np.int64)
+    unevaluated = []
+    for bit, gate in enumerate(rules.gates):
+        if not _has_data(frame, gate.field):
+            unevaluated.append(gate)
+            continue
+        gate_bits |= _gate_fails(frame, gate).astype(np.int64) << bit
+    unknown_bit = len(rules.gates)
+    gate_bits |= (row_sheet < 0).astype(np.int64) << unknown_bit
+    # Readings.average_includes_gated: whether disqualified subjects make up the 户均.
+    counted = None if rules.readings.average_includes_gated else gate_bits == 0
+
     points = {key: np.full(n, np.nan) for key in ordered}
     lacking: dict[str, int] = dict.fromkeys(ordered, 0)
     total = np.zeros(n)
@@ -374,7 +432,17 @@ def _score(
         if rows.size == 0:
             continue
         part = frame if rows.size == n else frame.iloc[rows]
-        sheet = _Sheet(part, indicators, set(absent), key_bits, str(sheet_name), given, used)
+        sheet = _Sheet(
+            part,
+            indicators,
+            set(absent),
+            key_bits,
+            str(sheet_name),
+            given,
+            used,
+            counted if counted is None or rows.size == n else counted[rows],
+            registered,
+        )
         for key, count in sheet.lacking.items():
             lacking[key] += count
         if rows.size == n:  # one sheet for everyone (households): no scatter, no copies
@@ -386,15 +454,6 @@ def _score(
         total[rows] = sheet.total
         missing_bits[rows] = sheet.missing_bits
 
-    gate_bits = np.zeros(n, dtype=np.int64)
-    unevaluated = []
-    for bit, gate in enumerate(rules.gates):
-        if not _has_data(frame, gate.field):
-            unevaluated.append(gate)
-            continue
-        gate_bits |= _gate_fails(frame, gate).astype(np.int64) << bit
-    unknown_bit = len(rules.gates)
-    gate_bits |= (row_sheet < 0).astype(np.int64) << unknown_bit
     gate_keys = [g.key for g in rules.gates] + ["no_sheet"]
     gate_reasons = [g.reason for g in rules.gates] + ["评定办法中没有该类主体的评分指标"]
 
@@ -465,6 +524,7 @@ def score_households(
     as_of: date,
     benchmarks: Benchmarks | None = None,
     means_used: dict[str, pd.Series] | None = None,
+    village_facts: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Score each household on the rule set's 100-point sheet.
 
@@ -474,12 +534,15 @@ def score_households(
     decimals), grade (ordered categorical, NaN below the lowest band or when a gate failed),
     is_credit_household, gates / gate_reasons (which gates failed: keys, and the Chinese
     reasons joined by "；"), missing / missing_labels (indicators this household had no value
-    for, scored as each indicator's `when_missing` says). `attrs` carries the rule-set name, as-of date, absent indicators,
-    gates that could not be checked, and Chinese notes saying so.
+    for, scored as each indicator's `when_missing` says). `attrs` carries the rule-set name,
+    as-of date, absent indicators, gates that could not be checked, and Chinese notes saying
+    so.
 
     `benchmarks`: a run's village averages and absent indicators to score against instead
     of judging from these rows (one subject scored again later); `means_used` is filled with
     the village averages the relative indicators compared with ("household:<field>").
+    `village_facts` (inputs.VILLAGE_FACT_COLUMNS) gives the 户籍户数 a 户均 over registered
+    households divides by (Readings.average_over); without it the 户均 is over the files.
     """
     _check_rules(rules)
     _require(households, inputs.HOUSEHOLD_COLUMNS, "农户数据")
@@ -495,6 +558,13 @@ def score_households(
             )
         frame = frame.assign(**derived)
     sheets = {"household": rules.household_indicators}
+    registered = None
+    if rules.readings.average_over == OVER_REGISTERED and village_facts is not None:
+        registered = pd.Series(
+            _floats(village_facts["registered_households"]),
+            index=village_facts["village_code"].astype("str").to_numpy(),
+        )
+        registered = registered.where(registered > 0)
     return _score(
         frame,
         sheets,
@@ -505,6 +575,7 @@ def score_households(
         "is_credit_household",
         benchmarks,
         means_used,
+        registered,
     )
 
 
@@ -680,6 +751,14 @@ def attach_record_facts(
     )
 
 
+def new_npl_window_start(rules: RatingRules, as_of: date) -> pd.Timestamp:
+    """The day before the new-NPL window opens (dates after it are in): the last
+    `new_npl_window_days` days, or the data date's calendar year (Readings.new_npl_window)."""
+    if rules.readings.new_npl_window == NEW_NPL_CALENDAR_YEAR:
+        return pd.Timestamp(as_of.year, 1, 1) - pd.Timedelta(days=1)
+    return _as_timestamp(as_of) - pd.Timedelta(days=rules.loans.new_npl_window_days)
+
+
 def summarise_loans(loans: pd.DataFrame, by: str, rules: RatingRules, as_of: date) -> pd.DataFrame:
     """Loan figures per area (`by` = village_code, township_code, …), inputs.LOAN_SUMMARY_COLUMNS.
 
@@ -692,7 +771,7 @@ def summarise_loans(loans: pd.DataFrame, by: str, rules: RatingRules, as_of: dat
         loans, {**inputs.LOAN_COLUMNS, by: inputs.Column(by, inputs.KEY, "", "", True)}, "贷款数据"
     )
     stamp = _as_timestamp(as_of)
-    window_start = stamp - pd.Timedelta(days=rules.loans.new_npl_window_days)
+    window_start = new_npl_window_start(rules, as_of)
     outstanding, days, _ = loan_overdue(loans, as_of)
     repaid = _dates(loans, "repaid_on")
     active = outstanding | (repaid > window_start).to_numpy()
@@ -768,12 +847,13 @@ def _share(part: pd.Series, whole: pd.Series, when_empty: float = np.nan) -> pd.
     return share.where(whole != 0, when_empty).where(part.notna() & whole.notna())
 
 
-def _area_metrics(frame: pd.DataFrame) -> pd.DataFrame:
+def _area_metrics(frame: pd.DataFrame, readings: Readings) -> pd.DataFrame:
     """Every metric the frame's count columns allow, in percent."""
     metrics = {}
     if "households" in frame:
-        metrics["credit_household_share"] = _share(frame["credit_households"], frame["households"])
         registered = frame["registered_households"].where(frame["registered_households"] > 0)
+        over = registered if readings.credit_share_over == OVER_REGISTERED else frame["households"]
+        metrics["credit_household_share"] = _share(frame["credit_households"], over)
         metrics["file_coverage"] = _share(frame["households"], registered)
     # No borrowers: nobody is overdue and no loan is bad. No loan data: NaN, not a pass.
     metrics["borrowers_not_overdue_share"] = _share(
@@ -798,20 +878,36 @@ def _compare(values: np.ndarray, op: str, threshold: float) -> np.ndarray:
         }[op]
 
 
-def _shown(values: pd.Series, op: str, threshold: float) -> pd.Series:
-    """Each value as digits that agree with the decision (figures.percent_number)."""
+def _shown(values: pd.Series, op: str, threshold: float, decimals: int | None) -> pd.Series:
+    """Each value as digits that agree with the decision (figures.compared_number)."""
     v = values.to_numpy(dtype=np.float64, na_value=np.nan)
-    shown = [percent_number(x, op, threshold) if not np.isnan(x) else "" for x in v]
+    shown = [compared_number(x, op, threshold, decimals) if not np.isnan(x) else "" for x in v]
     return pd.Series(shown, index=values.index, dtype="str")
+
+
+def _compared(values: np.ndarray, decimals: int | None) -> np.ndarray:
+    """The values a threshold compares: as computed, or rounded half up (a few per area)."""
+    if decimals is None:
+        return values
+    return np.array(
+        [x if np.isnan(x) else rounded_percent(x, decimals) for x in values.tolist()],
+        dtype=np.float64,
+    )
 
 
 _FAILED = {">=": "低于", ">": "未高于", "<": "未低于", "<=": "高于"}
 
 
 def _judge(
-    frame: pd.DataFrame, metrics: pd.DataFrame, thresholds: Sequence[Threshold], level: str
+    frame: pd.DataFrame,
+    metrics: pd.DataFrame,
+    thresholds: Sequence[Threshold],
+    level: str,
+    readings: Readings,
 ) -> pd.DataFrame:
-    """pass_<metric> per threshold, the number missed, and the Chinese reasons."""
+    """pass_<metric> per threshold, the number of binding ones missed, and the Chinese
+    reasons (a threshold that is not binding is marked 参考 and fails nothing)."""
+    decimals = readings.percent_decimals
     n = len(frame)
     passed_all = np.ones(n, dtype=bool)
     missed = np.zeros(n, dtype=np.int64)
@@ -820,14 +916,21 @@ def _judge(
     for t in thresholds:
         value = metrics[t.metric]
         known = value.notna().to_numpy()
-        v = value.to_numpy(dtype=np.float64, na_value=np.nan)
+        v = _compared(value.to_numpy(dtype=np.float64, na_value=np.nan), decimals)
         ok = _compare(v, t.op, t.value) & known
         columns["pass_" + t.metric] = ok
-        passed_all &= ok
-        missed += ~ok
+        if t.binding:
+            passed_all &= ok
+            missed += ~ok
         label = METRIC_LABELS[t.metric]
-        failed = label + " " + _shown(value, t.op, t.value) + f"%，{_FAILED[t.op]} {fmt(t.value)}%"
-        no_data = pd.Series(f"{label}：{_NO_DATA[t.metric]}", index=frame.index, dtype="str")
+        if not t.binding:
+            label = f"（参考）{label}"
+        shown = _shown(value, t.op, t.value, decimals)
+        failed = label + " " + shown + f"%，{_FAILED[t.op]} {fmt(t.value)}%"
+        no_data_text = _NO_DATA[t.metric]
+        if t.metric == "credit_household_share" and readings.credit_share_over == OVER_REGISTERED:
+            no_data_text = _NO_DATA["file_coverage"]
+        no_data = pd.Series(f"{label}：{no_data_text}", index=frame.index, dtype="str")
         if t.metric == "new_npl_ratio":
             unknown_new = frame["has_loan_data"] & frame["new_npl_balance"].isna()
             no_data = no_data.where(~unknown_new, f"{label}：无新增不良贷款数据，无法评定")
@@ -918,8 +1021,8 @@ def rate_villages(
     )
     frame = _with_loans(frame, loans_by_village, "village_code")
     frame = frame.sort_values("village_code", ignore_index=True)
-    metrics = _area_metrics(frame)
-    judged = _judge(frame, metrics, rules.village_thresholds, VILLAGE)
+    metrics = _area_metrics(frame, rules.readings)
+    judged = _judge(frame, metrics, rules.village_thresholds, VILLAGE, rules.readings)
     return pd.concat([frame, metrics, judged], axis=1)
 
 
@@ -948,8 +1051,8 @@ def rate_townships(
         .where(grouped["registered_households"].count() == frame["villages"])
     )
     frame = _with_loans(frame.reset_index(), loans_by_township, "township_code")
-    metrics = _area_metrics(frame)
-    judged = _judge(frame, metrics, rules.township_thresholds, TOWNSHIP)
+    metrics = _area_metrics(frame, rules.readings)
+    judged = _judge(frame, metrics, rules.township_thresholds, TOWNSHIP, rules.readings)
     return pd.concat([frame, metrics, judged], axis=1)
 
 
@@ -991,7 +1094,7 @@ def rate_counties(
             "credit_household_share": _share(frame["credit_households"], frame["households"]),
         }
     )
-    judged = _judge(frame, metrics, rules.county_thresholds, COUNTY)
+    judged = _judge(frame, metrics, rules.county_thresholds, COUNTY, rules.readings)
     return pd.concat([frame, metrics, judged], axis=1)
 
 

@@ -9,6 +9,8 @@ the rating engine builds its reasons with it and templates use it as the `beside
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 # Fewest and most decimals a ratio beside a threshold is shown with.
 MIN_DECIMALS = 1
@@ -20,6 +22,23 @@ _COMPARE = {
     "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b,
 }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A threshold as a figure beside it needs it: `op value`, and the decimals percentages
+    are rounded to before comparing (None: compared as computed; Readings.percent_decimals)."""
+
+    op: str
+    value: float
+    decimals: int | None = None
+
+
+def rounded_percent(value: float, decimals: int) -> float:
+    """`value` rounded half up (四舍五入) as a person rounds the digits she sees: 89.95 to
+    one decimal is 90.0 whatever its binary representation."""
+    quantum = Decimal(1).scaleb(-decimals)
+    return float(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 def passes(value: float, op: str, threshold: float) -> bool:
@@ -49,8 +68,20 @@ def percent_number(value: float, op: str, threshold: float) -> str:
     return f"{cut:.{MAX_DECIMALS}f}"
 
 
-def percent_beside(value: float | None, op: str, threshold: float) -> str:
-    """`value` (in percent) with "%", agreeing with `value op threshold`; "—" when unknown."""
+def compared_number(value: float, op: str, threshold: float, decimals: int | None) -> str:
+    """The digits beside a threshold: with `decimals` set the value is compared rounded to
+    them, so the rounded figure is the one compared and always agrees; otherwise as
+    `percent_number`."""
+    if decimals is None:
+        return percent_number(value, op, threshold)
+    return f"{rounded_percent(value, decimals):.{decimals}f}"
+
+
+def percent_beside(
+    value: float | None, op: str, threshold: float, decimals: int | None = None
+) -> str:
+    """`value` (in percent) with "%", agreeing with `value op threshold` (compared rounded to
+    `decimals` when given); "—" when unknown."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    return percent_number(float(value), op, float(threshold)) + "%"
+    return compared_number(float(value), op, float(threshold), decimals) + "%"

@@ -17,6 +17,7 @@ from typing import Any
 from models import ENTITY_TYPE_LABELS, N_, NON_PERFORMING, EntityType, LoanStatus
 
 from . import inputs
+from .figures import Comparison
 
 FORMAT_VERSION = 1
 
@@ -36,6 +37,38 @@ MISSING_CHOICES = {
     MISSING_SHOWN: N_("记为缺失（0 分，不计入村均值）"),
     MISSING_AS_LOWEST: N_("按最低档计分（不计入村均值）"),
     MISSING_AS_ZERO: N_("按 0 值计算（计入村均值）"),
+}
+
+# Readings a county chooses where the published rules leave them open (RatingRules.readings).
+# Each default is what the platform did before the choice existed.
+LABOUR_ABILITY = "ability"  # 全劳动力 and 半劳动力 each count 1 (the file's 劳动力人数)
+LABOUR_ABILITY_HALF = "ability_half"  # 半劳动力 counts 0.5
+LABOUR_WORKING_AGE = "working_age"  # head and members aged 16–59 on the data date
+LABOUR_CHOICES = {
+    LABOUR_ABILITY: N_("按劳动能力（全劳动力、半劳动力各计 1 人）"),
+    LABOUR_ABILITY_HALF: N_("按劳动能力（半劳动力计 0.5 人）"),
+    LABOUR_WORKING_AGE: N_("按劳动年龄（16–59 周岁）"),
+}
+WORKING_AGE = (16, 59)
+OVER_FILES = "files"  # the village's filed households (建档户数)
+OVER_REGISTERED = "registered"  # the village's registered households (户籍户数)
+AVERAGE_OVER_CHOICES = {
+    OVER_FILES: N_("除以建档农户数"),
+    OVER_REGISTERED: N_("除以户籍户数（未建档户按 0 计）"),
+}
+SHARE_OVER_CHOICES = {
+    OVER_FILES: N_("信用户数 ÷ 建档农户数"),
+    OVER_REGISTERED: N_("信用户数 ÷ 户籍户数"),
+}
+NEW_NPL_DAYS = "days"  # the last LoanRules.new_npl_window_days days up to the data date
+NEW_NPL_CALENDAR_YEAR = "calendar_year"  # 1 January of the data date's year up to it
+NEW_NPL_WINDOW_CHOICES = {
+    NEW_NPL_DAYS: N_("数据截止日前若干天（见贷款规则）"),
+    NEW_NPL_CALENDAR_YEAR: N_("数据截止日所在自然年（1 月 1 日起）"),
+}
+PERCENT_DECIMALS_CHOICES = {
+    "": N_("按精确值比较"),
+    "1": N_("四舍五入到 0.1% 后比较"),
 }
 
 GATE_OPS = (">=", ">", "<=", "<", "==", "!=", "true")
@@ -143,11 +176,13 @@ class GradeBand:
 
 @dataclass(frozen=True)
 class Threshold:
-    """An area passes when `metric op value` (percent)."""
+    """An area passes when `metric op value` (percent). A threshold that is not `binding` is
+    judged and shown, but missing it does not fail the area (参考指标)."""
 
     metric: str
     op: str
     value: float
+    binding: bool = True
 
     @property
     def label(self) -> str:
@@ -173,6 +208,26 @@ class LoanRules:
 
 
 @dataclass(frozen=True)
+class Readings:
+    """How the engine reads terms the published rules leave open; every default is the
+    reading the platform used before a county could choose (issue 13 point 6)."""
+
+    # 村评议: the latest of the last N years up to the rating year (1: that year only);
+    # 0: the latest of any year up to it.
+    evaluation_years: int = 0
+    labour: str = LABOUR_ABILITY  # LABOUR_CHOICES
+    # 户均 (the village average relative indicators compare with): divided by filed or by
+    # registered households, and whether households a gate disqualified count in it.
+    average_over: str = OVER_FILES
+    average_includes_gated: bool = True
+    credit_share_over: str = OVER_FILES  # denominator of 信用户占比
+    new_npl_window: str = NEW_NPL_DAYS  # NEW_NPL_WINDOW_CHOICES
+    npl_includes_entities: bool = False  # area loan balances count entities' loans too
+    # Percentages compared as computed (None) or rounded half up to this many decimals.
+    percent_decimals: int | None = None
+
+
+@dataclass(frozen=True)
 class RatingRules:
     name: str
     household_indicators: tuple[Indicator, ...]
@@ -184,6 +239,7 @@ class RatingRules:
     county_thresholds: tuple[Threshold, ...]
     records: RecordRules
     loans: LoanRules = field(default_factory=LoanRules)
+    readings: Readings = field(default_factory=Readings)
 
     def entity_indicators(self, entity_type: str) -> tuple[Indicator, ...]:
         for sheet in self.entity_sheets:
@@ -197,6 +253,12 @@ class RatingRules:
             TOWNSHIP: self.township_thresholds,
             COUNTY: self.county_thresholds,
         }[level]
+
+    def comparisons(self, level: str) -> dict[str, Comparison]:
+        """The thresholds at `level` by metric, as figures beside them must agree with them
+        (with the rounding the readings choose)."""
+        decimals = self.readings.percent_decimals
+        return {t.metric: Comparison(t.op, t.value, decimals) for t in self.thresholds(level)}
 
     def validate(self) -> list[str]:
         return validate(self)
@@ -401,6 +463,27 @@ def validate(rules: RatingRules) -> list[str]:
         problems.append("转为不良的逾期天数不能为负")
     if rules.loans.repayment_lookback_years <= 0:
         problems.append("还款记录追溯年限应大于 0")
+    return problems + _check_readings(rules.readings)
+
+
+def _check_readings(readings: Readings) -> list[str]:
+    problems = []
+    years = readings.evaluation_years
+    if isinstance(years, bool) or not isinstance(years, int) or years < 0:
+        problems.append(f"村评议取数年限「{years}」应为 0（不限）或正整数年")
+    choices = (
+        (readings.labour, LABOUR_CHOICES, "劳动力人数的口径"),
+        (readings.average_over, AVERAGE_OVER_CHOICES, "户均的分母"),
+        (readings.credit_share_over, SHARE_OVER_CHOICES, "信用户占比的分母"),
+        (readings.new_npl_window, NEW_NPL_WINDOW_CHOICES, "新增不良贷款的统计期"),
+    )
+    for value, known, what in choices:
+        if value not in known:
+            problems.append(f"{what}「{value}」无法识别")
+    if readings.percent_decimals is not None and str(readings.percent_decimals) not in (
+        PERCENT_DECIMALS_CHOICES
+    ):
+        problems.append(f"百分比比较方式「{readings.percent_decimals}」无法识别")
     return problems
 
 
@@ -469,11 +552,44 @@ def _indicator(data: Any, where: str) -> Indicator:
     )
 
 
+def _flag(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise RuleSetFormatError(f"{where}应为是或否，实际为「{value}」")
+    return value
+
+
 def _threshold(data: Any, where: str) -> Threshold:
     return Threshold(
         metric=str(_need(data, "metric", where)),
         op=str(_need(data, "op", where)),
         value=_number(_need(data, "value", where), f"{where}数值"),
+        binding=_flag(data.get("binding", True), f"{where}是否必备"),
+    )
+
+
+def _readings(data: Any) -> Readings:
+    """The stored readings; a rule set stored before they existed reads as the defaults."""
+    if not isinstance(data, Mapping):
+        raise RuleSetFormatError("评定口径格式不正确")
+    default = Readings()
+    years = _number(data.get("evaluation_years", default.evaluation_years), "村评议取数年限")
+    decimals = data.get("percent_decimals", default.percent_decimals)
+    return Readings(
+        # A fraction of a year is kept as it is, for `validate` to name.
+        evaluation_years=int(years) if years.is_integer() else years,  # type: ignore[arg-type]
+        labour=str(data.get("labour", default.labour)),
+        average_over=str(data.get("average_over", default.average_over)),
+        average_includes_gated=_flag(
+            data.get("average_includes_gated", default.average_includes_gated),
+            "户均是否计入被否决农户",
+        ),
+        credit_share_over=str(data.get("credit_share_over", default.credit_share_over)),
+        new_npl_window=str(data.get("new_npl_window", default.new_npl_window)),
+        npl_includes_entities=_flag(
+            data.get("npl_includes_entities", default.npl_includes_entities),
+            "不良贷款率是否计入经营主体贷款",
+        ),
+        percent_decimals=None if decimals is None else int(_number(decimals, "百分比小数位")),
     )
 
 
@@ -551,4 +667,5 @@ def _rule_set_from_dict(data: Mapping[str, Any]) -> RatingRules:
                 loans.get("repayment_lookback_years", defaults.repayment_lookback_years), "年限"
             ),
         ),
+        readings=_readings(data.get("readings", {})),
     )

@@ -31,8 +31,8 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from sqlalchemy import select
 
 from agri_credit.auth.scopes import in_scope
-from agri_credit.ratings.figures import percent_beside, percent_number
-from agri_credit.ratings.rules import COUNTY, TOWNSHIP, VILLAGE, Threshold, fmt
+from agri_credit.ratings.figures import Comparison, compared_number, percent_beside
+from agri_credit.ratings.rules import COUNTY, TOWNSHIP, VILLAGE, fmt
 from models import (
     ENTITY_TYPE_LABELS,
     RESULT_STATUS_LABELS,
@@ -47,6 +47,7 @@ from models import (
 )
 from village_forms.xlsx_writer import append_row, header_row
 
+from ..rulesets.services import readings_text
 from ..runs.source_dates import source_date_lines
 from .services import GATED, UNGRADED, RunFigures, grade_colours
 
@@ -147,6 +148,13 @@ def _place(figures: RunFigures) -> dict[str, tuple[str, str]]:
     )
 
 
+def _reading_lines(figures: RunFigures) -> list[str]:
+    """本次评定采用的口径, one "item：reading" line each (none for an unreadable rule set)."""
+    if figures.rules is None:
+        return []
+    return [f"{item}：{text}" for item, text in readings_text(figures.rules)]
+
+
 def _info_sheet(book: Workbook, figures: RunFigures, generated_at: datetime) -> None:
     run, totals = figures.run, figures.totals
     sheet = book.create_sheet("说明")
@@ -158,6 +166,7 @@ def _info_sheet(book: Workbook, figures: RunFigures, generated_at: datetime) -> 
         ("评定办法", f"《{run.rule_set.cited_title}》 第 {run.rule_set.version} 版"),
         ("数据截至", run.as_of.isoformat()),
         *(("各来源数据日期", line) for line in source_date_lines(run.summary)),
+        *(("评定口径", line) for line in _reading_lines(figures)),
         ("评定状态", RUN_STATUS_LABELS.get(run.status, run.status)),
         ("发起人", run.started_by.display_name if run.started_by else ""),
         ("导出时间", generated_at.strftime("%Y-%m-%d %H:%M")),
@@ -251,7 +260,7 @@ def _pass_text(passed: Any) -> str:
     return "达标" if bool(passed) else "未达标"
 
 
-def _round(value: Any, threshold: Threshold | None = None) -> Any:
+def _round(value: Any, threshold: Comparison | None = None) -> Any:
     """A ratio as a number to two decimals; beside its threshold (the 达标 column), with the
     decimals that agree with the decision (89.996 against ≥ 90 is 89.99, never 90.0)."""
     value = _cell(value)
@@ -259,7 +268,7 @@ def _round(value: Any, threshold: Threshold | None = None) -> Any:
         return None
     if threshold is None:
         return round(float(value), 2)
-    return float(percent_number(float(value), threshold.op, threshold.value))
+    return float(compared_number(float(value), threshold.op, threshold.value, threshold.decimals))
 
 
 def _villages_sheet(book: Workbook, figures: RunFigures) -> None:
@@ -390,14 +399,14 @@ def _table(rows: list[list[Any]], widths: list[float], extra: list | None = None
     return table
 
 
-def _percent(value: Any, threshold: Threshold | None = None) -> str:
+def _percent(value: Any, threshold: Comparison | None = None) -> str:
     """A ratio to one decimal; beside its threshold, as many as agree with the decision."""
     value = _cell(value)
     if value is None:
         return "—"
     if threshold is None:
         return f"{float(value):.1f}%"
-    return percent_beside(float(value), threshold.op, threshold.value)
+    return percent_beside(float(value), threshold.op, threshold.value, threshold.decimals)
 
 
 def _grade_drawing(grades: list[str], counts: list[int]) -> Drawing:
@@ -459,6 +468,8 @@ def report_pdf(
     )
     for line in source_date_lines(run.summary):
         story.append(p(f"各来源数据日期：{line}", "muted"))
+    for line in _reading_lines(figures):
+        story.append(p(f"评定口径：{line}", "muted"))
     for note in figures.notes:
         story.append(p(f"说明：{note}", "muted"))
 

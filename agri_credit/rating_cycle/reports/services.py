@@ -19,8 +19,15 @@ import pandas as pd
 from sqlalchemy import case, func, select
 
 from agri_credit.auth.scopes import in_scope
-from agri_credit.ratings.figures import percent_beside
-from agri_credit.ratings.rules import METRIC_LABELS, RatingRules, Threshold, fmt
+from agri_credit.ratings.figures import Comparison, percent_beside
+from agri_credit.ratings.rules import (
+    METRIC_LABELS,
+    OVER_REGISTERED,
+    RatingRules,
+    Readings,
+    Threshold,
+    fmt,
+)
 from models import (
     RatingResult,
     RatingRun,
@@ -88,9 +95,9 @@ class RunFigures:
     def notes(self) -> list[str]:
         return list((self.run.summary or {}).get("notes", []))
 
-    def thresholds(self, level: str) -> dict[str, Threshold]:
+    def thresholds(self, level: str) -> dict[str, Comparison]:
         """The run's thresholds at `level` by metric, for showing figures beside them."""
-        return {t.metric: t for t in self.rules.thresholds(level)} if self.rules else {}
+        return self.rules.comparisons(level) if self.rules else {}
 
 
 def _share(part: float | int | None, whole: float | int | None) -> float | None:
@@ -194,16 +201,15 @@ def run_figures(run: RatingRun, user: User) -> RunFigures:
     credit_grades = [g for g in grades if g not in (UNGRADED, GATED)]
     villages["households"] = villages[grades].sum(axis=1)
     villages["credit_households"] = villages[credit_grades].sum(axis=1)
-    villages["credit_share"] = _share_column(villages["credit_households"], villages["households"])
-
     rated = village_ratings.join(_metrics(village_ratings))
     rated = rated.rename(columns={"region_code": "village_code"}).drop(columns=["level"])
     # Counts come from the results above; the stored metrics repeat some of them.
     rated = rated.drop(columns=[c for c in rated if c in villages and c != "village_code"])
     villages = villages.merge(rated, on="village_code", how="left")
+    villages["credit_share"] = _credit_share(villages, rules)
     villages = villages.sort_values(["township_code", "village_code"], ignore_index=True)
 
-    townships = _township_frame(villages, grades, credit_grades, township_ratings, name_of)
+    townships = _township_frame(villages, grades, township_ratings, name_of, rules)
     # A village cadre sees her village, not a township figure made of it alone.
     townships = townships[townships["township_code"].map(user.scope.contains).astype(bool)]
     townships = townships.reset_index(drop=True)
@@ -254,12 +260,23 @@ def _share_column(part: pd.Series, whole: pd.Series) -> pd.Series:
     return part.astype(np.float64) / whole.where(whole > 0) * 100
 
 
+def _credit_share(frame: pd.DataFrame, rules: RatingRules | None) -> pd.Series:
+    """信用户占比 over the files, or over 户籍户数 when the rule set reads it so (as the run
+    judged it)."""
+    over = "households"
+    if rules is not None and rules.readings.credit_share_over == OVER_REGISTERED:
+        over = "registered_households"
+    if over not in frame:
+        return pd.Series(np.nan, index=frame.index)
+    return _share_column(frame["credit_households"], frame[over])
+
+
 def _township_frame(
     villages: pd.DataFrame,
     grades: list[str],
-    credit_grades: list[str],
     ratings: pd.DataFrame,
     name_of: dict[str, str],
+    rules: RatingRules | None,
 ) -> pd.DataFrame:
     grouped = villages.groupby("township_code", sort=True)
     frame = grouped[[*grades, "households", "credit_households"]].sum()
@@ -268,11 +285,11 @@ def _township_frame(
     frame["credit_village_count"] = credit_village.groupby(villages["township_code"]).sum()
     frame = frame.reset_index()
     frame["township_name"] = frame["township_code"].map(name_of).fillna(frame["township_code"])
-    frame["credit_share"] = _share_column(frame["credit_households"], frame["households"])
     rated = ratings.join(_metrics(ratings)).rename(columns={"region_code": "township_code"})
     rated = rated.drop(columns=["level"])
     rated = rated.drop(columns=[c for c in rated if c in frame and c != "township_code"])
     frame = frame.merge(rated, on="township_code", how="left")
+    frame["credit_share"] = _credit_share(frame, rules)
     if "passed" not in frame:
         frame["passed"] = np.nan
     return frame
@@ -317,8 +334,9 @@ def _need(target_share: float, whole: float, part: float, strict: bool) -> int:
     return max(n, 1)
 
 
-def _lack(t: Threshold, m: dict[str, Any], value: float | None) -> str:
-    """What a village that misses `t` lacks, as a cadre would act on it."""
+def _lack(t: Threshold, m: dict[str, Any], value: float | None, readings: Readings) -> str:
+    """What a village that misses `t` lacks, as a cadre would act on it (figures as the
+    rule set's readings compare them)."""
     label = METRIC_LABELS.get(t.metric, t.metric)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return f"{label}：无数据"
@@ -328,9 +346,12 @@ def _lack(t: Threshold, m: dict[str, Any], value: float | None) -> str:
         return float(x) if x is not None and not (isinstance(x, float) and math.isnan(x)) else 0.0
 
     strict = t.op in (">", "<")
-    shown = percent_beside(value, t.op, t.value)
-    if t.metric == "credit_household_share" and num("households"):
-        n = _need(t.value, num("households"), num("credit_households"), strict)
+    shown = percent_beside(value, t.op, t.value, readings.percent_decimals)
+    over = (
+        "registered_households" if readings.credit_share_over == OVER_REGISTERED else "households"
+    )
+    if t.metric == "credit_household_share" and num(over):
+        n = _need(t.value, num(over), num("credit_households"), strict)
         return f"还需 {n} 户评为信用户（信用户占比 {shown}，需达 {fmt(t.value)}%）"
     if t.metric == "file_coverage" and num("registered_households"):
         n = _need(t.value, num("registered_households"), num("households"), strict)
@@ -358,7 +379,8 @@ def closest_villages(figures: RunFigures, limit: int = CLOSEST_LIMIT) -> list[Cl
     failed = villages[villages["passed"] == False]  # noqa: E712 (NaN = not rated)
     if failed.empty or figures.rules is None:
         return []
-    thresholds = figures.rules.village_thresholds
+    # Conditions for reference only fail nothing, so they are nothing a village lacks.
+    thresholds = [t for t in figures.rules.village_thresholds if t.binding]
     gaps = pd.DataFrame(
         {
             t.metric: _failing_gap(
@@ -380,7 +402,11 @@ def closest_villages(figures: RunFigures, limit: int = CLOSEST_LIMIT) -> list[Cl
         top.to_dict("records"), gaps.loc[top.index].to_dict("records"), strict=True
     ):
         metrics = row.get("metrics") or {}
-        lacks = [_lack(t, metrics, metrics.get(t.metric)) for t in thresholds if gap[t.metric] > 0]
+        lacks = [
+            _lack(t, metrics, metrics.get(t.metric), figures.rules.readings)
+            for t in thresholds
+            if gap[t.metric] > 0
+        ]
         unknown = int(row["_unknown"])
         out.append(
             CloseVillage(

@@ -27,19 +27,24 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from agri_credit.ratings.default_rules import default_rule_set
 from agri_credit.ratings.rules import (
+    AVERAGE_OVER_CHOICES,
     BANDS,
     CATEGORY,
     COUNTY,
+    LABOUR_CHOICES,
     LEVEL_LABELS,
     LEVEL_METRICS,
     METRIC_LABELS,
     MISSING_CHOICES,
+    NEW_NPL_WINDOW_CHOICES,
+    PERCENT_DECIMALS_CHOICES,
     RELATIVE,
+    SHARE_OVER_CHOICES,
     TOWNSHIP,
     VILLAGE,
     Band,
@@ -48,6 +53,7 @@ from agri_credit.ratings.rules import (
     GradeBand,
     Indicator,
     RatingRules,
+    Readings,
     Threshold,
     fmt,
 )
@@ -120,6 +126,21 @@ class ThresholdFields:
     on: str
     op: str
     value: str
+    binding: str = ""  # 必备条件: unticked, the threshold is shown but fails nothing
+
+
+@dataclass
+class ReadingFields:
+    """Field names of the readings (RatingRules.readings) in the form."""
+
+    evaluation_years: str = "r_evaluation_years"
+    labour: str = "r_labour"
+    average_over: str = "r_average_over"
+    average_includes_gated: str = "r_average_includes_gated"
+    credit_share_over: str = "r_credit_share_over"
+    new_npl_window: str = "r_new_npl_window"
+    npl_includes_entities: str = "r_npl_includes_entities"
+    percent_decimals: str = "r_percent_decimals"
 
 
 @dataclass
@@ -139,10 +160,67 @@ class Layout:
     lookback: str = "lookback_years"
     notes: str = "notes"
     title: str = "title"
+    readings: ReadingFields = field(default_factory=ReadingFields)
 
     @property
     def level_labels(self) -> dict[str, str]:
         return LEVEL_LABELS
+
+
+def _whole_years(form: FlaskForm, field: NumberField) -> None:
+    if field.data is not None and (field.data < 0 or not float(field.data).is_integer()):
+        raise ValidationError("请填写 0 或正整数（0 表示不限年限，1 表示仅评定当年）")
+
+
+def _choice(label: str, choices: dict[str, str]) -> SelectField:
+    # An unknown choice is named in Chinese by `validate` when the draft is saved.
+    return SelectField(
+        label, choices=[(k, _l(v)) for k, v in choices.items()], validate_choice=False
+    )
+
+
+def _reading_fields(attrs: dict[str, Any], values: dict[str, Any], readings: Readings) -> None:
+    names = ReadingFields()
+    attrs[names.evaluation_years] = NumberField(
+        "村评议取近几年内最新一次（年）",
+        validators=[Optional(), _whole_years],
+        render_kw={"inputmode": "numeric"},
+    )
+    values[names.evaluation_years] = readings.evaluation_years
+    attrs[names.labour] = _choice("劳动力人数的口径", LABOUR_CHOICES)
+    values[names.labour] = readings.labour
+    attrs[names.average_over] = _choice("户均（与本村户均比）的分母", AVERAGE_OVER_CHOICES)
+    values[names.average_over] = readings.average_over
+    attrs[names.average_includes_gated] = BooleanField("被一票否决的农户计入户均")
+    values[names.average_includes_gated] = readings.average_includes_gated
+    attrs[names.credit_share_over] = _choice("信用户占比的分母", SHARE_OVER_CHOICES)
+    values[names.credit_share_over] = readings.credit_share_over
+    attrs[names.new_npl_window] = _choice("新增不良贷款的统计期", NEW_NPL_WINDOW_CHOICES)
+    values[names.new_npl_window] = readings.new_npl_window
+    attrs[names.npl_includes_entities] = BooleanField("不良贷款率计入经营主体的贷款")
+    values[names.npl_includes_entities] = readings.npl_includes_entities
+    attrs[names.percent_decimals] = _choice("百分比与达标条件比较时", PERCENT_DECIMALS_CHOICES)
+    decimals = readings.percent_decimals
+    values[names.percent_decimals] = "" if decimals is None else str(decimals)
+
+
+def _readings(names: ReadingFields, data: dict[str, Any], problems: list[str]) -> Readings:
+    years = data.get(names.evaluation_years)
+    decimals = str(data.get(names.percent_decimals) or "")
+    if decimals not in PERCENT_DECIMALS_CHOICES:
+        problems.append(f"百分比比较方式「{decimals}」无法识别")
+        decimals = ""
+    default = Readings()
+    return Readings(
+        evaluation_years=0 if years is None else int(years),
+        labour=str(data.get(names.labour) or default.labour),
+        average_over=str(data.get(names.average_over) or default.average_over),
+        average_includes_gated=bool(data.get(names.average_includes_gated)),
+        credit_share_over=str(data.get(names.credit_share_over) or default.credit_share_over),
+        new_npl_window=str(data.get(names.new_npl_window) or default.new_npl_window),
+        npl_includes_entities=bool(data.get(names.npl_includes_entities)),
+        percent_decimals=int(decimals) if decimals else None,
+    )
 
 
 def _band_fields(
@@ -195,43 +273,43 @@ def draft_form(
     values: dict[str, Any] = {}
 
     sheet_layouts = []
-    for s, (title, candidates) in enumerate(_indicator_candidates(rules)):
+    for s, (sheet, candidates) in enumerate(_indicator_candidates(rules)):
         rows = []
         for i, (ind, on) in enumerate(candidates):
             prefix = f"s{s}_i{i}"
             fields = IndicatorFields(ind, f"{prefix}_on", f"{prefix}_points")
-            attrs[fields.on] = BooleanField(f"{title}·{ind.label} 计入评分")
+            attrs[fields.on] = BooleanField(f"{sheet}·{ind.label} 计入评分")
             values[fields.on] = on
-            attrs[fields.points] = _number(f"{title}·{ind.label} 分值")
+            attrs[fields.points] = _number(f"{sheet}·{ind.label} 分值")
             values[fields.points] = ind.points
             fields.missing = f"{prefix}_missing"
             # An unknown choice is named in Chinese by `validate` when the draft is saved.
             attrs[fields.missing] = SelectField(
-                f"{title}·{ind.label} 缺失数据",
+                f"{sheet}·{ind.label} 缺失数据",
                 choices=[(key, _l(label)) for key, label in MISSING_CHOICES.items()],
                 validate_choice=False,
             )
             values[fields.missing] = ind.when_missing
             if ind.method in (BANDS, RELATIVE):
                 fields.lower, fields.bands = _band_fields(
-                    attrs, values, prefix, f"{title}·{ind.label}", ind.bands
+                    attrs, values, prefix, f"{sheet}·{ind.label}", ind.bands
                 )
                 if ind.alt_field:
                     fields.alt_lower, fields.alt_bands = _band_fields(
                         attrs,
                         values,
                         f"{prefix}_alt",
-                        f"{title}·{ind.label}（{ind.alt_field}）",
+                        f"{sheet}·{ind.label}（{ind.alt_field}）",
                         ind.alt_bands,
                     )
             elif ind.method == CATEGORY:
                 for c, (value, points) in enumerate(ind.categories):
                     name = f"{prefix}_c{c}_pts"
-                    attrs[name] = _number(f"{title}·{ind.label}·{value} 得分")
+                    attrs[name] = _number(f"{sheet}·{ind.label}·{value} 得分")
                     values[name] = points
                     fields.categories.append((value, name))
             rows.append(fields)
-        sheet_layouts.append(SheetFields(title, rows))
+        sheet_layouts.append(SheetFields(sheet, rows))
 
     grades = []
     for g, band in enumerate(rules.grade_bands):
@@ -250,8 +328,16 @@ def draft_form(
             label = METRIC_LABELS.get(metric, metric)
             t = current.get(metric)
             row = ThresholdFields(
-                level, metric, label, f"{prefix}_on", f"{prefix}_op", f"{prefix}_value"
+                level,
+                metric,
+                label,
+                f"{prefix}_on",
+                f"{prefix}_op",
+                f"{prefix}_value",
+                f"{prefix}_binding",
             )
+            attrs[row.binding] = BooleanField(f"{LEVEL_LABELS[level]}：{label} 为必备条件")
+            values[row.binding] = t.binding if t else True
             attrs[row.on] = BooleanField(f"{LEVEL_LABELS[level]}：{label}")
             attrs[row.op] = SelectField(f"{label} 比较", choices=OP_CHOICES)
             attrs[row.value] = _number(f"{LEVEL_LABELS[level]}：{label}（%）", required=False)
@@ -279,6 +365,7 @@ def draft_form(
     values[layout.categories] = list(rules.records.disqualifying_categories)
     attrs[layout.lookback] = _number("不良记录追溯年限（年）")
     values[layout.lookback] = rules.records.lookback_years
+    _reading_fields(attrs, values, rules.readings)
     attrs[layout.notes] = TextAreaField("版本说明", validators=[Length(max=2000)])
     values[layout.notes] = notes
     attrs[layout.title] = StringField(
@@ -347,7 +434,11 @@ def rules_from_form(rules: RatingRules, layout: Layout, data: dict[str, Any]) ->
             if value is None:
                 problems.append(f"{LEVEL_LABELS[level]}条件「{row.label}」已启用，请填写百分比")
                 continue
-            chosen.append(Threshold(row.metric, data.get(row.op) or ">=", float(value)))
+            chosen.append(
+                Threshold(
+                    row.metric, data.get(row.op) or ">=", float(value), bool(data.get(row.binding))
+                )
+            )
         levels[level] = tuple(chosen)
 
     gates = []
@@ -369,10 +460,12 @@ def rules_from_form(rules: RatingRules, layout: Layout, data: dict[str, Any]) ->
         disqualifying_categories=tuple(data.get(layout.categories) or ()),
         lookback_years=float(lookback if lookback is not None else rules.records.lookback_years),
     )
+    readings = _readings(layout.readings, data, problems)
     if problems:
         raise RuleSetRefused(*problems)
     return replace(
         rules,
+        readings=readings,
         household_indicators=households,
         entity_sheets=entity_sheets,
         gates=tuple(gates),

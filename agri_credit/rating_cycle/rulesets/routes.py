@@ -33,6 +33,7 @@ from .services import (
     rules_of,
     save_draft,
     sheets,
+    shown_readings,
     status_label,
 )
 
@@ -65,6 +66,7 @@ def _helpers() -> dict:
         "op_text": OP_TEXT,
         "level_labels": LEVEL_LABELS,
         "status_label": status_label,
+        "shown_readings": shown_readings,
     }
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from itertools import groupby
 
+from flask_babel import gettext
 from sqlalchemy import Select, event, func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -26,17 +27,23 @@ from agri_credit.rating_cycle.second_person import own_work, rule_set_authors
 from agri_credit.ratings import inputs
 from agri_credit.ratings.default_rules import default_rule_set
 from agri_credit.ratings.rules import (
+    AVERAGE_OVER_CHOICES,
     BANDS,
     CATEGORY,
     FLAG,
+    LABOUR_CHOICES,
     LEVEL_LABELS,
     METHODS,
     MISSING_CHOICES,
+    NEW_NPL_WINDOW_CHOICES,
+    PERCENT_DECIMALS_CHOICES,
     RELATIVE,
+    SHARE_OVER_CHOICES,
     Band,
     Indicator,
     RatingRules,
     RuleSetFormatError,
+    Threshold,
     fmt,
     validate,
 )
@@ -435,9 +442,7 @@ def describe(rules: RatingRules) -> dict[tuple[str, str], str]:
         out[("信用等级", f"{band.grade}（{band.label}）")] = f"{fmt(band.min_score)} 分及以上"
     for level in LEVEL_LABELS:
         for t in rules.thresholds(level):
-            out[(f"{LEVEL_LABELS[level]}条件", t.label)] = (
-                f"{OP_TEXT.get(t.op, t.op)} {fmt(t.value)}%"
-            )
+            out[(f"{LEVEL_LABELS[level]}条件", t.label)] = threshold_text(t)
     records = rules.records
     out[("不良记录", "取消评定资格的类别")] = "、".join(records.disqualifying_categories) or "无"
     out[("不良记录", "追溯年限")] = f"{fmt(records.lookback_years)} 年"
@@ -448,7 +453,82 @@ def describe(rules: RatingRules) -> dict[tuple[str, str], str]:
     out[("贷款", "新增不良统计期")] = f"{loans.new_npl_window_days} 天"
     out[("贷款", "逾期转为不良")] = f"{loans.npl_after_days_overdue} 天"
     out[("贷款", "还款记录追溯年限")] = f"{fmt(loans.repayment_lookback_years)} 年"
+    for item, text in readings_text(rules):
+        out[(READINGS_SECTION, item)] = text
     return out
+
+
+READINGS_SECTION = N_("评定口径")
+NOT_BINDING = N_("参考指标，不作为必备条件")
+
+
+def threshold_text(t: Threshold) -> str:
+    """ "≥ 90%", and whether missing it fails the area."""
+    text = f"{OP_TEXT.get(t.op, t.op)} {fmt(t.value)}%"
+    return text if t.binding else f"{text}（{NOT_BINDING}）"
+
+
+def _edge_text(t: Threshold) -> str:
+    """Whether a figure exactly on a "50%" threshold passes (at least half, or more than)."""
+    return "恰好一半即达标" if t.op == ">=" else "须超过一半"
+
+
+def readings_text(rules: RatingRules) -> list[tuple[str, str]]:
+    """The readings a rule set chose where the published rules leave them open (what
+    "本次评定采用的口径" lists on a run, and the diff compares), as (item, text)."""
+    r = rules.readings
+    years = r.evaluation_years
+    evaluation = (
+        N_("评定年度及以前最新一次（不限年限）")
+        if not years
+        else N_("仅评定当年")
+        if years == 1
+        else f"评定年度及之前 {years} 年内最新一次"
+    )
+    edges = "；".join(
+        f"{LEVEL_LABELS[level]}·{t.label} {OP_TEXT.get(t.op, t.op)} 50%：{_edge_text(t)}"
+        for level in LEVEL_LABELS
+        for t in rules.thresholds(level)
+        if t.op in (">=", ">") and t.value == 50
+    )
+    non_binding = "、".join(
+        f"{LEVEL_LABELS[level]}·{t.label}"
+        for level in LEVEL_LABELS
+        for t in rules.thresholds(level)
+        if not t.binding
+    )
+    rows = [
+        (N_("村评议"), evaluation),
+        (N_("劳动力人数"), LABOUR_CHOICES.get(r.labour, r.labour)),
+        (N_("户均"), AVERAGE_OVER_CHOICES.get(r.average_over, r.average_over)),
+        (N_("被否决农户计入户均"), N_("计入") if r.average_includes_gated else N_("不计入")),
+        (N_("信用户占比"), SHARE_OVER_CHOICES.get(r.credit_share_over, r.credit_share_over)),
+        (
+            N_("新增不良统计期"),
+            NEW_NPL_WINDOW_CHOICES.get(r.new_npl_window, r.new_npl_window),
+        ),
+        (
+            N_("不良贷款率"),
+            N_("计入经营主体贷款") if r.npl_includes_entities else N_("仅计农户贷款"),
+        ),
+        (
+            N_("百分比比较"),
+            PERCENT_DECIMALS_CHOICES.get(
+                "" if r.percent_decimals is None else str(r.percent_decimals),
+                str(r.percent_decimals),
+            ),
+        ),
+        (N_("参考指标（不作为必备条件）"), non_binding or N_("无（各项条件均为必备）")),
+    ]
+    if edges:
+        rows.append((N_("「50%」条件的边界"), edges))
+    return rows
+
+
+def shown_readings(rules: RatingRules) -> list[tuple[str, str]]:
+    """`readings_text` in the user's language (gettext without %-formatting: the texts
+    carry "%" signs, which a template's `_()` would try to format)."""
+    return [(gettext(item), gettext(text)) for item, text in readings_text(rules)]
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,12 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from agri_credit.credit_records.repaired import not_repaired
 from agri_credit.credit_records.retention import in_use
 from agri_credit.credit_records.same_event import copies_public_record
+from agri_credit.ratings.rules import (
+    LABOUR_ABILITY_HALF,
+    LABOUR_WORKING_AGE,
+    WORKING_AGE,
+    Readings,
+)
 from models import (
     NEGATIVE,
     NEGATIVE_PUBLIC_KINDS,
@@ -45,6 +51,7 @@ from models import (
     CreditRecord,
     Household,
     HouseholdAsset,
+    HouseholdMember,
     ImportBatch,
     LoanRecord,
     PublicRecord,
@@ -70,6 +77,7 @@ INCOME_COLUMNS = (
 DISHONEST_LABEL = PUBLIC_RECORD_KIND_LABELS[PublicRecordKind.DISHONEST]
 NEGATIVE_KINDS = [k.value for k in NEGATIVE_PUBLIC_KINDS]
 SUBJECT_COLUMNS = ("household_id", "entity_id")
+DEFAULT_READINGS = Readings()
 
 
 @dataclass(frozen=True)
@@ -183,10 +191,65 @@ def village_facts(region: Region) -> pd.DataFrame:
 # ---- households and entities ---------------------------------------------------------------
 
 
-def household_facts(region: Region, year: int) -> pd.DataFrame:
+def _labour(readings: Readings, as_of: date) -> ColumnElement[float]:
+    """劳动力人数 as the rule set reads it (Readings.labour): the file's own count (全劳动力
+    and 半劳动力 each 1, a head unless ill, disabled or under 16), the same with 半劳动力 as
+    0.5, or the head and members aged 16–59 on the data date (a member without a birth date
+    is not counted)."""
+    if readings.labour == LABOUR_ABILITY_HALF:
+        halves = (
+            select(func.count())
+            .where(
+                HouseholdMember.household_id == Household.id,
+                HouseholdMember.labour_ability == "半劳动力",
+            )
+            .correlate(Household)
+            .scalar_subquery()
+        )
+        return cast(Household.labour_count, Float) - 0.5 * halves
+    if readings.labour == LABOUR_WORKING_AGE:
+        youngest, oldest = WORKING_AGE
+        # Aged 16 or more: born on or before as_of less 16 years; at most 59: born after
+        # as_of less 60 years.
+        latest = _years_back(as_of, youngest)
+        earliest = _years_back(as_of, oldest + 1)
+        members = (
+            select(func.count())
+            .where(
+                HouseholdMember.household_id == Household.id,
+                HouseholdMember.birth_date <= latest,
+                HouseholdMember.birth_date > earliest,
+            )
+            .correlate(Household)
+            .scalar_subquery()
+        )
+        head = case(
+            (
+                and_(Household.head_birth_date <= latest, Household.head_birth_date > earliest),
+                1,
+            ),
+            else_=0,
+        )
+        return cast(head + members, Float)
+    return cast(Household.labour_count, Float)
+
+
+def _years_back(day: date, years: int) -> date:
+    """The same day `years` earlier (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def household_facts(
+    region: Region, year: int, readings: Readings = DEFAULT_READINGS, as_of: date | None = None
+) -> pd.DataFrame:
     """One row per household: the file's derived figures, net income (NaN when no income or
     no spending is filled in), total assets (NaN when the file lists none), each with its
-    `_as_zero` reading, and the latest 村评议 of the rating year or before."""
+    `_as_zero` reading, the latest 村评议 of the rating year or before (within
+    `readings.evaluation_years` years when set), and 劳动力人数 as `readings.labour` says
+    (ages on `as_of`, default the rating year's last day)."""
     area = _households_in(region)
     no_income = and_(*(c.is_(None) for c in INCOME_COLUMNS))
     income = sum((func.coalesce(_money(c), 0.0) for c in INCOME_COLUMNS), start=0.0)
@@ -202,9 +265,12 @@ def household_facts(region: Region, year: int) -> pd.DataFrame:
     total_assets = _money(Household.total_assets)
     # One index seek per household on (household_id, year): cheaper on both backends than
     # grouping every evaluation of the county and joining back.
+    evaluated = [VillageEvaluation.household_id == Household.id, VillageEvaluation.year <= year]
+    if readings.evaluation_years:  # 1: the rating year only; N: its last N years
+        evaluated.append(VillageEvaluation.year > year - readings.evaluation_years)
     latest_evaluation = (
         select(VillageEvaluation.overall)
-        .where(VillageEvaluation.household_id == Household.id, VillageEvaluation.year <= year)
+        .where(*evaluated)
         .order_by(VillageEvaluation.year.desc())
         .limit(1)
         .correlate(Household)
@@ -215,7 +281,7 @@ def household_facts(region: Region, year: int) -> pd.DataFrame:
             Household.id.label("household_id"),
             Household.village_code,
             Household.household_size,
-            Household.labour_count,
+            _labour(readings, as_of or date(year, 12, 31)).label("labour_count"),
             case((lists_assets, total_assets), else_=null()).label("total_assets"),
             total_assets.label("total_assets_as_zero"),
             _money(Household.total_liabilities).label("total_liabilities"),
@@ -523,16 +589,21 @@ def _source_present(source: Source, region: Region, rows_found: bool) -> bool:
 
 
 def read_inputs(
-    region: Region, year: int, as_of: date, repairs_until: date | None = None
+    region: Region,
+    year: int,
+    as_of: date,
+    repairs_until: date | None = None,
+    readings: Readings = DEFAULT_READINGS,
 ) -> RunInputs:
     """Every input frame for the region (a county, township or village) as of the date.
-    `repairs_until`: credit repairs decided up to this day count (default: `as_of`)."""
+    `repairs_until`: credit repairs decided up to this day count (default: `as_of`);
+    `readings`: the rule set's readings of 村评议 and 劳动力 (the rest are the engine's)."""
     villages = village_facts(region)
     loans = loan_facts(region, as_of, villages)
     records = record_facts(region, as_of, villages, repairs_until or as_of)
     public_found = bool((records["record_id"] > 0).any())
     return RunInputs(
-        households=household_facts(region, year),
+        households=household_facts(region, year, readings, as_of),
         entities=entity_facts(region, as_of),
         loans=loans if _source_present(Source.BANK_LOAN, region, len(loans) > 0) else None,
         records=records,

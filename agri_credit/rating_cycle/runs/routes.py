@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
 from agri_credit.auth.scopes import in_scope
+from agri_credit.ratings.figures import Comparison
 from agri_credit.ratings.rules import (
     COUNTY,
     METRIC_LABELS,
@@ -25,7 +26,6 @@ from agri_credit.ratings.rules import (
     VILLAGE,
     Indicator,
     RatingRules,
-    Threshold,
 )
 from agri_credit.url_arguments import page_number
 from models import (
@@ -52,7 +52,7 @@ from models import (
 from .. import bp
 from ..access import result_or_404, run_or_404, village_or_404
 from ..publication.services import status_now, statuses_now
-from ..rulesets.services import rules_of
+from ..rulesets.services import readable_rules, rules_of, shown_readings
 from .breakdown import breakdown_chart, breakdown_rows
 from .forms import RerateForm, RerunForm, RunForm
 from .services import (
@@ -319,9 +319,15 @@ def _area_ratings(run: RatingRun, level: RegionLevel) -> list[RegionRating]:
     return list(db.session.scalars(query))
 
 
-def _thresholds(run: RatingRun, level: str) -> dict[str, Threshold]:
+def _thresholds(run: RatingRun, level: str) -> dict[str, Comparison]:
     """The run's thresholds at `level` by metric: figures shown beside them agree with them."""
-    return {t.metric: t for t in rules_of(run.rule_set).thresholds(level)}
+    return rules_of(run.rule_set).comparisons(level)
+
+
+def _readings(run: RatingRun) -> list[tuple[str, str]]:
+    """本次评定采用的口径: the readings of the run's rule set (none for one unreadable)."""
+    rules = readable_rules(run.rule_set)
+    return shown_readings(rules) if rules else []
 
 
 @bp.route("/runs/<int:run_id>")
@@ -362,6 +368,7 @@ def run_show(run_id: int):
         county_thresholds=_thresholds(run, COUNTY),
         status_labels=RUN_STATUS_LABELS,
         missing_choices=MISSING_CHOICES,
+        readings=_readings(run),
         may_rerun=_may_rerun(run, current_user),
         rerun_form=RerunForm(),
     )

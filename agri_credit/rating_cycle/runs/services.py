@@ -192,6 +192,33 @@ def _loan_summary(
     return summary.reindex(index, fill_value=0).reset_index()
 
 
+MONEY_FIGURES = ("loan_balance", "npl_balance", "new_npl_balance")
+
+
+def area_loans(
+    inputs: RunInputs, codes: pd.Series, by: str, rules: RatingRules, as_of: date
+) -> pd.DataFrame | None:
+    """Loan figures per area for 信用村 and 信用乡镇: borrowers are households (they measure
+    农户); balances, and so the NPL ratios, are households' loans, or everyone's when the
+    rule set counts entities' loans too (Readings.npl_includes_entities)."""
+    household_loans = _subject_part(inputs.loans, "household_id", "borrower_id")
+    summary = _loan_summary(household_loans, codes, by, rules, as_of)
+    if summary is None or not rules.readings.npl_includes_entities:
+        return summary
+    loans = inputs.loans
+    household = loans["household_id"]
+    # Entities as negative ids, apart from households' (only balances are read from this).
+    everyone = loans.assign(
+        borrower_id=np.where(
+            household.notna(), household.fillna(0), -loans["entity_id"].fillna(0)
+        ).astype(np.int64)
+    )
+    money = _loan_summary(everyone, codes, by, rules, as_of).set_index(by)[list(MONEY_FIGURES)]
+    summary = summary.set_index(by)
+    summary[list(MONEY_FIGURES)] = money.reindex(summary.index).to_numpy()
+    return summary.reset_index()
+
+
 def score_inputs(
     inputs: RunInputs,
     rules: RatingRules,
@@ -210,6 +237,7 @@ def score_inputs(
         as_of,
         benchmarks.get("household"),
         used,
+        inputs.villages,
     )
     entities = engine.score_entities(
         _with_facts(inputs.entities, inputs, rules, as_of, "entity_id"),
@@ -218,20 +246,15 @@ def score_inputs(
         benchmarks.get("entity"),
         used,
     )
-    household_loans = _subject_part(inputs.loans, "household_id", "borrower_id")
     villages = engine.rate_villages(
         households,
-        _loan_summary(
-            household_loans, inputs.villages["village_code"], "village_code", rules, as_of
-        ),
+        area_loans(inputs, inputs.villages["village_code"], "village_code", rules, as_of),
         inputs.villages,
         rules,
     )
     townships = engine.rate_townships(
         villages,
-        _loan_summary(
-            household_loans, inputs.villages["township_code"], "township_code", rules, as_of
-        ),
+        area_loans(inputs, inputs.villages["township_code"], "township_code", rules, as_of),
         rules,
     )
     counties = engine.rate_counties(villages, townships, rules)
@@ -539,7 +562,7 @@ def start_run(region_code: str, year: int, as_of: date, rule_set: RuleSet, user:
         raise RunRefused(f"评定办法「{rule_set.name}」不适用于{region.name}")
     try:
         started = time.perf_counter()
-        inputs = read_inputs(region, year, as_of)
+        inputs = read_inputs(region, year, as_of, readings=rules.readings)
         read = time.perf_counter()
         scored = score_inputs(inputs, rules, as_of)
         columns = result_rows(scored, rules)
@@ -777,7 +800,11 @@ def rerate_result(
         )
     )
     inputs = read_inputs(
-        village, run.year, run.as_of, repairs_until=max(run.as_of, repairs_until or clock.today())
+        village,
+        run.year,
+        run.as_of,
+        repairs_until=max(run.as_of, repairs_until or clock.today()),
+        readings=rules.readings,
     )
     scored = score_inputs(inputs, rules, run.as_of, run_benchmarks(run, village_rating))
     if result.household_id is not None:
