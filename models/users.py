@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
@@ -11,6 +12,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .base import db, utcnow
 from .i18n import N_
 from .regions import Region
+
+if TYPE_CHECKING:
+    from .loans import Bank
 
 
 class Role(StrEnum):
@@ -62,11 +66,15 @@ class User(UserMixin, db.Model):
     # own data, grade, objections and financing needs are hers. Empty for the other roles.
     subject_type: Mapped[str | None] = mapped_column(String(12), default=None)
     subject_id: Mapped[int | None] = mapped_column(default=None)
+    # A bank officer's bank (its products, claims and authorisations are his scope);
+    # `organisation` keeps the text shown next to his name.
+    bank_id: Mapped[int | None] = mapped_column(ForeignKey("banks.id"), default=None, index=True)
     # Consecutive wrong passwords, and the lock they earn (auth.accounts).
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
 
     scope: Mapped[Region] = relationship(lazy="joined")
+    bank: Mapped["Bank | None"] = relationship(foreign_keys=[bank_id])
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
