@@ -6,7 +6,7 @@ labels are data marked with `N_()` and translated when shown. A subject (househo
 enterprise) is named by `subject_type` + `subject_id`, as on `users` and `credit_scores`.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from .base import db, utcnow
+from .clock import local_date
 from .i18n import N_
 from .users import User
 
@@ -349,6 +350,11 @@ class Authorisation(db.Model):
     bank: Mapped[Bank] = relationship(lazy="joined")
     product: Mapped[LoanProduct | None] = relationship()
     granted_by: Mapped[User] = relationship(foreign_keys=[granted_by_id])
+
+    @property
+    def last_day(self) -> date:
+        """The last calendar day (county zone) the authorisation covers."""
+        return local_date(self.expires_at) - timedelta(days=1)
 
     def is_active(self, at: datetime) -> bool:
         return (

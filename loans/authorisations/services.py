@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from models import (
+    N_,
     SENSITIVE_CATEGORIES,
     Authorisation,
     AuthorisationUse,
@@ -171,3 +172,25 @@ def revoke(authorisation: Authorisation, user: User) -> bool:
     )
     db.session.refresh(authorisation)
     return result.rowcount == 1
+
+
+def status_of(authorisation: Authorisation, at: datetime) -> str:
+    """有效 / 已撤销 / 已过期 as a key (labels in STATUS_LABELS)."""
+    if authorisation.revoked_at is not None and authorisation.revoked_at <= at:
+        return "revoked"
+    if authorisation.expires_at <= at:
+        return "expired"
+    return "active"
+
+
+STATUS_LABELS = {"active": N_("有效"), "revoked": N_("已撤销"), "expired": N_("已过期")}
+
+
+def uses_of(authorisation_id: int) -> list[AuthorisationUse]:
+    return list(
+        db.session.scalars(
+            select(AuthorisationUse)
+            .where(AuthorisationUse.authorisation_id == authorisation_id)
+            .order_by(AuthorisationUse.used_at.desc(), AuthorisationUse.id.desc())
+        )
+    )
