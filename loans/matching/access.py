@@ -1,22 +1,15 @@
-"""Who may see a financing need's matches: the applicant who is its subject, or the cadre
-whose village holds the household she posted it for. Anyone else gets a 404."""
+"""Who may see a financing need's matches: whoever may act for its subject (the applicant
+herself, or the cadre of the household's village; `loans.access.may_act_for`). Anyone else
+gets a 404."""
 
 from flask import abort
 
-from agri_credit.auth.scopes import region_in_scope
-from models import FinancingNeed, Role, User, db
-
-
-def can_see_need(need: FinancingNeed, user: User) -> bool:
-    if user.role == Role.APPLICANT:
-        return (user.subject_type, user.subject_id) == (need.subject_type, need.subject_id)
-    if user.role == Role.CADRE:
-        return need.subject_type == "household" and region_in_scope(need.region_code, user)
-    return False
+from loans.access import may_act_for
+from models import FinancingNeed, User, db
 
 
 def need_or_404(need_id: int, user: User) -> FinancingNeed:
     need = db.session.get(FinancingNeed, need_id)
-    if need is None or not can_see_need(need, user):
+    if need is None or may_act_for(user, need.subject_type, need.subject_id) is None:
         abort(404)
     return need

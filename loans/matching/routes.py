@@ -11,6 +11,19 @@ from models import LoanDecision, Role, clock, db
 from . import bp
 from .access import need_or_404
 from .applicant import need_matches
+from .services import eligible_count, open_need_count
+
+
+@bp.app_template_global()
+def product_open_matches(product_id: int) -> int:
+    """For the product page: open needs it matches now."""
+    return open_need_count(product_id)
+
+
+@bp.app_template_global()
+def need_eligible_products(need_id: int) -> int:
+    """For the need page: listed products it fits now."""
+    return eligible_count(need_id)
 
 
 @bp.route("/needs/<int:need_id>/matches")

@@ -8,9 +8,9 @@ eligible products, so it reruns all open needs; a need or subject change reruns 
 from collections.abc import Iterable
 
 import numpy as np
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 
-from models import FinancingNeed, MatchResult, db, today, utcnow
+from models import FinancingNeed, MatchResult, NeedStatus, db, today, utcnow
 
 from .engine import match
 from .store import needs_frame, products_frame
@@ -78,3 +78,32 @@ def rematch_subjects(subject_type: str, subject_ids: Iterable[int] | None = None
             return 0
         query = query.where(FinancingNeed.subject_id.in_(ids))
     return rematch_needs(db.session.scalars(query))
+
+
+def open_need_count(product_id: int) -> int:
+    """How many open needs the product matches now (its eligible stored pairs)."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(MatchResult)
+            .join(FinancingNeed, FinancingNeed.id == MatchResult.need_id)
+            .where(
+                MatchResult.product_id == product_id,
+                MatchResult.rank > 0,
+                FinancingNeed.status == NeedStatus.OPEN.value,
+            )
+        )
+        or 0
+    )
+
+
+def eligible_count(need_id: int) -> int:
+    """How many listed products the need fits now."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(MatchResult)
+            .where(MatchResult.need_id == need_id, MatchResult.rank > 0)
+        )
+        or 0
+    )

@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, IntegerField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from models import REJECTION_REASONS, DecisionOutcome
 
@@ -49,28 +49,34 @@ class DecisionForm(FlaskForm):
         _l("说明"), validators=[Optional(), Length(max=1000, message=_l("说明不超过1000字"))]
     )
 
-    def validate_amount(self, field) -> None:
-        if self.outcome.data == DecisionOutcome.APPROVED and field.data is None:
-            raise ValidationError(_l("批准时请填写金额"))
-
-    def validate_rate(self, field) -> None:
-        if self.outcome.data == DecisionOutcome.APPROVED and field.data is None:
-            raise ValidationError(_l("批准时请填写年利率"))
-
-    def validate_term_months(self, field) -> None:
-        if self.outcome.data == DecisionOutcome.APPROVED and field.data is None:
-            raise ValidationError(_l("批准时请填写期限"))
-
-    def validate_reason_code(self, field) -> None:
-        if self.outcome.data == DecisionOutcome.REJECTED and not field.data:
-            raise ValidationError(_l("拒绝时请选择原因"))
-
-    def validate_reason_text(self, field) -> None:
-        wanted = self.outcome.data == DecisionOutcome.MORE_MATERIAL or (
-            self.outcome.data == DecisionOutcome.REJECTED and self.reason_code.data == "other"
+    def validate(self, extra_validators=None) -> bool:
+        """Field checks, then what each outcome requires (an empty optional field stops its
+        own validator chain, so these cross-field rules live here)."""
+        valid = super().validate(extra_validators)
+        outcome = self.outcome.data
+        required = []
+        if outcome == DecisionOutcome.APPROVED:
+            required = [
+                (self.amount, _l("批准时请填写金额")),
+                (self.rate, _l("批准时请填写年利率")),
+                (self.term_months, _l("批准时请填写期限")),
+            ]
+        elif outcome == DecisionOutcome.REJECTED:
+            required = [(self.reason_code, _l("拒绝时请选择原因"))]
+        for field, message in required:
+            if field.data in (None, "") and not field.errors:
+                field.errors = [*field.errors, message]
+                valid = False
+        wanted = outcome == DecisionOutcome.MORE_MATERIAL or (
+            outcome == DecisionOutcome.REJECTED and self.reason_code.data == "other"
         )
-        if wanted and not (field.data or "").strip():
-            raise ValidationError(_l("请写明需要补充的材料或具体原因"))
+        if wanted and not (self.reason_text.data or "").strip():
+            self.reason_text.errors = [
+                *self.reason_text.errors,
+                _l("请写明需要补充的材料或具体原因"),
+            ]
+            valid = False
+        return valid
 
 
 class ReviewRequestForm(FlaskForm):
