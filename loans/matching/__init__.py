@@ -7,6 +7,6 @@ applicant's match page."""
 
 from flask import Blueprint
 
-bp = Blueprint("matching", __name__, template_folder="templates")
+bp = Blueprint("matching", __name__)
 
 from . import routes  # noqa: E402,F401

@@ -37,7 +37,7 @@ def need_matches_page(need_id: int):
         .order_by(LoanDecision.decided_at.desc(), LoanDecision.id.desc())
     ).all()
     return render_template(
-        "matching/need_matches.html",
+        "loans/matching/need_matches.html",
         need=need,
         matches=matches,
         decisions=decisions,

@@ -3,6 +3,6 @@ the applicant's portrait (画像) under an authorisation, and decisions."""
 
 from flask import Blueprint
 
-bp = Blueprint("review", __name__, template_folder="templates")
+bp = Blueprint("review", __name__)
 
 from . import routes  # noqa: E402,F401

@@ -60,7 +60,7 @@ def queue():
     filters = parse_filters(request.args, {p.id for p in products}, {t.code for t in townships})
     page = queue_page(current_user.bank_id or 0, clock.utcnow(), filters)
     return render_template(
-        "review/queue.html",
+        "loans/review/queue.html",
         page=page,
         filters=filters,
         products=products,
@@ -109,7 +109,7 @@ def portrait(need_id: int):
     db.session.commit()  # the use log rows of this view
     holder = holding_claim(need.id, now)
     return render_template(
-        "review/portrait.html",
+        "loans/review/portrait.html",
         need=need,
         p=shown,
         holder=holder,
@@ -131,7 +131,7 @@ def decision(need_id: int):
         db.session.commit()
         holder = holding_claim(need.id, now)
         return render_template(
-            "review/portrait.html",
+            "loans/review/portrait.html",
             need=need,
             p=shown,
             holder=holder,
