@@ -22,6 +22,9 @@ from agri_credit.rating_cycle.repairs.services import RepairRefused
 from agri_credit.rating_cycle.runs.services import RunRefused
 from models import Household, User, clock, db, generate_master_key
 
+# app.extensions key: callables (seed, as_of day) -> summary run at the end of `seed-demo`.
+DEMO_STEPS = "agri_credit.demo_steps"
+
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(init_instance)
@@ -113,6 +116,10 @@ def seed_demo(
         RepairRefused,
     ) as exc:
         raise click.ClickException(str(exc)) from exc
+    # Features above agri_credit (信易贷) add their demo data through steps app.py registers.
+    for step in current_app.extensions.get(DEMO_STEPS, ()):
+        click.echo(f"Demo {step.__module__}: {step(seed, day)}")
+    db.session.commit()
     click.echo(f"Demo county loaded in {time.perf_counter() - started:.1f}s: {summary}")
     if rating:
         click.echo(f"Demo rating: {rating}")

@@ -13,7 +13,11 @@ FEATURED_USERNAMES = (
     "officer",
     "officer_psbc",
     "officer_abc",
+    "officer_cz",
+    "officer_2",
     "applicant",
+    "applicant_sme",
+    "applicant_coop",
 )
 CADRE_PREFIX = "cadre_"
 ROLE_ORDER = [Role.OFFICE, Role.OFFICER, Role.CADRE, Role.APPLICANT]

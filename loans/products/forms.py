@@ -131,7 +131,7 @@ class ProductForm(FlaskForm):
             Optional(),
             NumberRange(min=300, max=900, message=_l("评分须在 300 至 900 分之间")),
         ],
-        description=_l("不填即不限；尚无评分的申请人不受此限"),
+        description=_l("不填即不限"),
         render_kw={"inputmode": "numeric"},
     )
     tax_grades = MultiCheckboxField(
