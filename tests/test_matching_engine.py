@@ -78,7 +78,6 @@ def test_a_need_inside_every_limit_is_eligible_bounds_included():
         ({"credit_grade": "A"}, {"min_grade": "AA"}, Rule.GRADE),
         ({"credit_grade": None}, {"min_grade": "A"}, Rule.GRADE),
         ({"score_points": 599.0}, {"min_score": 600.0}, Rule.SCORE),
-        ({"score_points": np.nan}, {"min_score": 600.0}, Rule.SCORE),
         ({"tax_grade": "M"}, {"tax_grades": ["A", "B"]}, Rule.TAX_GRADE),
         ({"tax_grade": None}, {"tax_grades": ["A"]}, Rule.TAX_GRADE),
         ({"years_operating": 1.5}, {"min_years": 2}, Rule.YEARS_OPERATING),
@@ -150,7 +149,6 @@ def test_missing_values_are_named_as_missing():
     )
     assert reasons == [
         "尚无信用等级，该产品要求A及以上",
-        "暂无评分，该产品要求违约风险评分不低于600分",
         "无纳税信用等级记录，该产品只接受A、B级",
         "经营年限不详，该产品要求至少3年",
     ]
@@ -198,12 +196,10 @@ def test_a_higher_score_gives_a_higher_approval_chance_and_no_score_still_ranks(
     strong = explain_need(need(score_points=700.0), products)
     weak = explain_need(need(score_points=610.0), products)
     assert strong[0].approval_chance > weak[0].approval_chance > 0.5
+    # Without a score no minimum score applies, and the ranking still works.
     unscored = explain_need(need(score_points=np.nan), products)
-    assert [(e.product_id, e.rank, e.approval_chance) for e in unscored] == [
-        (2, 1, None),
-        (1, 0, None),
-    ]
-    assert unscored[1].reasons == ["暂无评分，该产品要求违约风险评分不低于600分"]
+    assert [(e.eligible, e.approval_chance) for e in unscored] == [(True, None), (True, None)]
+    assert [e.rank for e in unscored] == [1, 2]
 
 
 def test_batch_and_one_need_explanation_agree():

@@ -136,28 +136,32 @@ def test_results_are_stored_per_pair_and_follow_every_change_of_their_data(lendi
 def test_matching_reruns_when_a_grade_or_a_score_is_written(lending):
     lending.fits.min_grade, lending.fits.min_score = "AA", 600
     db.session.commit()
-    assert results(lending.need.id)[lending.fits.id].failures == (1 << 6) | (1 << 7)
+    # No grade yet; no score either, and an applicant without one is not held to a minimum.
+    assert results(lending.need.id)[lending.fits.id].failures == 1 << 6
 
     write_grades([SimpleNamespace(household_id=lending.yang.id, entity_id=None, grade="AAA")], 2026)
-    assert results(lending.need.id)[lending.fits.id].failures == 1 << 7
+    assert results(lending.need.id)[lending.fits.id].failures == 0
 
     model = ScoreModel(subject_types=["household"], model_text="")
     db.session.add(model)
     db.session.flush()
-    db.session.add(
-        CreditScore(
-            subject_type="household",
-            subject_id=lending.yang.id,
-            model_id=model.id,
-            as_of=clock.today(),
-            probability=0.02,
-            points=655,
-            reasons=[],
+    for points in (580, 655):
+        db.session.add(
+            CreditScore(
+                subject_type="household",
+                subject_id=lending.yang.id,
+                model_id=model.id,
+                as_of=clock.today(),
+                probability=0.02,
+                points=points,
+                reasons=[],
+            )
         )
-    )
-    scores_stored.send(None, subject_type="household", subject_ids=[lending.yang.id])
-    stored = results(lending.need.id)[lending.fits.id]
-    assert stored.failures == 0 and stored.score_points == 655
+        db.session.flush()
+        scores_stored.send(None, subject_type="household", subject_ids=[lending.yang.id])
+        stored = results(lending.need.id)[lending.fits.id]
+        assert stored.score_points == points
+        assert stored.failures == (1 << 7 if points < 600 else 0)
 
 
 def test_the_queue_shows_only_authorised_needs_matched_to_the_banks_products(

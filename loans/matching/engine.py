@@ -8,7 +8,8 @@ and the one-need explanation run the very same code.
 Needs frame, one row per need:
     need_id, subject_type ("household" / "entity" / "enterprise"), region_code (12 digits),
     amount (yuan), term_months, has_collateral, has_guarantee (bool),
-    credit_grade ("AAA" / "AA" / "A" or missing), score_points (NaN without a score),
+    credit_grade ("AAA" / "AA" / "A" or missing), score_points (NaN without a score:
+    no minimum score applies to it),
     tax_grade ("A" … "D" or missing), years_operating (NaN when unknown)
 Products frame, one row per listed product:
     product_id, amount_min, amount_max, term_min, term_max, rate_min, rate_max,
@@ -70,7 +71,6 @@ class ProductArrays:
     subject_mask: np.ndarray
     min_grade: np.ndarray
     min_score: np.ndarray  # NaN: none
-    has_min_score: np.ndarray
     tax_mask: np.ndarray
     min_years: np.ndarray
     has_min_years: np.ndarray
@@ -188,7 +188,6 @@ def encode_products(products: pd.DataFrame) -> ProductArrays:
         .fillna(0)
         .to_numpy(dtype=np.int8, na_value=0),
         min_score=min_score,
-        has_min_score=~np.isnan(min_score),
         tax_mask=np.array(
             [_list_mask(t, TAX_GRADE_BITS, 0) for t in products["tax_grades"]], dtype=np.uint8
         ),
@@ -304,10 +303,9 @@ def block_failures(n: NeedArrays, p: ProductArrays, rows: slice) -> np.ndarray:
     add(Rule.TERM_BELOW_MIN)
     np.greater(term, p.term_max, out=failed)
     add(Rule.TERM_ABOVE_MAX)
-    # Without a score a minimum score cannot be met: a NaN score fails every set minimum.
-    np.greater_equal(points, p.min_score, out=failed)
-    np.logical_not(failed, out=failed)
-    failed &= p.has_min_score
+    # An applicant without a score is not held to a minimum score (the product form tells the
+    # bank so): before any model is trained nobody has one. NaN compares False.
+    np.less(points, p.min_score, out=failed)
     add(Rule.SCORE)
     np.greater_equal(years, p.min_years, out=failed)
     np.logical_not(failed, out=failed)

@@ -1,8 +1,9 @@
 """Matching follows every committed change to its inputs, whichever write path made it.
 
 - Needs and products: the session notes every FinancingNeed or LoanProduct it flushes (and
-  every bulk UPDATE of their tables) and reruns matching just before the commit, in the same
-  transaction, so a result is never older than the data it used. Products and needs are
+  every bulk INSERT, UPDATE or DELETE of their tables) and reruns matching just before the
+  commit, in the same transaction, so a result is never older than the data it used. Needs
+  and products are
   written by several features (posting, editing, maker-checker, withdrawal, claims); hooking
   the session keeps each of them from having to remember it.
 - Grades and scores: the rating cycle and the scoring service send signals when they write
@@ -37,7 +38,7 @@ def _note_flush(session: Session, _context: Any) -> None:
 
 
 def _note_bulk_update(state: ORMExecuteState) -> None:
-    if state.session.info.get(_BUSY) or not (state.is_update or state.is_delete):
+    if state.session.info.get(_BUSY) or not (state.is_insert or state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
     if table is not None and table.name in ("loan_products", "financing_needs"):

@@ -76,7 +76,7 @@ def _value_texts(need: Mapping, region_names: Mapping[str, str], t: Translate) -
         Rule.TERM_ABOVE_MAX: str(int(need["term_months"])),
         # None: the applicant has no value, explained by MISSING_VALUE_TEMPLATES.
         Rule.GRADE: grade if isinstance(grade, str) and grade else None,
-        Rule.SCORE: str(int(points)) if pd.notna(points) else None,
+        Rule.SCORE: str(int(points)) if pd.notna(points) else "",  # fails only with a score
         Rule.TAX_GRADE: t(GRADE_LETTERS) % {"grade": tax} if isinstance(tax, str) and tax else None,
         Rule.YEARS_OPERATING: t(YEARS_VALUE) % {"years": _number(float(years))}
         if pd.notna(years)

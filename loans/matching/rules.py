@@ -59,7 +59,6 @@ REASON_TEMPLATES = {
 # The same rules when the applicant has no value at all.
 MISSING_VALUE_TEMPLATES = {
     Rule.GRADE: N_("尚无信用等级，该产品要求%(limit)s及以上"),
-    Rule.SCORE: N_("暂无评分，该产品要求违约风险评分不低于%(limit)s分"),
     Rule.TAX_GRADE: N_("无纳税信用等级记录，该产品只接受%(limit)s"),
     Rule.YEARS_OPERATING: N_("经营年限不详，该产品要求至少%(limit)s年"),
 }
