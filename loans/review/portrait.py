@@ -14,6 +14,7 @@ from agri_credit.departmental.records import DepartmentalRecords, subject_record
 from loans.authorisations.services import active_authorisation, record_use
 from loans.scoring.current import CurrentScore, current_score
 from models import (
+    N_,
     AgriEntity,
     Authorisation,
     DataCategory,
@@ -101,23 +102,23 @@ def _file_facts(subject: Any, categories: set[str]) -> tuple[str, str, list[tupl
     are Chinese data the template translates)."""
     if isinstance(subject, Household):
         facts: list[tuple[str, Any]] = [
-            ("家庭人口", subject.household_size),
-            ("劳动力", subject.labour_count),
-            ("承包地（亩）", subject.land_contracted_mu),
-            ("流转地（亩）", subject.land_transferred_mu),
+            (N_("家庭人口"), subject.household_size),
+            (N_("劳动力"), subject.labour_count),
+            (N_("承包地（亩）"), subject.land_contracted_mu),
+            (N_("流转地（亩）"), subject.land_transferred_mu),
         ]
         if DataCategory.INCOME in categories:
-            facts.append(("家庭年纯收入（元）", subject.net_income))
+            facts.append((N_("家庭年纯收入（元）"), subject.net_income))
         if DataCategory.ASSETS in categories:
             facts += [
-                ("总资产（元）", subject.total_assets),
-                ("总负债（元）", subject.total_liabilities),
+                (N_("总资产（元）"), subject.total_assets),
+                (N_("总负债（元）"), subject.total_liabilities),
             ]
         return subject.head_name, subject.head_id_masked, facts
     if isinstance(subject, AgriEntity):
-        facts = [("成立日期", subject.founded_on)]
+        facts = [(N_("成立日期"), subject.founded_on)]
         return subject.name, (subject.uscc or "")[:6] + "********", facts
-    facts = [("行业", subject.industry), ("成立日期", subject.founded_on)]
+    facts = [(N_("行业"), subject.industry), (N_("成立日期"), subject.founded_on)]
     return subject.name, subject.uscc[:6] + "********" if subject.uscc else "", facts
 
 

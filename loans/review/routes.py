@@ -4,6 +4,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from agri_credit.auth.permissions import roles_required
+from loans.matching.store import region_names
 from loans.products.services import listed_products_query
 from models import (
     DATA_CATEGORY_LABELS,
@@ -59,6 +60,7 @@ def queue():
     townships = _townships()
     filters = parse_filters(request.args, {p.id for p in products}, {t.code for t in townships})
     page = queue_page(current_user.bank_id or 0, clock.utcnow(), filters)
+    codes = {row[0].region_code for row in page.rows}
     return render_template(
         "loans/review/queue.html",
         page=page,
@@ -66,6 +68,7 @@ def queue():
         products=products,
         product_names={p.id: p.name for p in products},
         townships=townships,
+        region_names=region_names(codes),
         grades=GRADES,
         score_bands=SCORE_BANDS,
     )
