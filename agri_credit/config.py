@@ -56,6 +56,9 @@ class DefaultConfig:
     REPAIR_MIN_MONTHS = {"minor": 0, "general": 3, "serious": 12}
     REPAIR_DECISION_WORKING_DAYS = 10
     REPAIR_EVIDENCE_MAX_BYTES = 5 * 1024 * 1024
+    # 信易贷: a bank's claim (抢单) on a need holds this many working days, then the need
+    # returns to the pool.
+    NEED_CLAIM_WORKING_DAYS = 3
     # Default-risk score (issue 14, loans/scoring): a loan defaults when it reaches
     # SCORING_DEFAULT_DAYS overdue or 次级/可疑/损失 within SCORING_LABEL_WINDOW_MONTHS of
     # its start; points = offset - factor*ln(odds), SCORING_BASE_POINTS at good:bad odds of

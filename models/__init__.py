@@ -75,6 +75,15 @@ from .loans import (
     ProductType,
     Urgency,
 )
+from .matching import (
+    DECISION_OUTCOME_LABELS,
+    NEED_APPROVED,
+    REJECTION_REASONS,
+    DecisionOutcome,
+    LoanDecision,
+    MatchResult,
+    NeedClaim,
+)
 from .ratings import (
     RESULT_STATUS_LABELS,
     RUN_STATUS_LABELS,
@@ -108,6 +117,13 @@ from .uploads import UploadBatch
 from .users import ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role, User
 
 __all__ = [
+    "DECISION_OUTCOME_LABELS",
+    "NEED_APPROVED",
+    "REJECTION_REASONS",
+    "DecisionOutcome",
+    "LoanDecision",
+    "MatchResult",
+    "NeedClaim",
     "COLLATERAL_LABELS",
     "DATA_CATEGORY_LABELS",
     "GUARANTEE_LABELS",

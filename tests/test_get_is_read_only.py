@@ -39,9 +39,12 @@ JUDGED_BY = {
     "needs": "applicant",
     "authorisations": "applicant",
     "consents": "cadre_a",
+    "matching": "applicant",
+    "review": "officer",
 }
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE|TRUNCATE)\b", re.I)
-AUDIT_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+\"?audit_events\"?", re.I)
+# Audit rows: the journal, and the authorisation use log a bank's view of a portrait writes.
+AUDIT_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+\"?(audit_events|authorisation_uses)\"?", re.I)
 
 
 @pytest.fixture
@@ -97,6 +100,7 @@ def county(client, users, cipher):
     bank = lf.make_bank()
     users["officer"].bank_id = bank.id
     product = lf.make_product(bank, users["officer"])
+    lf.make_product(bank, users["officer"], status="listed", code="XYD-09")  # matched below
     users["applicant"].subject_type, users["applicant"].subject_id = "household", yang.id
     need = lf.make_need("household", yang.id, f.VILLAGE_A, cadre)
     consent = lf.make_consent(yang.id, cadre)

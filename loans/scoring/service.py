@@ -18,6 +18,7 @@ from .features import build_features
 from .labels import LabelRules, label_loans
 from .reasons import reasons_of, score_frame
 from .registry import active_model, load_model, promote, save_model
+from .signals import scores_stored
 from .stability import stability_report
 from .store import Only, load_sources, loan_versions
 from .training import TrainSettings, train_model
@@ -140,6 +141,9 @@ def score_scope(
             ],
         )
         counts[kind] = len(scored)
+        scores_stored.send(
+            None, subject_type=kind, subject_ids=None if region is None else ids.tolist()
+        )
         references = row.metrics.get("stability_reference", {})
         stability[kind] = stability_report(references, features.assign(points=scored["points"]))
     db.session.commit()
