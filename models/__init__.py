@@ -1,6 +1,14 @@
 """The data layer. Import models from here; this package imports nothing else of ours."""
 
 from .audit import AuditEvent
+from .bank_api import (
+    API_SCOPE_LABELS,
+    REPAYMENT_KIND_LABELS,
+    ApiToken,
+    ApiTokenUse,
+    RepaymentEvent,
+    RepaymentKind,
+)
 from .base import (
     NAMING_CONVENTION,
     Base,
@@ -117,6 +125,12 @@ from .uploads import UploadBatch
 from .users import ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role, User
 
 __all__ = [
+    "API_SCOPE_LABELS",
+    "REPAYMENT_KIND_LABELS",
+    "ApiToken",
+    "ApiTokenUse",
+    "RepaymentEvent",
+    "RepaymentKind",
     "DECISION_OUTCOME_LABELS",
     "NEED_APPROVED",
     "REJECTION_REASONS",
