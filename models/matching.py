@@ -26,8 +26,10 @@ NEED_STATUS_LABELS[NEED_APPROVED] = N_("已获批")
 class MatchResult(db.Model):
     __tablename__ = "match_results"
     __table_args__ = (
-        # The officer's queue and the product page read the eligible pairs of products.
-        Index("ix_match_results_product_rank", "product_id", "rank"),
+        # The officer's queue walks a bank's best pair per need in queue order; the product
+        # page and the queue filtered by product walk one product's eligible pairs.
+        Index("ix_match_results_bank_queue", "bank_id", "bank_rank", "queue_order", "need_id"),
+        Index("ix_match_results_product_rank", "product_id", "rank", "queue_order"),
     )
 
     need_id: Mapped[int] = mapped_column(
@@ -36,8 +38,14 @@ class MatchResult(db.Model):
     product_id: Mapped[int] = mapped_column(
         ForeignKey("loan_products.id", ondelete="CASCADE"), primary_key=True
     )
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"))  # the product's bank
     failures: Mapped[int]  # Rule bitmask; 0: every hard rule passed
     rank: Mapped[int] = mapped_column(default=0)  # 1 = best eligible product; 0: not eligible
+    # 1 = the best eligible product of this bank for the need (one queue row per need).
+    bank_rank: Mapped[int] = mapped_column(default=0)
+    # The queue's order without NULLs, so one index serves both backends: the score
+    # points, or -1 without a score (last).
+    queue_order: Mapped[int] = mapped_column(default=-1)
     rank_key: Mapped[float | None] = mapped_column(Float, default=None)
     approval_chance: Mapped[float | None] = mapped_column(Float, default=None)
     # What the result was computed from.

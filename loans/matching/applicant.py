@@ -7,18 +7,35 @@ milliseconds for 800 products), so the page can never show an older result than 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from models import FinancingNeed, LoanProduct, db
+from models import PRODUCT_TYPE_LABELS, Bank, FinancingNeed, LoanProduct, db
 
 from .reasons import ProductExplanation, explain_need
 from .store import needs_frame, products_frame, region_names, subject_facts
 
 
 @dataclass(frozen=True)
+class ProductLine:
+    """What the page shows of a product (read as plain rows: 800 ORM objects cost more)."""
+
+    id: int
+    name: str
+    type_label: str
+    bank_name: str
+    amount_min: Decimal
+    amount_max: Decimal
+    term_min_months: int
+    term_max_months: int
+    rate_min: Decimal
+    rate_max: Decimal
+
+
+@dataclass(frozen=True)
 class MatchLine:
-    product: LoanProduct
+    product: ProductLine
     explanation: ProductExplanation
 
 
@@ -55,11 +72,24 @@ def need_matches(need: FinancingNeed, day: date, translate: Callable[[str], str]
         return NeedMatches([], [], row.get("score_points"))
     codes = {row["region_code"], *(c for cs in products["region_codes"] for c in cs)}
     explained = explain_need(row, products, region_names=region_names(codes), translate=translate)
-    by_id = {
-        p.id: p
-        for p in db.session.scalars(
-            select(LoanProduct).where(LoanProduct.id.in_([e.product_id for e in explained]))
+    rows = db.session.execute(
+        select(
+            LoanProduct.id,
+            LoanProduct.name,
+            LoanProduct.product_type,
+            func.coalesce(func.nullif(Bank.short_name, ""), Bank.name),
+            LoanProduct.amount_min,
+            LoanProduct.amount_max,
+            LoanProduct.term_min_months,
+            LoanProduct.term_max_months,
+            LoanProduct.rate_min,
+            LoanProduct.rate_max,
         )
+        .join(Bank, Bank.id == LoanProduct.bank_id)
+        .where(LoanProduct.id.in_(products["product_id"].tolist()))
+    ).all()
+    by_id = {
+        r[0]: ProductLine(r[0], r[1], PRODUCT_TYPE_LABELS.get(r[2], r[2]), *r[3:]) for r in rows
     }
     lines = [MatchLine(by_id[e.product_id], e) for e in explained]
     points = row.get("score_points")

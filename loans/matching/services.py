@@ -8,6 +8,7 @@ eligible products, so it reruns all open needs; a need or subject change reruns 
 from collections.abc import Iterable
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import delete, func, insert, select
 
 from models import FinancingNeed, MatchResult, NeedStatus, db, today, utcnow
@@ -31,29 +32,43 @@ def _store(need_ids: list[int] | None) -> int:
     result = match(needs, products)
     pairs = result.pairs()
     m = len(products)
+    pairs["bank_id"] = np.tile(products["bank_id"].to_numpy(), len(needs))
     pairs["need_version"] = np.repeat(needs["need_version"].to_numpy(), m)
     pairs["product_version"] = np.tile(products["product_version"].to_numpy(), len(needs))
-    points = np.repeat(needs["score_points"].to_numpy(dtype=float), m)
-    grades = np.repeat(needs["credit_grade"].to_numpy(dtype=object), m)
+    pairs["score_points"] = np.repeat(needs["score_points"].to_numpy(dtype=float), m)
+    pairs["credit_grade"] = np.repeat(needs["credit_grade"].to_numpy(dtype=object), m)
+    pairs["bank_rank"] = bank_ranks(pairs)
     stamp = utcnow()
     rows = [
         {
             "need_id": int(r.need_id),
             "product_id": int(r.product_id),
+            "bank_id": int(r.bank_id),
             "failures": int(r.failures),
             "rank": int(r.rank),
+            "bank_rank": int(r.bank_rank),
+            "queue_order": -1 if np.isnan(r.score_points) else int(r.score_points),
             "rank_key": None if np.isnan(r.rank_key) else float(r.rank_key),
             "approval_chance": None if np.isnan(r.approval_chance) else float(r.approval_chance),
             "need_version": int(r.need_version),
             "product_version": int(r.product_version),
-            "score_points": None if np.isnan(points[i]) else int(points[i]),
-            "credit_grade": grades[i] if isinstance(grades[i], str) else None,
+            "score_points": None if np.isnan(r.score_points) else int(r.score_points),
+            "credit_grade": r.credit_grade if isinstance(r.credit_grade, str) else None,
             "matched_at": stamp,
         }
-        for i, r in enumerate(pairs.itertuples(index=False))
+        for r in pairs.itertuples(index=False)
     ]
     db.session.execute(insert(MatchResult), rows)
     return len(rows)
+
+
+def bank_ranks(pairs: pd.DataFrame) -> np.ndarray:
+    """Per pair, its place among the need's eligible products of the same bank (1 = the
+    bank's best product for the need, the one its queue shows); 0 when not eligible."""
+    eligible = pairs[pairs["rank"] > 0].sort_values(["need_id", "bank_id", "rank"])
+    ranks = pd.Series(0, index=pairs.index, dtype=np.int64)
+    ranks[eligible.index] = eligible.groupby(["need_id", "bank_id"]).cumcount().to_numpy() + 1
+    return ranks.to_numpy()
 
 
 def rematch_needs(need_ids: Iterable[int]) -> int:

@@ -13,7 +13,6 @@ from sqlalchemy import and_, exists, func, or_, select
 from models import (
     Authorisation,
     FinancingNeed,
-    LoanProduct,
     MatchResult,
     NeedClaim,
     NeedStatus,
@@ -23,6 +22,9 @@ from models import (
 )
 
 PAGE_SIZE = 50
+# Counting every row of a busy bank's queue would cost more than the page itself: the count
+# stops here and the page says "1000+".
+COUNT_CAP = 1000
 GRADES = ("AAA", "AA", "A", "none")
 # Score bands (scorecard points, 300–900): key -> (lowest included, highest excluded).
 SCORE_BANDS = {
@@ -84,52 +86,37 @@ def authorises(bank_id: int, now: datetime):
     )
 
 
-def _best_matches(bank_id: int, product_id: int | None):
-    pick = func.row_number().over(
-        partition_by=MatchResult.need_id, order_by=(MatchResult.rank, MatchResult.product_id)
-    )
-    query = (
-        select(
-            MatchResult.need_id,
-            MatchResult.product_id,
-            MatchResult.score_points,
-            MatchResult.credit_grade,
-            MatchResult.approval_chance,
-            pick.label("pick"),
-        )
-        .join(LoanProduct, LoanProduct.id == MatchResult.product_id)
-        .where(LoanProduct.bank_id == bank_id, MatchResult.rank > 0)
-    )
-    if product_id is not None:
-        query = query.where(MatchResult.product_id == product_id)
-    return query.subquery()
-
-
 def queue_query(bank_id: int, now: datetime, filters: QueueFilters):
-    best = _best_matches(bank_id, filters.product_id)
+    """One row per need: the bank's best product for it (or the filtered product), walked
+    in queue order on the (bank_id, bank_rank, queue_order) index."""
     held = and_(
-        NeedClaim.need_id == FinancingNeed.id,
+        NeedClaim.need_id == MatchResult.need_id,
         NeedClaim.released_at.is_(None),
         NeedClaim.claimed_until > now,
     )
     query = (
         select(
             FinancingNeed,
-            best.c.product_id,
-            best.c.score_points,
-            best.c.credit_grade,
-            best.c.approval_chance,
+            MatchResult.product_id,
+            MatchResult.score_points,
+            MatchResult.credit_grade,
+            MatchResult.approval_chance,
             NeedClaim.bank_id.label("claim_bank_id"),
             NeedClaim.claimed_until,
         )
-        .join(best, and_(best.c.need_id == FinancingNeed.id, best.c.pick == 1))
+        .join(FinancingNeed, FinancingNeed.id == MatchResult.need_id)
         .outerjoin(NeedClaim, held)
         .where(
+            MatchResult.bank_id == bank_id,
             FinancingNeed.status == NeedStatus.OPEN.value,
             authorises(bank_id, now),
             or_(NeedClaim.bank_id.is_(None), NeedClaim.bank_id == bank_id),
         )
     )
+    if filters.product_id is not None:
+        query = query.where(MatchResult.product_id == filters.product_id, MatchResult.rank > 0)
+    else:
+        query = query.where(MatchResult.bank_rank == 1)
     if filters.region_code:
         level = db.session.scalar(select(Region.level).where(Region.code == filters.region_code))
         low, high = code_range(filters.region_code, level or "village")
@@ -139,17 +126,18 @@ def queue_query(bank_id: int, now: datetime, filters: QueueFilters):
     if filters.amount_max is not None:
         query = query.where(FinancingNeed.amount <= filters.amount_max)
     if filters.grade == "none":
-        query = query.where(best.c.credit_grade.is_(None))
+        query = query.where(MatchResult.credit_grade.is_(None))
     elif filters.grade:
-        query = query.where(best.c.credit_grade == filters.grade)
+        query = query.where(MatchResult.credit_grade == filters.grade)
     if filters.score_band == "none":
-        query = query.where(best.c.score_points.is_(None))
+        query = query.where(MatchResult.queue_order == -1)
     elif filters.score_band:
         low_points, high_points = SCORE_BANDS[filters.score_band]
         if low_points is not None:
-            query = query.where(best.c.score_points >= low_points)
+            query = query.where(MatchResult.queue_order >= low_points)
         if high_points is not None:
-            query = query.where(best.c.score_points < high_points)
+            query = query.where(MatchResult.queue_order < high_points)
+        query = query.where(MatchResult.queue_order >= 0)
     if filters.claimed == "free":
         query = query.where(NeedClaim.bank_id.is_(None))
     elif filters.claimed == "mine":
@@ -160,28 +148,27 @@ def queue_query(bank_id: int, now: datetime, filters: QueueFilters):
 @dataclass(frozen=True)
 class QueuePage:
     rows: list[Any]
-    total: int
+    total: int  # capped at COUNT_CAP
     page: int
     pages: int
+
+    @property
+    def more(self) -> bool:
+        return self.total >= COUNT_CAP
 
 
 def queue_page(bank_id: int, now: datetime, filters: QueueFilters) -> QueuePage:
     query = queue_query(bank_id, now, filters)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    capped = query.with_only_columns(MatchResult.need_id).limit(COUNT_CAP).subquery()
+    total = db.session.scalar(select(func.count()).select_from(capped)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(filters.page, pages)
     rows = db.session.execute(
-        query.order_by(best_score_order(query), FinancingNeed.id)
+        query.order_by(MatchResult.queue_order.desc(), MatchResult.need_id.desc())
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
     return QueuePage(rows, total, page, pages)
-
-
-def best_score_order(query):
-    """Highest score first; needs without a score last."""
-    column = query.selected_columns.score_points
-    return column.desc().nulls_last()
 
 
 def in_queue(bank_id: int, need_id: int, now: datetime) -> bool:

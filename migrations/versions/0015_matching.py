@@ -48,8 +48,11 @@ def upgrade():
     op.create_table('match_results',
     sa.Column('need_id', sa.Integer(), nullable=False),
     sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('bank_id', sa.Integer(), nullable=False),
     sa.Column('failures', sa.Integer(), nullable=False),
     sa.Column('rank', sa.Integer(), nullable=False),
+    sa.Column('bank_rank', sa.Integer(), nullable=False),
+    sa.Column('queue_order', sa.Integer(), nullable=False),
     sa.Column('rank_key', sa.Float(), nullable=True),
     sa.Column('approval_chance', sa.Float(), nullable=True),
     sa.Column('need_version', sa.Integer(), nullable=False),
@@ -57,12 +60,14 @@ def upgrade():
     sa.Column('score_points', sa.Integer(), nullable=True),
     sa.Column('credit_grade', sa.String(length=4), nullable=True),
     sa.Column('matched_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['bank_id'], ['banks.id'], name=op.f('fk_match_results_bank_id_banks')),
     sa.ForeignKeyConstraint(['need_id'], ['financing_needs.id'], name=op.f('fk_match_results_need_id_financing_needs'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['product_id'], ['loan_products.id'], name=op.f('fk_match_results_product_id_loan_products'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('need_id', 'product_id', name=op.f('pk_match_results'))
     )
     with op.batch_alter_table('match_results', schema=None) as batch_op:
-        batch_op.create_index('ix_match_results_product_rank', ['product_id', 'rank'], unique=False)
+        batch_op.create_index('ix_match_results_product_rank', ['product_id', 'rank', 'queue_order'], unique=False)
+        batch_op.create_index('ix_match_results_bank_queue', ['bank_id', 'bank_rank', 'queue_order', 'need_id'], unique=False)
 
     op.create_table('need_claims',
     sa.Column('need_id', sa.Integer(), nullable=False),
@@ -91,6 +96,7 @@ def downgrade():
 
     op.drop_table('need_claims')
     with op.batch_alter_table('match_results', schema=None) as batch_op:
+        batch_op.drop_index('ix_match_results_bank_queue')
         batch_op.drop_index('ix_match_results_product_rank')
 
     op.drop_table('match_results')
