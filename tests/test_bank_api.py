@@ -237,3 +237,12 @@ def test_another_banks_officer_cannot_revoke_our_token(client, world, csrf_on):
     assert answer.status_code == 404
     db.session.refresh(token)
     assert token.revoked_at is None
+
+
+def test_a_token_calling_too_often_gets_429_as_json(client, world, app, monkeypatch):
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT", "2 per minute")
+    assert get(client, "/api/v1/products", world.token_a).status_code == 200
+    assert get(client, "/api/v1/products", world.token_a).status_code == 200
+    answer = get(client, "/api/v1/products", world.token_a)
+    assert answer.status_code == 429 and answer.get_json()["code"] == "too_many_requests"
+    assert get(client, "/api/v1/products", world.token_b).status_code == 200  # another bank

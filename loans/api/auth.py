@@ -2,12 +2,15 @@
 `g.api_token`; the officer it acts for in `g.api_officer`. Every call made with a token is
 logged (endpoint, method, status) when the response leaves, whatever the answer."""
 
+import hashlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import g, request
+from flask import current_app, g, request
+from flask_limiter.util import get_remote_address
 
+from agri_credit.extensions import limiter
 from models import clock, db
 
 from . import bp
@@ -45,3 +48,20 @@ def log_token_use(response):
         log_call(token, rule, request.method, response.status_code, clock.utcnow())
         db.session.commit()
     return response
+
+
+DEFAULT_RATE_LIMIT = "600 per minute"
+
+
+def _caller() -> str:
+    """Calls are counted per token (by a digest of the header), or per address without one."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        return "api-token:" + hashlib.sha256(header.encode("utf-8")).hexdigest()[:24]
+    return "api-address:" + get_remote_address()
+
+
+# A runaway client of one bank cannot starve the others (429 with the JSON error shape).
+limiter.limit(
+    lambda: current_app.config.get("API_RATE_LIMIT", DEFAULT_RATE_LIMIT), key_func=_caller
+)(bp)

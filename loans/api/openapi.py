@@ -257,6 +257,7 @@ def _page_of(name: str) -> dict[str, Any]:
             "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
             "total": {"type": "integer", "minimum": 0},
             "pages": {"type": "integer", "minimum": 1},
+            "more": {"type": "boolean", "description": "总数达到计数上限，实际更多"},
         }
     )
 
@@ -269,6 +270,7 @@ ERROR_TEXT = {
     409: "对象状态不允许该操作",
     415: "请求体须为 JSON",
     422: "数据有误（逐字段说明）",
+    429: "调用过于频繁，请稍后再试",
 }
 
 
@@ -322,7 +324,7 @@ def _operation(
         "security": [{"bearerAuth": []}],
         "x-scope": scope,
         "parameters": parameters or [],
-        "responses": {**responses, **_errors(401, 403, *errors)},
+        "responses": {**responses, **_errors(401, 403, 429, *errors)},
     }
     if body is not None:
         operation["requestBody"] = {

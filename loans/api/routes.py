@@ -22,12 +22,13 @@ from loans.review.operations import (
     holding_claim,
 )
 from loans.review.portrait import bank_reaches, open_portrait
-from loans.review.queue import GRADES, SCORE_BANDS, QueueFilters, best_score_order, queue_query
+from loans.review.queue import COUNT_CAP, GRADES, SCORE_BANDS, QueueFilters, queue_query
 from models import (
     DecisionOutcome,
     FinancingNeed,
     LoanDecision,
     LoanProduct,
+    MatchResult,
     ProductStatus,
     RepaymentEvent,
     RepaymentKind,
@@ -50,13 +51,17 @@ from .serialise import (
 )
 
 
-def _page(items: list[Any], total: int, page: int, per_page: int) -> dict[str, Any]:
+def _page(
+    items: list[Any], total: int, page: int, per_page: int, more: bool = False
+) -> dict[str, Any]:
+    """A page of a list; `more` says the count stopped at its cap (there are more)."""
     return {
         "items": items,
         "page": page,
         "per_page": per_page,
         "total": total,
         "pages": max(1, -(-total // per_page)),
+        "more": more,
     }
 
 
@@ -149,9 +154,12 @@ def list_needs():
     page, per_page = paging()
     now = clock.utcnow()
     query = queue_query(_bank_id(), now, filters)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    # Counted as the officer's queue page counts: up to its cap, on the queue's index.
+    capped = query.with_only_columns(MatchResult.need_id).limit(COUNT_CAP).subquery()
+    total = db.session.scalar(select(func.count()).select_from(capped)) or 0
+    # The officer's queue order (loans.review.queue.queue_page): highest score first.
     rows = db.session.execute(
-        query.order_by(best_score_order(query), FinancingNeed.id)
+        query.order_by(MatchResult.queue_order.desc(), MatchResult.need_id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
@@ -174,7 +182,7 @@ def list_needs():
         )
         for need, product_id, points, grade, chance, claim_bank, claimed_until in rows
     ]
-    return jsonify(_page(items, total, page, per_page))
+    return jsonify(_page(items, total, page, per_page, more=total >= COUNT_CAP))
 
 
 def _reached_need(need_id: int) -> FinancingNeed:
