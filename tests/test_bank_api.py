@@ -5,16 +5,18 @@ use log, closed at once on revocation), claims, decisions and repayment events. 
 another bank, or of an applicant who did not authorise the bank, is a 404; errors are JSON
 with a stable code and a Chinese message."""
 
+import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from loans.api.tokens import hash_secret
 from loans.authorisations.services import revoke
 from models import ApiToken, ApiTokenUse, AuthorisationUse, RepaymentEvent, clock, db
 from tests.bank_api_factories import bearer, make_api_world, token_for
 from tests.conftest import csrf_token, login
+from tests.test_get_is_read_only import WRITE
 
 
 @pytest.fixture
@@ -246,3 +248,36 @@ def test_a_token_calling_too_often_gets_429_as_json(client, world, app, monkeypa
     answer = get(client, "/api/v1/products", world.token_a)
     assert answer.status_code == 429 and answer.get_json()["code"] == "too_many_requests"
     assert get(client, "/api/v1/products", world.token_b).status_code == 200  # another bank
+
+
+def test_no_api_get_writes_anything_but_the_logs_of_who_read_what(client, world, app):
+    """GETs of the API write only the token's call log (and its last use) and the
+    applicant's use log; never domain state."""
+    allowed = re.compile(
+        r'^\s*(INSERT\s+INTO\s+"?(api_token_uses|authorisation_uses|audit_events)"?'
+        r'|UPDATE\s+"?api_tokens"?\s+SET\s+last_used_at)',
+        re.I,
+    )
+    writes: list[str] = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        if WRITE.match(statement) and not allowed.match(statement):
+            writes.append(statement.split("\n")[0][:120])
+
+    ids = {
+        "product_id": world.product_a.id,
+        "need_id": world.need.id,
+        "decision_id": 1,
+    }
+    urls = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint.startswith("api.") and "GET" in rule.methods:
+                urls.append(app.url_for(rule.endpoint, **{a: ids[a] for a in rule.arguments}))
+    event.listen(db.engine, "before_cursor_execute", watch)
+    try:
+        statuses = {url: get(client, url, world.token_a).status_code for url in urls}
+    finally:
+        event.remove(db.engine, "before_cursor_execute", watch)
+    assert writes == []
+    assert len(urls) >= 6 and set(statuses.values()) == {200}, statuses
