@@ -281,3 +281,29 @@ def test_no_api_get_writes_anything_but_the_logs_of_who_read_what(client, world,
         event.remove(db.engine, "before_cursor_execute", watch)
     assert writes == []
     assert len(urls) >= 6 and set(statuses.values()) == {200}, statuses
+
+
+def test_messages_are_chinese_whatever_language_the_client_asks_for(client, world):
+    headers = {**bearer(world.token_a), "Accept-Language": "en"}
+    need_url = f"/api/v1/needs/{world.need.id}"
+    client.post(f"{need_url}/claim", headers=headers, json={})
+    answer = client.post(f"{need_url}/decisions", headers=headers, json={"outcome": "rejected"})
+    assert answer.status_code == 422
+    assert answer.get_json()["fields"]["reason_code"] == ["拒绝时请选择原因"]
+
+
+def test_a_need_whose_authorisation_was_revoked_cannot_be_claimed_again(client, world, users):
+    headers = bearer(world.token_a)
+    need_url = f"/api/v1/needs/{world.need.id}"
+    assert client.post(f"{need_url}/claim", headers=headers, json={}).status_code == 201
+    decided = client.post(
+        f"{need_url}/decisions",
+        headers=headers,
+        json={"outcome": "rejected", "reason_code": "high_debt"},
+    )
+    assert decided.status_code == 201  # a rejection releases the claim
+    revoke(world.grant, users["cadre"])
+    db.session.commit()
+    again = client.post(f"{need_url}/claim", headers=headers, json={})
+    assert again.status_code == 409 and again.get_json()["code"] == "conflict"
+    assert get(client, f"{need_url}/portrait", world.token_a).status_code == 404

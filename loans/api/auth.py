@@ -8,6 +8,7 @@ from functools import wraps
 from typing import Any
 
 from flask import current_app, g, request
+from flask_babel import force_locale
 from flask_limiter.util import get_remote_address
 
 from agri_credit.extensions import limiter
@@ -32,7 +33,9 @@ def token_required(scope: str) -> Callable:
             g.api_token, g.api_officer = token, token.created_by
             if scope not in (token.scopes or []):
                 raise ApiError(403)
-            return view(*args, **kwargs)
+            # Messages (form errors included) are Chinese whatever the client's language.
+            with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+                return view(*args, **kwargs)
 
         wrapped.api_scope = scope  # read by the OpenAPI document's consistency test
         return wrapped

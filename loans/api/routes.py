@@ -22,7 +22,14 @@ from loans.review.operations import (
     holding_claim,
 )
 from loans.review.portrait import bank_reaches, open_portrait
-from loans.review.queue import COUNT_CAP, GRADES, SCORE_BANDS, QueueFilters, queue_query
+from loans.review.queue import (
+    COUNT_CAP,
+    GRADES,
+    SCORE_BANDS,
+    QueueFilters,
+    in_queue,
+    queue_query,
+)
 from models import (
     DecisionOutcome,
     FinancingNeed,
@@ -230,6 +237,9 @@ def get_portrait(need_id: int):
 @token_required("claims:write")
 def claim_need(need_id: int):
     need = _reached_need(need_id)
+    if not in_queue(_bank_id(), need.id, clock.utcnow()):
+        # Claimed or decided before, but no longer matched, open and authorised: not again.
+        raise ApiError(409, "该需求已不在本行的待对接列表中（未授权、已结束或已被他行抢单）")
     body = json_body()
     product_id = body.get("product_id")
     if product_id is not None:
