@@ -36,7 +36,7 @@ from agri_credit.request_limits import RouteLimitedRequest
 from agri_credit.security_headers import register_security_headers
 from agri_credit.templating import register_template_helpers
 from agri_credit.url_arguments import BoundedIntConverter
-from loans import authorisations, banks, consents, matching, needs, products, review
+from loans import authorisations, banks, consents, matching, needs, outcomes, products, review
 from loans.demo import seed_loans
 from loans.matching import hooks as matching_hooks
 from loans.scoring.commands import model_cli
@@ -113,4 +113,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(authorisations.bp)
     app.register_blueprint(matching.bp)
     app.register_blueprint(review.bp)
+    app.register_blueprint(outcomes.bp)
     matching_hooks.connect()  # matching follows its inputs' write paths

@@ -79,10 +79,13 @@ from .matching import (
     DECISION_OUTCOME_LABELS,
     NEED_APPROVED,
     REJECTION_REASONS,
+    REPAYMENT_KIND_LABELS,
     DecisionOutcome,
     LoanDecision,
     MatchResult,
     NeedClaim,
+    RepaymentEvent,
+    RepaymentKind,
 )
 from .ratings import (
     RESULT_STATUS_LABELS,
@@ -117,6 +120,9 @@ from .uploads import UploadBatch
 from .users import ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role, User
 
 __all__ = [
+    "REPAYMENT_KIND_LABELS",
+    "RepaymentEvent",
+    "RepaymentKind",
     "DECISION_OUTCOME_LABELS",
     "NEED_APPROVED",
     "REJECTION_REASONS",
