@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import abort
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models import (
     AgriEntity,
@@ -124,24 +124,29 @@ def subject_or_404(user: User, subject_type: str, subject_id: int) -> Subject:
     return subject
 
 
+def _in_force(today: date):
+    return (
+        HouseholdConsent.revoked_at.is_(None),
+        HouseholdConsent.valid_from <= today,
+        HouseholdConsent.valid_to >= today,
+    )
+
+
+def consents_in_force(household_ids: list[int], today: date) -> dict[int, date]:
+    """The last valid day of each household's consent in force today (one query a page)."""
+    rows = db.session.execute(
+        select(HouseholdConsent.household_id, func.max(HouseholdConsent.valid_to))
+        .where(HouseholdConsent.household_id.in_(household_ids), *_in_force(today))
+        .group_by(HouseholdConsent.household_id)
+    ).all()
+    return dict(rows)
+
+
 def valid_consent(household_id: int, today: date) -> HouseholdConsent | None:
     """The household's signed consent in force today (the newest), or None."""
     return db.session.scalar(
         select(HouseholdConsent)
-        .where(
-            HouseholdConsent.household_id == household_id,
-            HouseholdConsent.revoked_at.is_(None),
-            HouseholdConsent.valid_from <= today,
-            HouseholdConsent.valid_to >= today,
-        )
+        .where(HouseholdConsent.household_id == household_id, *_in_force(today))
         .order_by(HouseholdConsent.valid_to.desc(), HouseholdConsent.id.desc())
         .limit(1)
     )
-
-
-def consent_needed(user: User, subject: Subject, today: date) -> HouseholdConsent | None:
-    """For a cadre: the household's consent she acts under, or 404-free refusal by the caller
-    when there is none. For an applicant acting for herself no consent is needed (None)."""
-    if user.role == Role.CADRE:
-        return valid_consent(subject.id, today)
-    return None

@@ -51,17 +51,21 @@ PRODUCT_LINES = (
     ("new_entity", "新型经营主体贷", ["entity"], (100_000, 3_000_000), (12, 60), (3.95, 6.8)),
     ("village", "整村授信", ["household"], (30_000, 100_000), (12, 36), (3.65, 5.5)),
 )
-PURPOSES = (
+HOUSEHOLD_PURPOSES = (
     "购买化肥种子农药",
     "扩建果库冷库",
     "购置农机具",
     "扩大养殖规模",
     "流转土地扩大种植",
     "修建温室大棚",
+)
+BUSINESS_PURPOSES = (
     "补充流动资金",
     "收购农产品",
     "设备更新改造",
     "履行政府采购合同",
+    "扩大养殖规模",
+    "流转土地扩大种植",
 )
 CONSENT_PDF = b"%PDF-1.4\n% demo: household's signed consent to its cadre\n%%EOF\n"
 STATES = np.array(["listed"] * 7 + ["draft", "pending", "delisted"])
@@ -71,9 +75,10 @@ def seed_loans(seed: int, today: date) -> dict[str, int]:
     """Add the financing side to a freshly seeded demo county; the caller commits."""
     rng = np.random.default_rng(seed + 15)
     county = db.session.scalar(select(Region.code).where(Region.level == RegionLevel.COUNTY))
+    password_hash = _demo_password_hash()
     bank_ids = _banks(county)
-    officers = _officers(bank_ids, county)
-    _applicants()
+    officers = _officers(bank_ids, county, password_hash)
+    _applicants(password_hash)
     products = _products(rng, bank_ids, officers, county, today)
     needs = _needs(rng, today)
     grants = _authorisations(rng, needs, products, bank_ids, today)
@@ -86,6 +91,11 @@ def seed_loans(seed: int, today: date) -> dict[str, int]:
         "authorisations": len(grants),
         "uses": len(uses),
     }
+
+
+def _tuples(query) -> list[tuple]:
+    """Plain tuples: pandas probes each Row object attribute by attribute (slow)."""
+    return [tuple(row) for row in db.session.execute(query)]
 
 
 def _max_id(model) -> int:
@@ -132,9 +142,14 @@ def _banks(county: str) -> list[int]:
     return frame["id"].tolist()
 
 
-def _officers(bank_ids: list[int], county: str) -> pd.DataFrame:
+def _demo_password_hash() -> str:
+    """The demo accounts' shared hash (hashing is deliberately slow: hash once)."""
+    existing = db.session.scalar(select(User.password_hash).where(User.username == "county_office"))
+    return existing or generate_password_hash(DEMO_PASSWORD)
+
+
+def _officers(bank_ids: list[int], county: str, password_hash: str) -> pd.DataFrame:
     """The county's officers get their bank; each bank gets a second (checking) officer."""
-    password_hash = generate_password_hash(DEMO_PASSWORD)
     existing = set(db.session.scalars(select(User.username).where(User.role == Role.OFFICER)))
     new = []
     for name, short, first, second in BANKS:
@@ -163,13 +178,11 @@ def _officers(bank_ids: list[int], county: str) -> pd.DataFrame:
             .where(User.username.in_([first, second]))
             .values(bank_id=bank_id, organisation=name)
         )
-    rows = db.session.execute(
-        select(User.id, User.username, User.bank_id).where(User.bank_id.in_(bank_ids))
-    ).all()
+    rows = _tuples(select(User.id, User.username, User.bank_id).where(User.bank_id.in_(bank_ids)))
     return pd.DataFrame(rows, columns=["id", "username", "bank_id"]).sort_values("id")
 
 
-def _applicants() -> None:
+def _applicants(password_hash: str) -> None:
     """An SME and a co-operative that log in as themselves."""
     enterprise = db.session.execute(
         select(Enterprise.id, Enterprise.region_code, Enterprise.name).order_by(Enterprise.id)
@@ -188,7 +201,7 @@ def _applicants() -> None:
             {
                 "username": username,
                 "display_name": found[2][:60],
-                "password_hash": generate_password_hash(DEMO_PASSWORD),
+                "password_hash": password_hash,
                 "role": Role.APPLICANT.value,
                 "scope_code": found[1],
                 "organisation": found[2][:100],
@@ -275,11 +288,11 @@ def _needs(rng: np.random.Generator, today: date) -> pd.DataFrame:
     """About 300 needs: households (posted by their village cadre under a signed consent),
     co-operatives and farms, SMEs; the demo applicants' own subjects first."""
     cadres = pd.DataFrame(
-        db.session.execute(
+        _tuples(
             select(User.scope_code, func.min(User.id))
             .where(User.role == Role.CADRE)
             .group_by(User.scope_code)
-        ).all(),
+        ),
         columns=["region_code", "cadre_id"],
     )
     office = db.session.scalar(
@@ -296,7 +309,7 @@ def _needs(rng: np.random.Generator, today: date) -> pd.DataFrame:
 
     def pick(model, region, n, kind):
         frame = pd.DataFrame(
-            db.session.execute(select(model.id, region).order_by(model.id)).all(),
+            _tuples(select(model.id, region).order_by(model.id)),
             columns=["subject_id", "region_code"],
         )
         chosen = frame.iloc[np.sort(rng.choice(len(frame), size=min(n, len(frame)), replace=False))]
@@ -358,7 +371,11 @@ def _needs(rng: np.random.Generator, today: date) -> pd.DataFrame:
             "region_code": subjects["region_code"].to_numpy(),
             "amount": amount,
             "term_months": rng.choice([6, 12, 12, 24, 36, 48, 60], size=n),
-            "purpose": rng.choice(np.array(PURPOSES, dtype=object), size=n),
+            "purpose": np.where(
+                is_household,
+                rng.choice(np.array(HOUSEHOLD_PURPOSES, dtype=object), size=n),
+                rng.choice(np.array(BUSINESS_PURPOSES, dtype=object), size=n),
+            ),
             "collateral": rng.choice(
                 ["none", "none", "none", "house", "land_rights", "equipment", "deposit"], size=n
             ),

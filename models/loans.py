@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 from .base import db, utcnow
 from .clock import local_date
 from .i18n import N_
+from .regions import Region
 from .users import User
 
 SUBJECT_TYPE_LABELS = {
@@ -65,6 +66,7 @@ class BankBranch(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     bank: Mapped[Bank] = relationship(back_populates="branches")
+    region: Mapped[Region] = relationship()
 
 
 class ProductType(StrEnum):

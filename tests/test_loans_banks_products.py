@@ -246,3 +246,18 @@ def test_valid_product_dates_bound_the_market(client, bank_with_officers):
     db.session.commit()
     login(client, "applicant")
     assert "已过期产品" not in client.get("/loans/products/market").get_data(as_text=True)
+
+
+def test_an_officer_cannot_touch_another_banks_product(client, bank_with_officers, csrf_on):
+    product = lf.make_product(bank_with_officers["bank"], bank_with_officers["maker"], "pending")
+    db.session.commit()
+    login(client, "outsider")
+    token = csrf_token(client.get("/loans/products/").get_data(as_text=True))
+    for step in ("approve", "send_back", "delist", "submit"):
+        response = client.post(
+            f"/loans/products/{product.id}/{step}",
+            data={"version": product.version, "csrf_token": token},
+        )
+        assert response.status_code == 404
+    db.session.refresh(product)
+    assert product.status == "pending"

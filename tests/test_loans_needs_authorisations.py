@@ -138,6 +138,7 @@ def test_a_cadre_acts_for_a_household_only_after_uploading_its_signed_consent(
         content_type="multipart/form-data",
     )
     assert uploaded.status_code == 302
+    assert "有效至" in client.get("/loans/consents/").get_data(as_text=True)
     assert post_form(client, new_need, NEED).status_code == 302
     need = db.session.scalar(select(FinancingNeed))
     assert (need.subject_type, need.subject_id, need.region_code) == (
@@ -236,3 +237,23 @@ def test_an_expired_authorisation_covers_nothing(sme, users):
     assert (
         active_authorisation(sme["bank"].id, "enterprise", sme["enterprise"].id, at=after) is None
     )
+
+
+def test_writes_outside_the_users_scope_are_not_found(client, sme, users, cipher, csrf_on):
+    other = f.make_household(cipher, users["cadre_b"], village_code=f.VILLAGE_B)
+    lf.make_consent(other.id, users["cadre_b"])
+    need = lf.make_need("household", other.id, f.VILLAGE_B, users["cadre_b"])
+    grant = lf.make_authorisation("household", other.id, sme["bank"], users["cadre_b"])
+    db.session.commit()
+    login(client, "cadre_a")
+    token = csrf_token(client.get("/loans/needs/").get_data(as_text=True))
+    for url in (
+        f"/loans/needs/{need.id}/withdraw",
+        f"/loans/needs/{need.id}/edit",
+        f"/loans/authorisations/{grant.id}/revoke",
+    ):
+        response = client.post(url, data={**NEED, "version": 1, "csrf_token": token})
+        assert response.status_code == 404, url
+    db.session.refresh(need)
+    db.session.refresh(grant)
+    assert need.status == "open" and grant.revoked_at is None

@@ -11,7 +11,7 @@ from agri_credit.audit import record_event
 from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import household_or_404, households_in_scope
 from agri_credit.url_arguments import page_number
-from loans.access import valid_consent
+from loans.access import consents_in_force, valid_consent
 from models import Household, HouseholdConsent, Role, clock, db
 
 from . import bp
@@ -37,7 +37,7 @@ def index():
         query, page=page_number(), per_page=current_app.config["PAGE_SIZE"], max_per_page=100
     )
     today = clock.today()
-    current = {h.id: valid_consent(h.id, today) for h in page.items}
+    current = consents_in_force([h.id for h in page.items], today)
     return render_template("loans/consents/index.html", page=page, current=current, q=q)
 
 
