@@ -1,14 +1,7 @@
 """The data layer. Import models from here; this package imports nothing else of ours."""
 
 from .audit import AuditEvent
-from .bank_api import (
-    API_SCOPE_LABELS,
-    REPAYMENT_KIND_LABELS,
-    ApiToken,
-    ApiTokenUse,
-    RepaymentEvent,
-    RepaymentKind,
-)
+from .bank_api import API_SCOPE_LABELS, ApiToken, ApiTokenUse
 from .base import (
     NAMING_CONVENTION,
     Base,
@@ -87,10 +80,13 @@ from .matching import (
     DECISION_OUTCOME_LABELS,
     NEED_APPROVED,
     REJECTION_REASONS,
+    REPAYMENT_KIND_LABELS,
     DecisionOutcome,
     LoanDecision,
     MatchResult,
     NeedClaim,
+    RepaymentEvent,
+    RepaymentKind,
 )
 from .ratings import (
     RESULT_STATUS_LABELS,
@@ -126,9 +122,9 @@ from .users import ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role, User
 
 __all__ = [
     "API_SCOPE_LABELS",
-    "REPAYMENT_KIND_LABELS",
     "ApiToken",
     "ApiTokenUse",
+    "REPAYMENT_KIND_LABELS",
     "RepaymentEvent",
     "RepaymentKind",
     "DECISION_OUTCOME_LABELS",

@@ -1,12 +1,9 @@
-"""The bank API's credentials and logs: per-bank API tokens (only a SHA-256 of the secret is
-kept; the secret is shown once), every call made with one, and the repayment events banks
-post for the loans they approved (the labels of the next scoring model)."""
+"""The bank API's credentials and their log: per-bank API tokens (only a SHA-256 of the
+secret is kept; the secret is shown once) and every call made with one."""
 
-from datetime import date, datetime
-from decimal import Decimal
-from enum import StrEnum
+from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import db, utcnow
@@ -64,40 +61,3 @@ class ApiTokenUse(db.Model):
     method: Mapped[str] = mapped_column(String(8))
     status: Mapped[int]
     at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class RepaymentKind(StrEnum):
-    DISBURSED = "disbursed"  # 已放款
-    ON_TIME = "on_time"  # 按期还款
-    OVERDUE = "overdue"  # 逾期 N 天
-    DEFAULT = "default"  # 违约
-    REPAID_EARLY = "repaid_early"  # 提前还款
-    SETTLED = "settled"  # 结清
-
-
-REPAYMENT_KIND_LABELS = {
-    RepaymentKind.DISBURSED: N_("已放款"),
-    RepaymentKind.ON_TIME: N_("按期还款"),
-    RepaymentKind.OVERDUE: N_("逾期"),
-    RepaymentKind.DEFAULT: N_("违约"),
-    RepaymentKind.REPAID_EARLY: N_("提前还款"),
-    RepaymentKind.SETTLED: N_("结清"),
-}
-
-
-class RepaymentEvent(db.Model):
-    """A disbursement or repayment event of a loan a bank approved (a LoanDecision)."""
-
-    __tablename__ = "repayment_events"
-    __table_args__ = (Index("ix_repayment_events_decision", "decision_id", "occurred_on"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    decision_id: Mapped[int] = mapped_column(ForeignKey("loan_decisions.id", ondelete="CASCADE"))
-    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # RepaymentKind
-    occurred_on: Mapped[date]
-    days_overdue: Mapped[int | None] = mapped_column(default=None)
-    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), default=None)
-    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
-    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"), default=None)

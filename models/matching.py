@@ -6,7 +6,7 @@ products, and the versions of the need and product and the score it used, so tha
 can be checked against the data it came from.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -143,3 +143,46 @@ class LoanDecision(db.Model):
     @property
     def reason_label(self) -> str:
         return REJECTION_REASONS.get(self.reason_code or "", "")
+
+
+class RepaymentKind(StrEnum):
+    DISBURSED = "disbursed"  # 放款
+    ON_TIME = "on_time"  # 按期还款
+    OVERDUE = "overdue"  # 逾期 N 天
+    DEFAULT = "default"  # 违约
+    REPAID_EARLY = "repaid_early"  # 提前还款
+    SETTLED = "settled"  # 结清
+
+
+REPAYMENT_KIND_LABELS = {
+    RepaymentKind.DISBURSED: N_("放款"),
+    RepaymentKind.ON_TIME: N_("按期还款"),
+    RepaymentKind.OVERDUE: N_("逾期"),
+    RepaymentKind.DEFAULT: N_("违约"),
+    RepaymentKind.REPAID_EARLY: N_("提前还款"),
+    RepaymentKind.SETTLED: N_("结清"),
+}
+
+
+class RepaymentEvent(db.Model):
+    """What happened to a loan a bank approved on the platform: disbursement, then repayment
+    events. They become labels of the next default-risk model (`loans.outcomes.labels`)."""
+
+    __tablename__ = "repayment_events"
+    __table_args__ = (Index("ix_repayment_events_decision", "decision_id", "occurred_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("loan_decisions.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # RepaymentKind
+    occurred_on: Mapped[date]
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2), default=None)
+    days_overdue: Mapped[int | None] = mapped_column(default=None)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    recorded_by: Mapped[User] = relationship()
+
+    @property
+    def kind_label(self) -> str:
+        return REPAYMENT_KIND_LABELS[RepaymentKind(self.kind)]

@@ -156,9 +156,13 @@ def test_claim_decide_and_post_repayments(client, world):
 
     events = f"/api/v1/decisions/{decision['id']}/repayments"
     today = clock.today().isoformat()
+    early = client.post(events, headers=headers, json={"kind": "on_time", "occurred_on": today})
+    assert early.status_code == 409 and early.get_json()["message"] == "请先登记放款"
+    disbursed = {"kind": "disbursed", "occurred_on": today, "amount": "50000"}
+    assert client.post(events, headers=headers, json=disbursed).status_code == 201
     overdue = client.post(events, headers=headers, json={"kind": "overdue", "occurred_on": today})
     assert overdue.status_code == 422
-    assert overdue.get_json()["fields"]["days_overdue"] == ["逾期时请填写逾期天数（1至3650）"]
+    assert overdue.get_json()["fields"]["days_overdue"] == ["逾期时请填写逾期天数"]
     posted = client.post(
         events, headers=headers, json={"kind": "overdue", "occurred_on": today, "days_overdue": 15}
     )
@@ -167,7 +171,8 @@ def test_claim_decide_and_post_repayments(client, world):
         events, headers=bearer(world.token_b), json={"kind": "settled", "occurred_on": today}
     )
     assert other_bank.status_code == 404
-    assert db.session.scalar(select(RepaymentEvent.kind)) == "overdue"
+    kinds = db.session.scalars(select(RepaymentEvent.kind).order_by(RepaymentEvent.id))
+    assert list(kinds) == ["disbursed", "overdue"]
 
 
 def test_a_draft_product_is_updated_with_its_version_and_a_stale_one_is_refused(client, world):

@@ -13,7 +13,16 @@ from sqlalchemy import event, select
 from agri_credit.rating_cycle.objections import services as objections
 from agri_credit.rating_cycle.repairs import services as repairs
 from agri_credit.rating_cycle.rulesets.services import copy_as_new_version
-from models import ImportBatch, RegionResultStatus, Source, UploadBatch, clock, db
+from models import (
+    ImportBatch,
+    LoanDecision,
+    RegionResultStatus,
+    RepaymentEvent,
+    Source,
+    UploadBatch,
+    clock,
+    db,
+)
 from tests import departmental_factories as d
 from tests import factories as f
 from tests import loans_factories as lf
@@ -43,6 +52,7 @@ JUDGED_BY = {
     "consents": "cadre_a",
     "matching": "applicant",
     "review": "officer",
+    "outcomes": "officer",
     "api_tokens": "officer",
 }
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE|TRUNCATE)\b", re.I)
@@ -108,6 +118,25 @@ def county(client, users, cipher):
     need = lf.make_need("household", yang.id, f.VILLAGE_A, cadre)
     consent = lf.make_consent(yang.id, cadre)
     grant = lf.make_authorisation("household", yang.id, bank, cadre)
+    approved = LoanDecision(  # a loan of the bank, with its disbursement
+        need_id=need.id,
+        bank_id=bank.id,
+        officer_id=users["officer"].id,
+        outcome="approved",
+        amount=50_000,
+        rate=4.35,
+        term_months=12,
+    )
+    db.session.add(approved)
+    db.session.flush()
+    db.session.add(
+        RepaymentEvent(
+            decision_id=approved.id,
+            kind="disbursed",
+            occurred_on=today,
+            recorded_by_id=users["officer"].id,
+        )
+    )
     db.session.commit()
 
     # Departmental files and a household sheet go through the real upload pages.
@@ -151,6 +180,7 @@ def county(client, users, cipher):
         "need_id": need.id,
         "consent_id": consent.id,
         "authorisation_id": grant.id,
+        "decision_id": approved.id,
     }
 
 

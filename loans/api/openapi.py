@@ -232,8 +232,10 @@ SCHEMAS: dict[str, Any] = {
             "occurred_on": DATE,
             "days_overdue": {"type": "integer", "minimum": 1, "maximum": 3650},
             "amount": MONEY,
+            "note": {"type": "string", "maxLength": 200},
         },
         "required": ["kind", "occurred_on"],
+        "description": "先报送放款，之后才能报送还款事件；结清后不再接受；日期不晚于今天",
     },
     "Repayment": _object(
         {
@@ -243,6 +245,7 @@ SCHEMAS: dict[str, Any] = {
             "occurred_on": DATE,
             "days_overdue": _nullable({"type": "integer"}),
             "amount": _nullable(MONEY),
+            "note": {"type": "string"},
             "recorded_at": DATETIME,
         }
     ),

@@ -2,14 +2,16 @@
 services the officer's pages use (products, queue, portrait, claims, decisions), answer
 JSON. Anything outside the token's bank is a 404."""
 
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app, g, jsonify
 from sqlalchemy import func, select
 
 from agri_credit.url_arguments import MAX_URL_INT
+from loans.outcomes.forms import RepaymentEventForm
+from loans.outcomes.services import EventInput, EventRefused
+from loans.outcomes.services import record as record_repayment
 from loans.products import services as products
 from loans.products.forms import ProductForm
 from loans.review.forms import DecisionForm
@@ -31,14 +33,11 @@ from loans.review.queue import (
     queue_query,
 )
 from models import (
-    DecisionOutcome,
     FinancingNeed,
     LoanDecision,
     LoanProduct,
     MatchResult,
     ProductStatus,
-    RepaymentEvent,
-    RepaymentKind,
     clock,
     db,
 )
@@ -296,63 +295,31 @@ def decide_need(need_id: int):
 # --- repayment events ---------------------------------------------------------------------
 
 
-def _repayment_input(body: dict[str, Any], decided_on: date) -> dict[str, Any]:
-    """The event's values, or a 422 with a Chinese message per field."""
-    errors: dict[str, list[str]] = {}
-    kind = body.get("kind")
-    if kind not in {k.value for k in RepaymentKind}:
-        errors["kind"] = ["请选择事件类型：" + "、".join(k.value for k in RepaymentKind)]
-    occurred_on = None
-    try:
-        occurred_on = date.fromisoformat(str(body.get("occurred_on", "")))
-    except ValueError:
-        errors["occurred_on"] = ["请填写日期，格式如 2026-12-01"]
-    if occurred_on is not None and not decided_on <= occurred_on <= clock.today():
-        errors["occurred_on"] = ["日期应在审批决定之后、今天及以前"]
-    days = body.get("days_overdue")
-    if kind == RepaymentKind.OVERDUE:
-        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650:
-            errors["days_overdue"] = ["逾期时请填写逾期天数（1至3650）"]
-    elif days is not None:
-        errors["days_overdue"] = ["只有逾期事件填写逾期天数"]
-    amount = None
-    raw_amount = body.get("amount")
-    if raw_amount is not None:
-        try:
-            amount = Decimal(str(raw_amount))
-            if not amount.is_finite() or not 0 <= amount <= 100_000_000:
-                raise InvalidOperation
-            amount = amount.quantize(Decimal("0.01"))
-        except (InvalidOperation, ValueError):
-            errors["amount"] = ["金额应为0至1亿元之间的数字"]
-    if errors:
-        raise ApiError(422, fields=errors)
-    return {
-        "kind": kind,
-        "occurred_on": occurred_on,
-        "days_overdue": days if kind == RepaymentKind.OVERDUE else None,
-        "amount": amount,
-    }
-
-
 @bp.post("/decisions/<int:decision_id>/repayments")
 @token_required("outcomes:write")
 def post_repayment(decision_id: int):
-    """A disbursement or repayment event of a loan this bank approved."""
+    """A disbursement or repayment event of a loan this bank approved, through the same form
+    and service as the officer's 本行贷款 page (loans.outcomes)."""
     decision = db.session.get(LoanDecision, decision_id)
     if decision is None or decision.bank_id != _bank_id():
         raise ApiError(404)
-    if decision.outcome != DecisionOutcome.APPROVED:
-        raise ApiError(409, "只有已批准的贷款可以报送放款与还款情况")
-    values = _repayment_input(json_body(), clock.local_date(decision.decided_at))
-    event = RepaymentEvent(
-        decision_id=decision.id,
-        bank_id=decision.bank_id,
-        recorded_by_id=g.api_officer.id,
-        token_id=g.api_token.id,
-        recorded_at=clock.utcnow(),
-        **values,
+    body = json_body()
+    fields = ("kind", "occurred_on", "amount", "days_overdue", "note")
+    form = RepaymentEventForm(
+        formdata=as_formdata({k: body[k] for k in fields if k in body}), meta={"csrf": False}
     )
-    db.session.add(event)
+    if not form.validate():
+        raise ApiError(422, fields=form_errors(form))
+    data = EventInput(
+        kind=form.kind.data,
+        occurred_on=form.occurred_on.data,
+        amount=form.amount.data,
+        days_overdue=form.days_overdue.data,
+        note=form.note.data or "",
+    )
+    try:
+        event = record_repayment(decision, g.api_officer, data, clock.today())
+    except EventRefused as refused:
+        raise ApiError(409, str(refused)) from refused
     db.session.commit()
     return jsonify(repayment_json(event)), 201

@@ -122,6 +122,7 @@ def repayment_json(event: RepaymentEvent) -> dict[str, Any]:
         "occurred_on": event.occurred_on.isoformat(),
         "days_overdue": event.days_overdue,
         "amount": money(event.amount),
+        "note": event.note,
         "recorded_at": plain(event.recorded_at),
     }
 

@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,6 +12,10 @@ from . import bp
 from .access import need_or_404
 from .applicant import need_matches
 from .services import eligible_count, open_need_count
+
+# Products that do not fit, fewest failed rules first: the nearest ones show at once, every
+# other one (up to all ~800 listed products) behind 「显示全部」.
+NOT_FITTING_SHOWN = 50
 
 
 @bp.app_template_global()
@@ -31,6 +35,7 @@ def need_eligible_products(need_id: int) -> int:
 def need_matches_page(need_id: int):
     need = need_or_404(need_id, current_user)
     matches = need_matches(need, clock.today(), _)
+    show_all = request.args.get("all") == "1"
     decisions = db.session.scalars(
         select(LoanDecision)
         .where(LoanDecision.need_id == need.id)
@@ -42,6 +47,7 @@ def need_matches_page(need_id: int):
         matches=matches,
         decisions=decisions,
         review_form=ReviewRequestForm(),
+        not_fitting=matches.not_fitting if show_all else matches.not_fitting[:NOT_FITTING_SHOWN],
     )
 
 

@@ -16,6 +16,7 @@ from models import CreditScore, Region, User, code_range, db
 from .asof import SUBJECT_TYPES, requests_for, subject_id_of, subject_key, subject_type_of
 from .features import build_features
 from .labels import LabelRules, label_loans
+from .platform_outcomes import outcome_frame, outcome_labels
 from .reasons import reasons_of, score_frame
 from .registry import active_model, load_model, promote, save_model
 from .signals import scores_stored
@@ -49,7 +50,8 @@ def training_data(as_of: date, rules: LabelRules, zone: str) -> TrainingData:
     """Labelled loans as of `as_of` and their features as of each loan's start."""
     started = time.perf_counter()
     versions = loan_versions(as_of, zone=zone)
-    labels = label_loans(versions, pd.Timestamp(as_of), rules)
+    outcomes = outcome_labels(outcome_frame(as_of), as_of, rules)  # recorded on the platform
+    labels = label_loans(versions, pd.Timestamp(as_of), rules, outcomes=outcomes)
     sources = load_sources(as_of, zone)
     loaded = time.perf_counter()
     requests = requests_for(labels["skey"], labels["features_as_of"])

@@ -1,8 +1,8 @@
-"""Bank API: per-bank API tokens (hashed), their use log, repayment events
+"""Bank API: per-bank API tokens (hashed) and their use log
 
 Revision ID: 0021
-Revises: 0015 (the brief says 0011; these tables reference banks, users and loan decisions
-of 0014 and 0015, so the lead re-chains it at merge)
+Revises: 0015 (the brief says 0011; these tables reference banks and users of 0014, and 0015
+must come first on this branch, so the lead re-chains it at merge)
 Create Date: 2026-12-03 13:40:00
 
 """
@@ -62,45 +62,8 @@ def upgrade():
     with op.batch_alter_table("api_token_uses", schema=None) as batch_op:
         batch_op.create_index("ix_api_token_uses_token_at", ["token_id", "at"], unique=False)
 
-    op.create_table(
-        "repayment_events",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("decision_id", sa.Integer(), nullable=False),
-        sa.Column("bank_id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("occurred_on", sa.Date(), nullable=False),
-        sa.Column("days_overdue", sa.Integer(), nullable=True),
-        sa.Column("amount", sa.Numeric(precision=14, scale=2), nullable=True),
-        sa.Column("recorded_at", sa.DateTime(), nullable=False),
-        sa.Column("recorded_by_id", sa.Integer(), nullable=True),
-        sa.Column("token_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["bank_id"], ["banks.id"], name=op.f("fk_repayment_events_bank_id_banks")
-        ),
-        sa.ForeignKeyConstraint(
-            ["decision_id"],
-            ["loan_decisions.id"],
-            name=op.f("fk_repayment_events_decision_id_loan_decisions"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["recorded_by_id"], ["users.id"], name=op.f("fk_repayment_events_recorded_by_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["token_id"], ["api_tokens.id"], name=op.f("fk_repayment_events_token_id_api_tokens")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_repayment_events")),
-    )
-    with op.batch_alter_table("repayment_events", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_repayment_events_decision", ["decision_id", "occurred_on"], unique=False
-        )
-
 
 def downgrade():
-    with op.batch_alter_table("repayment_events", schema=None) as batch_op:
-        batch_op.drop_index("ix_repayment_events_decision")
-    op.drop_table("repayment_events")
     with op.batch_alter_table("api_token_uses", schema=None) as batch_op:
         batch_op.drop_index("ix_api_token_uses_token_at")
     op.drop_table("api_token_uses")
