@@ -117,6 +117,12 @@ def test_each_portrait_read_is_in_the_applicants_use_log_and_revocation_closes_i
         select(AuthorisationUse).where(AuthorisationUse.authorisation_id == world.grant.id)
     ).all()
     assert len(uses) == 2 * 4  # each read, each category it opened
+    get(client, f"/api/v1/needs/{world.need.id}", world.token_a)
+    db.session.expire_all()
+    whats = db.session.scalars(
+        select(AuthorisationUse.what).where(AuthorisationUse.authorisation_id == world.grant.id)
+    ).all()
+    assert len(whats) == 9 and "通过银行接口查看融资需求" in whats
     assert {u.bank_id for u in uses} == {world.bank_a.id}
 
     revoke(world.grant, users["cadre"])

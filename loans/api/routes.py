@@ -9,6 +9,7 @@ from flask import current_app, g, jsonify
 from sqlalchemy import func, select
 
 from agri_credit.url_arguments import MAX_URL_INT
+from loans.authorisations.services import active_authorisation, record_use
 from loans.outcomes.forms import RepaymentEventForm
 from loans.outcomes.services import EventInput, EventRefused
 from loans.outcomes.services import record as record_repayment
@@ -217,7 +218,20 @@ def _need_detail(need: FinancingNeed) -> dict[str, Any]:
 @bp.get("/needs/<int:need_id>")
 @token_required("needs:read")
 def get_need(need_id: int):
-    return jsonify(_need_detail(_reached_need(need_id)))
+    """The need, and this bank's claim and decisions on it. The read goes to the applicant's
+    use log while an authorisation covers the bank (the need is theirs to see)."""
+    need = _reached_need(need_id)
+    body = _need_detail(need)
+    authorisation = active_authorisation(_bank_id(), need.subject_type, need.subject_id)
+    if authorisation is not None:
+        record_use(
+            authorisation,
+            g.api_officer,
+            "通过银行接口查看融资需求",
+            detail={"need_id": need.id, "via": "api"},
+        )
+    db.session.commit()
+    return jsonify(body)
 
 
 @bp.get("/needs/<int:need_id>/portrait")
