@@ -42,6 +42,7 @@ from models import (  # noqa: E402
     Role,
     User,
     db,
+    refresh_planner_statistics,
     utcnow,
 )
 
@@ -286,6 +287,8 @@ def load(app, needs_count: int, products_count: int) -> tuple[int, int]:
                 for e in eligible.itertuples(index=False)
             ],
         )
+    with app.app_context():
+        refresh_planner_statistics()  # as after any bulk load (autovacuum would, later)
     return 1, len(eligible)
 
 
