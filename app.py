@@ -37,8 +37,20 @@ from agri_credit.request_limits import RouteLimitedRequest
 from agri_credit.security_headers import register_security_headers
 from agri_credit.templating import register_template_helpers
 from agri_credit.url_arguments import BoundedIntConverter
-from loans import authorisations, banks, consents, needs, products, scoring_pages
+from loans import (
+    api,
+    authorisations,
+    banks,
+    consents,
+    matching,
+    needs,
+    outcomes,
+    products,
+    review,
+    scoring_pages,
+)
 from loans.demo import seed_loans
+from loans.matching import hooks as matching_hooks
 from loans.scoring.commands import model_cli
 from models import db
 
@@ -113,3 +125,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(authorisations.bp)
     app.register_blueprint(scoring_pages.bp)
     app.register_blueprint(applicant.bp)
+    app.register_blueprint(matching.bp)
+    app.register_blueprint(review.bp)
+    app.register_blueprint(outcomes.bp)
+    csrf.exempt(api.bp)  # token-authenticated JSON for banks' systems: no cookies, no CSRF
+    app.register_blueprint(api.bp)
+    app.register_blueprint(api.pages_bp)
+    matching_hooks.connect()  # matching follows its inputs' write paths

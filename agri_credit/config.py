@@ -61,6 +61,9 @@ class DefaultConfig:
     SECOND_PERSON_APPROVAL = True
     # An office's dashboard lists objections and repairs due within this many working days.
     DASHBOARD_DUE_WORKING_DAYS = 3
+    # 信易贷: a bank's claim (抢单) on a need holds this many working days, then the need
+    # returns to the pool.
+    NEED_CLAIM_WORKING_DAYS = 3
     # Default-risk score (issue 14, loans/scoring): a loan defaults when it reaches
     # SCORING_DEFAULT_DAYS overdue or 次级/可疑/损失 within SCORING_LABEL_WINDOW_MONTHS of
     # its start; points = offset - factor*ln(odds), SCORING_BASE_POINTS at good:bad odds of

@@ -11,9 +11,24 @@ MESSAGES = {
     400: N_("请求有误"),
     403: N_("您无权访问此页面"),
     404: N_("页面不存在，或不在您的管辖范围内"),
+    405: N_("不支持该请求方法"),
     413: N_("上传的文件太大"),
     429: N_("尝试过于频繁，请稍后再试"),
     500: N_("服务器内部错误，已记录，请稍后再试"),
+}
+# Stable machine-readable codes of JSON errors (the bank API documents them).
+JSON_ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many_requests",
+    500: "server_error",
 }
 
 
@@ -25,7 +40,7 @@ def wants_json() -> bool:
 def render_error(code: int, message: str | None = None):
     message = message or _(MESSAGES.get(code, "请求有误"))
     if wants_json():
-        return jsonify(error=code, message=message), code
+        return jsonify(code=JSON_ERROR_CODES.get(code, "error"), message=message, error=code), code
     return render_template("errors/error.html", code=code, message=message), code
 
 

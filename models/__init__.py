@@ -1,6 +1,7 @@
 """The data layer. Import models from here; this package imports nothing else of ours."""
 
 from .audit import AuditEvent
+from .bank_api import API_SCOPE_LABELS, ApiToken, ApiTokenUse
 from .base import (
     NAMING_CONVENTION,
     Base,
@@ -75,6 +76,18 @@ from .loans import (
     ProductType,
     Urgency,
 )
+from .matching import (
+    DECISION_OUTCOME_LABELS,
+    NEED_APPROVED,
+    REJECTION_REASONS,
+    REPAYMENT_KIND_LABELS,
+    DecisionOutcome,
+    LoanDecision,
+    MatchResult,
+    NeedClaim,
+    RepaymentEvent,
+    RepaymentKind,
+)
 from .rating_review import FileRequest, RecheckFlag, VillageReminder
 from .ratings import (
     RERATE_CAUSE_LABELS,
@@ -112,6 +125,19 @@ from .uploads import UploadBatch
 from .users import ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role, User
 
 __all__ = [
+    "API_SCOPE_LABELS",
+    "ApiToken",
+    "ApiTokenUse",
+    "REPAYMENT_KIND_LABELS",
+    "RepaymentEvent",
+    "RepaymentKind",
+    "DECISION_OUTCOME_LABELS",
+    "NEED_APPROVED",
+    "REJECTION_REASONS",
+    "DecisionOutcome",
+    "LoanDecision",
+    "MatchResult",
+    "NeedClaim",
     "COLLATERAL_LABELS",
     "DATA_CATEGORY_LABELS",
     "GUARANTEE_LABELS",

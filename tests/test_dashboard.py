@@ -32,8 +32,9 @@ def test_bank_officer_gets_a_dashboard_without_household_figures(client, users, 
 
     f.make_household(cipher, users["cadre"])
     login(client, "officer")
-    page = client.get("/dashboard").get_data(as_text=True)
+    page = client.get("/dashboard", follow_redirects=True).get_data(as_text=True)
     assert "已建档农户" not in page and "银行信贷员" in page
+    assert "待对接需求" in page  # an officer's dashboard is his queue
 
 
 def test_counts_print_with_thousands_separators():

@@ -16,7 +16,9 @@ from agri_credit.rating_cycle.rulesets.services import copy_as_new_version
 from models import (
     CreditScore,
     ImportBatch,
+    LoanDecision,
     RegionResultStatus,
+    RepaymentEvent,
     ScoreJob,
     ScoreModel,
     ScoreModelActivation,
@@ -38,6 +40,8 @@ from tests.test_household_import import upload as upload_households
 
 ROLES = ("cadre_a", "office_town", "office_county", "officer", "applicant")
 NOT_PAGES = {"static", "assets.vendor"}  # files served from disk
+# The bank API answers tokens, not sessions: tests/test_bank_api.py crawls its GETs.
+NOT_SESSION_PAGES = "api."
 # A few list views also with the filters that read grades and statuses.
 QUERY_VARIANTS = {
     "households.index": ["", "?grade=AAA&sort=grade", "?grade=none"],
@@ -51,9 +55,14 @@ JUDGED_BY = {
     "authorisations": "applicant",
     "consents": "cadre_a",
     "applicant": "applicant",
+    "matching": "applicant",
+    "review": "officer",
+    "outcomes": "officer",
+    "api_tokens": "officer",
 }
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE|TRUNCATE)\b", re.I)
-AUDIT_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+\"?audit_events\"?", re.I)
+# Audit rows: the journal, and the authorisation use log a bank's view of a portrait writes.
+AUDIT_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+\"?(audit_events|authorisation_uses)\"?", re.I)
 
 
 @pytest.fixture
@@ -109,11 +118,31 @@ def county(client, users, cipher):
     bank = lf.make_bank()
     users["officer"].bank_id = bank.id
     product = lf.make_product(bank, users["officer"])
+    lf.make_product(bank, users["officer"], status="listed", code="XYD-09")  # matched below
     users["applicant"].subject_type, users["applicant"].subject_id = "household", yang.id
     need = lf.make_need("household", yang.id, f.VILLAGE_A, cadre)
     consent = lf.make_consent(yang.id, cadre)
     grant = lf.make_authorisation("household", yang.id, bank, cadre)
     model, score_job = _score_model_and_run(office, yang.id, today)
+    approved = LoanDecision(  # a loan of the bank, with its disbursement
+        need_id=need.id,
+        bank_id=bank.id,
+        officer_id=users["officer"].id,
+        outcome="approved",
+        amount=50_000,
+        rate=4.35,
+        term_months=12,
+    )
+    db.session.add(approved)
+    db.session.flush()
+    db.session.add(
+        RepaymentEvent(
+            decision_id=approved.id,
+            kind="disbursed",
+            occurred_on=today,
+            recorded_by_id=users["officer"].id,
+        )
+    )
     db.session.commit()
 
     # Departmental files and a household sheet go through the real upload pages.
@@ -159,6 +188,7 @@ def county(client, users, cipher):
         "authorisation_id": grant.id,
         "model_id": model.id,
         "job_id": score_job.id,
+        "decision_id": approved.id,
     }
 
 
@@ -229,6 +259,8 @@ def get_pages(app, ids: dict) -> list[tuple[str, str]]:
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
             if "GET" not in rule.methods or rule.endpoint in NOT_PAGES:
+                continue
+            if rule.endpoint.startswith(NOT_SESSION_PAGES):
                 continue
             values = {a: _value(rule.endpoint, a, ids) for a in rule.arguments}
             url = app.url_for(rule.endpoint, **values)

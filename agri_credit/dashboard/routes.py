@@ -43,6 +43,8 @@ def home():
 def index():
     if current_user.role == Role.APPLICANT:
         return _applicant_home()
+    if current_user.role == Role.OFFICER:
+        return redirect(url_for("review.queue"))  # the officer's work is his queue
     if current_user.role not in (Role.CADRE, Role.OFFICE):
         return render_template("dashboard/other.html")
     rows = db.session.execute(

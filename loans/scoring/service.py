@@ -17,8 +17,10 @@ from models import N_, CreditScore, Region, User, code_range, db
 from .asof import SUBJECT_TYPES, requests_for, subject_id_of, subject_key, subject_type_of
 from .features import build_features
 from .labels import LabelRules, label_loans
+from .platform_outcomes import outcome_frame, outcome_labels
 from .reasons import reasons_of, score_frame
 from .registry import active_model, load_model, promote, save_model
+from .signals import scores_stored
 from .stability import stability_report
 from .store import Only, load_sources, loan_versions, subject_genders
 from .training import TrainSettings, train_model
@@ -62,7 +64,8 @@ def training_data(as_of: date, rules: LabelRules, zone: str) -> TrainingData:
     """Labelled loans as of `as_of` and their features as of each loan's start."""
     started = time.perf_counter()
     versions = loan_versions(as_of, zone=zone)
-    labels = label_loans(versions, pd.Timestamp(as_of), rules)
+    outcomes = outcome_labels(outcome_frame(as_of), as_of, rules)  # recorded on the platform
+    labels = label_loans(versions, pd.Timestamp(as_of), rules, outcomes=outcomes)
     sources = load_sources(as_of, zone)
     loaded = time.perf_counter()
     requests = requests_for(labels["skey"], labels["features_as_of"])
@@ -182,6 +185,9 @@ def score_scope(
         )
         counts[kind] = len(scored)
         models[kind] = row.id
+        scores_stored.send(
+            None, subject_type=kind, subject_ids=None if region is None else ids.tolist()
+        )
         references = row.metrics.get("stability_reference", {})
         stability[kind] = stability_report(references, features.assign(points=scored["points"]))
     db.session.commit()

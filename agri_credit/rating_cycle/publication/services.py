@@ -16,6 +16,7 @@ from sqlalchemy import and_, case, func, or_, select, true, update
 from agri_credit.audit import record_event
 from agri_credit.config import DefaultConfig
 from agri_credit.deadlines import publicity_ends_on
+from agri_credit.signals import grades_written
 from models import (
     N_,
     AgriEntity,
@@ -616,6 +617,9 @@ def write_grades(rows: Iterable[Any], year: int) -> None:
     ]
     if entities:
         db.session.execute(update(AgriEntity), entities)
+    grades_written.send(
+        None, households=[h["id"] for h in households], entities=[e["id"] for e in entities]
+    )
     # Bulk updates by primary key bypass the identity map: refresh what the session holds.
     touched = {(Household, h["id"]) for h in households} | {(AgriEntity, e["id"]) for e in entities}
     for obj in list(db.session.identity_map.values()):

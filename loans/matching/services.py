@@ -1,0 +1,124 @@
+"""Keeping match results in step with their data, from the write paths that change it.
+
+Matching reruns when a need, a product, a rating or a score changes (`hooks.py` wires the
+write paths to these functions); a page only reads. A product change reorders every need's
+eligible products, so it reruns all open needs; a need or subject change reruns its needs.
+"""
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, func, insert, select
+
+from models import FinancingNeed, MatchResult, NeedStatus, db, today, utcnow
+
+from .engine import match
+from .store import needs_frame, products_frame
+
+
+def _store(need_ids: list[int] | None) -> int:
+    """Rerun matching for these needs (all open needs when None) and replace their rows.
+    Needs that are no longer open lose their rows. Returns the pairs written."""
+    day = today()
+    products = products_frame(day)
+    needs = needs_frame(day, need_ids)
+    if need_ids is None:
+        db.session.execute(delete(MatchResult))
+    elif need_ids:
+        db.session.execute(delete(MatchResult).where(MatchResult.need_id.in_(need_ids)))
+    if needs.empty or products.empty:
+        return 0
+    result = match(needs, products)
+    pairs = result.pairs()
+    m = len(products)
+    pairs["bank_id"] = np.tile(products["bank_id"].to_numpy(), len(needs))
+    pairs["need_version"] = np.repeat(needs["need_version"].to_numpy(), m)
+    pairs["product_version"] = np.tile(products["product_version"].to_numpy(), len(needs))
+    pairs["score_points"] = np.repeat(needs["score_points"].to_numpy(dtype=float), m)
+    pairs["credit_grade"] = np.repeat(needs["credit_grade"].to_numpy(dtype=object), m)
+    pairs["bank_rank"] = bank_ranks(pairs)
+    stamp = utcnow()
+    rows = [
+        {
+            "need_id": int(r.need_id),
+            "product_id": int(r.product_id),
+            "bank_id": int(r.bank_id),
+            "failures": int(r.failures),
+            "rank": int(r.rank),
+            "bank_rank": int(r.bank_rank),
+            "queue_order": -1 if np.isnan(r.score_points) else int(r.score_points),
+            "rank_key": None if np.isnan(r.rank_key) else float(r.rank_key),
+            "approval_chance": None if np.isnan(r.approval_chance) else float(r.approval_chance),
+            "need_version": int(r.need_version),
+            "product_version": int(r.product_version),
+            "score_points": None if np.isnan(r.score_points) else int(r.score_points),
+            "credit_grade": r.credit_grade if isinstance(r.credit_grade, str) else None,
+            "matched_at": stamp,
+        }
+        for r in pairs.itertuples(index=False)
+    ]
+    db.session.execute(insert(MatchResult), rows)
+    return len(rows)
+
+
+def bank_ranks(pairs: pd.DataFrame) -> np.ndarray:
+    """Per pair, its place among the need's eligible products of the same bank (1 = the
+    bank's best product for the need, the one its queue shows); 0 when not eligible."""
+    eligible = pairs[pairs["rank"] > 0].sort_values(["need_id", "bank_id", "rank"])
+    ranks = pd.Series(0, index=pairs.index, dtype=np.int64)
+    ranks[eligible.index] = eligible.groupby(["need_id", "bank_id"]).cumcount().to_numpy() + 1
+    return ranks.to_numpy()
+
+
+def rematch_needs(need_ids: Iterable[int]) -> int:
+    """A need was posted, edited, withdrawn or closed: rerun it against every listed product."""
+    ids = sorted({int(i) for i in need_ids})
+    return _store(ids) if ids else 0
+
+
+def rematch_all() -> int:
+    """A product was listed, changed or delisted (or the day moved a product's validity):
+    rerun every open need."""
+    return _store(None)
+
+
+def rematch_subjects(subject_type: str, subject_ids: Iterable[int] | None = None) -> int:
+    """A subject's grade or score changed: rerun its open needs (every subject of the type
+    when `subject_ids` is None, as after scoring a whole county)."""
+    query = select(FinancingNeed.id).where(FinancingNeed.subject_type == subject_type)
+    if subject_ids is not None:
+        ids = [int(i) for i in subject_ids]
+        if not ids:
+            return 0
+        query = query.where(FinancingNeed.subject_id.in_(ids))
+    return rematch_needs(db.session.scalars(query))
+
+
+def open_need_count(product_id: int) -> int:
+    """How many open needs the product matches now (its eligible stored pairs)."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(MatchResult)
+            .join(FinancingNeed, FinancingNeed.id == MatchResult.need_id)
+            .where(
+                MatchResult.product_id == product_id,
+                MatchResult.rank > 0,
+                FinancingNeed.status == NeedStatus.OPEN.value,
+            )
+        )
+        or 0
+    )
+
+
+def eligible_count(need_id: int) -> int:
+    """How many listed products the need fits now."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(MatchResult)
+            .where(MatchResult.need_id == need_id, MatchResult.rank > 0)
+        )
+        or 0
+    )

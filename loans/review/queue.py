@@ -1,0 +1,177 @@
+"""The officer's queue: open needs matched to the bank's listed products whose subjects
+authorise the bank now, one row per need (its best-ranked product of the bank), highest
+score first, 50 to a page. Needs another bank holds are not in the pool; an expired claim
+is back in it without anyone writing anything."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select
+
+from models import (
+    Authorisation,
+    FinancingNeed,
+    MatchResult,
+    NeedClaim,
+    NeedStatus,
+    Region,
+    code_range,
+    db,
+)
+
+PAGE_SIZE = 50
+# Counting every row of a busy bank's queue would cost more than the page itself: the count
+# stops here and the page says "1000+".
+COUNT_CAP = 1000
+GRADES = ("AAA", "AA", "A", "none")
+# Score bands (scorecard points, 300–900): key -> (lowest included, highest excluded).
+SCORE_BANDS = {
+    "lt550": (None, 550),
+    "550-600": (550, 600),
+    "600-650": (600, 650),
+    "650-700": (650, 700),
+    "ge700": (700, None),
+    "none": (None, None),
+}
+CLAIMED = ("free", "mine")
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    product_id: int | None = None
+    region_code: str | None = None
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    grade: str | None = None
+    score_band: str | None = None
+    claimed: str | None = None  # "free": in the pool; "mine": held by this bank
+    page: int = 1
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    try:
+        number = Decimal(value) if value not in (None, "") else None
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number is not None and number.is_finite() and number >= 0 else None
+
+
+def parse_filters(args: Any, product_ids: set[int], region_codes: set[str]) -> QueueFilters:
+    """Filters from the query string; a value outside the offered choices is ignored."""
+    product = args.get("product", type=int)
+    wan = {k: _decimal(args.get(k)) for k in ("amount_min", "amount_max")}
+    return QueueFilters(
+        product_id=product if product in product_ids else None,
+        region_code=args.get("region") if args.get("region") in region_codes else None,
+        amount_min=wan["amount_min"] * 10_000 if wan["amount_min"] is not None else None,
+        amount_max=wan["amount_max"] * 10_000 if wan["amount_max"] is not None else None,
+        grade=args.get("grade") if args.get("grade") in GRADES else None,
+        score_band=args.get("score") if args.get("score") in SCORE_BANDS else None,
+        claimed=args.get("claimed") if args.get("claimed") in CLAIMED else None,
+        page=max(1, min(args.get("page", 1, type=int) or 1, 10_000)),
+    )
+
+
+def authorises(bank_id: int, now: datetime):
+    """SQL: the need's subject authorises the bank at `now`."""
+    return exists().where(
+        Authorisation.bank_id == bank_id,
+        Authorisation.subject_type == FinancingNeed.subject_type,
+        Authorisation.subject_id == FinancingNeed.subject_id,
+        Authorisation.granted_at <= now,
+        Authorisation.expires_at > now,
+        or_(Authorisation.revoked_at.is_(None), Authorisation.revoked_at > now),
+    )
+
+
+def queue_query(bank_id: int, now: datetime, filters: QueueFilters):
+    """One row per need: the bank's best product for it (or the filtered product), walked
+    in queue order on the (bank_id, bank_rank, queue_order) index."""
+    held = and_(
+        NeedClaim.need_id == MatchResult.need_id,
+        NeedClaim.released_at.is_(None),
+        NeedClaim.claimed_until > now,
+    )
+    query = (
+        select(
+            FinancingNeed,
+            MatchResult.product_id,
+            MatchResult.score_points,
+            MatchResult.credit_grade,
+            MatchResult.approval_chance,
+            NeedClaim.bank_id.label("claim_bank_id"),
+            NeedClaim.claimed_until,
+        )
+        .join(FinancingNeed, FinancingNeed.id == MatchResult.need_id)
+        .outerjoin(NeedClaim, held)
+        .where(
+            MatchResult.bank_id == bank_id,
+            FinancingNeed.status == NeedStatus.OPEN.value,
+            authorises(bank_id, now),
+            or_(NeedClaim.bank_id.is_(None), NeedClaim.bank_id == bank_id),
+        )
+    )
+    if filters.product_id is not None:
+        query = query.where(MatchResult.product_id == filters.product_id, MatchResult.rank > 0)
+    else:
+        query = query.where(MatchResult.bank_rank == 1)
+    if filters.region_code:
+        level = db.session.scalar(select(Region.level).where(Region.code == filters.region_code))
+        low, high = code_range(filters.region_code, level or "village")
+        query = query.where(FinancingNeed.region_code.between(low, high))
+    if filters.amount_min is not None:
+        query = query.where(FinancingNeed.amount >= filters.amount_min)
+    if filters.amount_max is not None:
+        query = query.where(FinancingNeed.amount <= filters.amount_max)
+    if filters.grade == "none":
+        query = query.where(MatchResult.credit_grade.is_(None))
+    elif filters.grade:
+        query = query.where(MatchResult.credit_grade == filters.grade)
+    if filters.score_band == "none":
+        query = query.where(MatchResult.queue_order == -1)
+    elif filters.score_band:
+        low_points, high_points = SCORE_BANDS[filters.score_band]
+        if low_points is not None:
+            query = query.where(MatchResult.queue_order >= low_points)
+        if high_points is not None:
+            query = query.where(MatchResult.queue_order < high_points)
+        query = query.where(MatchResult.queue_order >= 0)
+    if filters.claimed == "free":
+        query = query.where(NeedClaim.bank_id.is_(None))
+    elif filters.claimed == "mine":
+        query = query.where(NeedClaim.bank_id == bank_id)
+    return query
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[Any]
+    total: int  # capped at COUNT_CAP
+    page: int
+    pages: int
+
+    @property
+    def more(self) -> bool:
+        return self.total >= COUNT_CAP
+
+
+def queue_page(bank_id: int, now: datetime, filters: QueueFilters) -> QueuePage:
+    query = queue_query(bank_id, now, filters)
+    capped = query.with_only_columns(MatchResult.need_id).limit(COUNT_CAP).subquery()
+    total = db.session.scalar(select(func.count()).select_from(capped)) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(filters.page, pages)
+    rows = db.session.execute(
+        query.order_by(MatchResult.queue_order.desc(), MatchResult.need_id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return QueuePage(rows, total, page, pages)
+
+
+def in_queue(bank_id: int, need_id: int, now: datetime) -> bool:
+    """Whether the need is in the bank's queue now (matched, authorised, not another's)."""
+    query = queue_query(bank_id, now, QueueFilters()).where(FinancingNeed.id == need_id)
+    return db.session.execute(query.limit(1)).first() is not None
