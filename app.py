@@ -37,7 +37,7 @@ from agri_credit.security_headers import register_security_headers
 from agri_credit.templating import register_template_helpers
 from agri_credit.url_arguments import BoundedIntConverter
 from loans import authorisations, banks, consents, needs, products, scoring_pages
-from loans.demo import seed_loans
+from loans.demo import seed_loans, seed_scores
 from loans.scoring.commands import model_cli
 from models import db
 
@@ -60,7 +60,7 @@ def create_app(config: Mapping[str, Any] | type | None = None) -> Flask:
     register_security_headers(app)
     register_template_helpers(app)
     cli.register_commands(app)
-    app.extensions[cli.DEMO_STEPS] = [seed_loans]
+    app.extensions[cli.DEMO_STEPS] = [seed_loans, seed_scores]
     app.cli.add_command(model_cli)
     return app
 
