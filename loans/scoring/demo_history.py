@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from flask import current_app
-from sqlalchemy import null, select
+from sqlalchemy import func, null, select
 
 from agri_credit.demo import vocabulary as v
 from agri_credit.demo.departments import MONTHS as DEMO_BILL_MONTHS
@@ -27,6 +27,7 @@ from models import (
     Household,
     SubjectKey,
     User,
+    UtilityRecord,
     VillageEvaluation,
     clock,
     db,
@@ -147,6 +148,18 @@ def history_subjects(as_of: date, households: int, seed: int, zone: str) -> pd.D
             subjects["assets"] > 0, subjects["debts"] / subjects["assets"], np.nan
         )
     subjects["file_from"] = local_days(subjects.pop("created_at"), zone).to_numpy()
+    # The past bills continue the level of the county's own electricity file, so the
+    # consumption trend does not jump where the history meets it.
+    levels = read_frame(
+        select(
+            UtilityRecord.subject_key_id.label("key_id"),
+            func.avg(UtilityRecord.consumption).label("bill_level"),
+        )
+        .where(UtilityRecord.utility == "electricity", UtilityRecord.superseded_by_id.is_(None))
+        .group_by(UtilityRecord.subject_key_id)
+    )
+    levels["bill_level"] = levels["bill_level"].astype(float)
+    subjects = subjects.merge(levels, on="key_id", how="left")
     for column in ("founded", "evaluation_from"):
         subjects[column] = pd.to_datetime(subjects[column]).astype("datetime64[s]")
     return subjects.drop(columns="debts")

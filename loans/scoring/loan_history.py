@@ -37,7 +37,7 @@ SUBJECT_COLUMNS = (
     "evaluation",  # latest 村评议 as 0-3 (优秀..差), -1 none
     "evaluation_from",  # datetime64: the day that 村评议 became visible
     "file_from",  # datetime64: the day the file was created (its figures visible from)
-)
+)  # optional: "bill_level", the mean monthly kWh the history's bills are drawn around
 
 
 def import_moment(year: int, month: int, zone: str) -> datetime:
@@ -108,6 +108,9 @@ def write_history(
     # Latent traits the records are drawn from.
     late_propensity = rng.gamma(0.7, 0.35, n)
     base_use = rng.lognormal(np.where(kind == HOUSEHOLD, 5.0, 7.5), 0.6, n)
+    if "bill_level" in subjects:  # the subject's own monthly kWh where the county has it
+        level = subjects["bill_level"].to_numpy(np.float64)
+        base_use = np.where(np.isfinite(level) & (level > 0), level, base_use)
     drift = rng.normal(0, 0.25, n)  # yearly change of production, seen in electricity
     grade0 = np.clip(rng.poisson(0.9, n), 0, 4)
 
