@@ -49,7 +49,7 @@ from loans import (
     review,
     scoring_pages,
 )
-from loans.demo import seed_loans
+from loans.demo import seed_loans, seed_scores
 from loans.matching import hooks as matching_hooks
 from loans.scoring.commands import model_cli
 from models import db
@@ -73,7 +73,7 @@ def create_app(config: Mapping[str, Any] | type | None = None) -> Flask:
     register_security_headers(app)
     register_template_helpers(app)
     cli.register_commands(app)
-    app.extensions[cli.DEMO_STEPS] = [seed_loans]
+    app.extensions[cli.DEMO_STEPS] = [seed_loans, seed_scores]
     app.cli.add_command(model_cli)
     return app
 

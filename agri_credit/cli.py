@@ -64,6 +64,12 @@ def _demo_options(command):
     command = click.option(
         "--seed", default=None, type=int, help="Random seed (default: DEMO_SEED)."
     )(command)
+    command = click.option(
+        "--enterprises",
+        default=None,
+        type=int,
+        help="SMEs (中小微企业) in the county (default: DEMO_ENTERPRISES).",
+    )(command)
     return click.option("--households", default=30_000, show_default=True)(command)
 
 
@@ -90,6 +96,7 @@ def seed_demo(
     without_departmental: bool,
     without_ratings: bool,
     households: int,
+    enterprises: int | None,
     seed: int | None,
     as_of: datetime | None,
 ) -> None:
@@ -103,7 +110,11 @@ def seed_demo(
     started = time.perf_counter()
     try:
         summary = load_demo_county(
-            seed=seed, households=households, as_of=day, departmental=not without_departmental
+            seed=seed,
+            households=households,
+            as_of=day,
+            departmental=not without_departmental,
+            enterprises=enterprises or current_app.config["DEMO_ENTERPRISES"],
         )
         adopt_default_rule_set()
         rating = None if without_ratings else rate_demo_county(day, publish_on=clock.today())
@@ -129,11 +140,16 @@ def seed_demo(
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @_demo_options
 def demo_department_files(
-    out_dir: Path, households: int, seed: int | None, as_of: datetime | None
+    out_dir: Path,
+    households: int,
+    enterprises: int | None,
+    seed: int | None,
+    as_of: datetime | None,
 ) -> None:
     """Write the demo county's departmental files (as `seed-demo` imports them) to OUT_DIR."""
     seed, day = _seed_and_date(seed, as_of)
-    data = generate_demo(seed, households, as_of=day)
+    firms = enterprises or current_app.config["DEMO_ENTERPRISES"]
+    data = generate_demo(seed, households, as_of=day, enterprises=firms)
     files = data.department_files()
     for file, path in zip(files, write_department_files(files, out_dir), strict=True):
         encoding = f", {file.encoding}" if file.encoding else ""

@@ -48,6 +48,13 @@ class DefaultConfig:
     IMPORT_STALE_AFTER_MINUTES = 10
     IMPORT_FILE_RETENTION_HOURS = 24
     DEMO_SEED = 20261123
+    # `seed-demo`: SMEs in the county, and its last step (loans.scoring.demo_history): the
+    # loan history with a known truth for the firms and this many households, about this
+    # many loans each over three years, then the first model trained and the county scored.
+    DEMO_ENTERPRISES = 3_000
+    DEMO_SCORING = True
+    DEMO_HISTORY_HOUSEHOLDS = 5_500
+    DEMO_HISTORY_LOANS_PER_SUBJECT = 3.0
     # Rating cycle (DOMAIN.md): 公示 days, days to answer an objection, minimum months a
     # negative public record shows before credit repair by severity, working days to decide
     # a repair, largest evidence file.
@@ -110,3 +117,6 @@ class TestConfig(DefaultConfig):
     IMPORTS_IN_BACKGROUND = False
     # Three more models per training; the test that reads the comparison turns it on.
     SCORING_COMPARE_PER_TYPE = False
+    # Small demo counties: the seed's tests that need SMEs or the first model turn them on.
+    DEMO_ENTERPRISES = 60
+    DEMO_SCORING = False

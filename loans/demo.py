@@ -93,6 +93,14 @@ def seed_loans(seed: int, today: date) -> dict[str, int]:
     }
 
 
+def seed_scores(seed: int, today: date) -> dict:
+    """The demo's loan history with a known truth, its first model and the county's scores.
+    Imported when it runs: LightGBM takes seconds to import (see scoring/commands.py)."""
+    from .scoring.demo_history import seed_scoring
+
+    return seed_scoring(seed, today)
+
+
 def _tuples(query) -> list[tuple]:
     """Plain tuples: pandas probes each Row object attribute by attribute (slow)."""
     return [tuple(row) for row in db.session.execute(query)]
@@ -541,4 +549,4 @@ def _reset_sequences() -> None:
         )
 
 
-__all__ = ["seed_loans"]
+__all__ = ["seed_loans", "seed_scores"]

@@ -48,7 +48,7 @@ from models import (
 
 from . import DEMO_PASSWORD
 from .departments import DepartmentFile, generate_department_files, write_department_file
-from .enterprises import ENTERPRISE_COLUMNS, generate_enterprises
+from .enterprises import DEFAULT_COUNT, ENTERPRISE_COLUMNS, generate_enterprises
 from .generator import COUNTY_CODE, CountySizes, DemoCounty, generate_county
 
 CHUNK_ROWS = 20_000  # rows converted and sent per executemany: bounds memory at 200k households
@@ -116,15 +116,18 @@ def generate_demo(
     *,
     sizes: CountySizes | None = None,
     as_of: date | None = None,
+    enterprises: int = DEFAULT_COUNT,
 ) -> DemoData:
     as_of = as_of or clock.today()
     county = generate_county(seed, sizes or CountySizes(households=households), as_of)
-    enterprises = generate_enterprises(
-        seed, county.regions, as_of, taken_usccs=set(county.entities["uscc"].dropna())
+    firms = generate_enterprises(
+        seed,
+        county.regions,
+        as_of,
+        taken_usccs=set(county.entities["uscc"].dropna()),
+        count=enterprises,
     )
-    return DemoData(
-        county, enterprises, registered_households(county.households, seed), seed, as_of
-    )
+    return DemoData(county, firms, registered_households(county.households, seed), seed, as_of)
 
 
 def registered_households(households: pd.DataFrame, seed: int) -> pd.Series:
@@ -149,6 +152,7 @@ def load_demo_county(
     sizes: CountySizes | None = None,
     as_of: date | None = None,
     departmental: bool = False,
+    enterprises: int = DEFAULT_COUNT,
 ) -> DemoSummary:
     """Generate the demo county and write it, committing once; nothing is written on error.
     With `departmental`, then import the departments' files (see `import_department_files`).
@@ -156,7 +160,7 @@ def load_demo_county(
     Regions that already exist (an imported division list, a test's tree) are kept as they
     are; the county must have no households or entities yet and no demo username may be taken.
     """
-    data = generate_demo(seed, households, sizes=sizes, as_of=as_of)
+    data = generate_demo(seed, households, sizes=sizes, as_of=as_of, enterprises=enterprises)
     try:
         summary = write_county(
             data.county,

@@ -1,0 +1,55 @@
+"""`flask seed-demo` ends with a loan history to learn from, the first model trained on it
+and active, and the county scored (issue 14 point 11); the true default probability behind
+each demo loan stays in the instance folder, out of every table and page."""
+
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from agri_credit.demo import DEMO_PASSWORD
+from loans.scoring.registry import active_model
+from models import CreditScore, Household, ScoreModel, db
+
+
+def test_a_seeded_county_has_an_active_model_scores_and_a_truth_no_page_shows(
+    app, runner, client, monkeypatch
+):
+    monkeypatch.setitem(app.config, "DEMO_SCORING", True)
+    monkeypatch.setitem(app.config, "DEMO_HISTORY_HOUSEHOLDS", 200)
+    monkeypatch.setitem(app.config, "SCORING_TEST_SHARE", 0.3)
+    monkeypatch.setitem(app.config, "SCORING_VALID_SHARE", 0.2)
+    result = runner.invoke(args=["seed-demo", "--households", "300", "--enterprises", "150"])
+    assert result.exit_code == 0, result.output
+    assert "model_version" in result.output
+
+    # The first model is active for every subject type and every file has its score.
+    model = db.session.scalar(select(ScoreModel))
+    for kind in ("household", "entity", "enterprise"):
+        assert active_model(kind).id == model.id
+    scored = dict(
+        db.session.execute(
+            select(CreditScore.subject_type, func.count()).group_by(CreditScore.subject_type)
+        ).all()
+    )
+    assert scored["household"] == db.session.scalar(select(func.count()).select_from(Household))
+    assert scored["enterprise"] == 150 and scored["entity"] > 0
+
+    # Three years of labelled loan starts, learned from and judged against the truth.
+    assert model.metrics["rows"] >= 1000
+    assert model.metrics["true_probability_auc"] > 0.6
+    assert model.metrics["auc"] > 0.55
+    truth = pd.read_csv(Path(app.instance_path) / "demo_truth.csv")
+    assert list(truth.columns) == ["skey", "loan", "true_probability"]
+    assert len(truth) == model.metrics["rows"]
+
+    # The truth is in no table, and no page serves it: the report shows only its AUC.
+    for table in db.metadata.tables.values():
+        assert not [c.name for c in table.columns if "true" in c.name or "truth" in c.name]
+    client.post("/login", data={"username": "county_office", "password": DEMO_PASSWORD})
+    page = client.get(f"/scoring/models/{model.id}").get_data(as_text=True)
+    assert 'id="true-auc"' in page
+    shown = {f"{p:.4f}" for p in truth["true_probability"].head(50)}
+    assert not [p for p in shown if p in page]
+    for url in ("/instance/demo_truth.csv", "/static/../instance/demo_truth.csv"):
+        assert client.get(url).status_code == 404
