@@ -3,7 +3,11 @@ and a subject never scored has none (callers show 暂无评分)."""
 
 from datetime import date
 
+import numpy as np
+
+from loans.scoring.bands import band_of
 from loans.scoring.current import current_score, current_scores
+from loans.scoring.scorecard import points
 from models import CreditScore, ScoreModel, db
 
 
@@ -49,3 +53,20 @@ def test_the_newest_as_of_date_is_the_current_score(app):
 def test_a_subject_never_scored_has_no_score(app):
     assert current_score("enterprise", 99) is None
     assert current_scores("enterprise", [99]).empty
+
+
+def test_bands_read_as_the_default_probability_they_stand_for():
+    # 600 points is odds 50:1 (2 %): a lower-middle risk, not "high risk", for a rural book.
+    assert [band_of(p).label for p in (620, 619, 600, 588, 587, 567, 566, 545, 544)] == [
+        "低风险",
+        "较低风险",
+        "较低风险",
+        "较低风险",
+        "中等风险",
+        "中等风险",
+        "较高风险",
+        "较高风险",
+        "高风险",
+    ]
+    for probability, band in ((0.009, "低风险"), (0.05, "中等风险"), (0.2, "高风险")):
+        assert band_of(int(points(np.array([probability]))[0])).label == band

@@ -318,13 +318,19 @@ def test_the_score_panel_partial_serves_other_pages_too(app, users, cipher):
                 model_id=model.id,
                 as_of=AS_OF,
                 probability=0.02,
-                points=712,
+                points=600,
                 reasons=[{"column": "tax_grade", "sentence": "纳税信用等级为A", "points": 9}],
             )
         )
         db.session.flush()
         html = render_score_panel("household", household.id, users["applicant"])
-    assert ">712<" in html and "较低风险" in html and "纳税信用等级为A" in html and "+9" in html
+    assert (
+        ">600<" in html
+        and "较低风险" in html
+        and "588–619" in html
+        and "纳税信用等级为A" in html
+        and "+9" in html
+    )
     db.session.commit()
     views = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "credit_score.view")

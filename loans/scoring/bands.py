@@ -13,11 +13,15 @@ class Band:
     tone: str  # Bootstrap colour of its badge
 
 
+# Bands by the default probability they stand for, on the default scale (600 points at odds
+# 50:1, 20 points to double the odds): under 1 %, 1-3 %, 3-6 %, 6-12 %, over 12 % within 12
+# months. Rural and small-business books default at a few percent a year, so a band read as
+# "high risk" from 2 % up (600 points) would put most good borrowers in it.
 BANDS = (
-    Band(750, N_("低风险"), "success"),
-    Band(700, N_("较低风险"), "success"),
-    Band(650, N_("中等风险"), "info"),
-    Band(600, N_("较高风险"), "warning"),
+    Band(620, N_("低风险"), "success"),
+    Band(588, N_("较低风险"), "success"),
+    Band(567, N_("中等风险"), "info"),
+    Band(545, N_("较高风险"), "warning"),
     Band(0, N_("高风险"), "danger"),
 )
 
