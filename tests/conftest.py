@@ -86,13 +86,20 @@ def app_on(url: str, instance_path: str) -> Flask:
     return app
 
 
-# Statements that change the database, as the write guard below recognises them.
-WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|TRUNCATE|COPY)\b", re.I)
+# Statements that change the database, or wait for a lock the test's transaction may hold.
+WRITES = re.compile(
+    r"^\s*(INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|TRUNCATE|COPY)\b|pg_advisory", re.I
+)
+
+
+class ForeignWrite(RuntimeError):
+    """A rolled-back test's code wrote through a connection of its own."""
 
 
 class _WriteGuard:
-    """Notes writes through any connection other than the test's own, while a rolled-back
-    test runs: they would be committed and outlive the test."""
+    """Stops writes through any connection other than the test's own while a rolled-back test
+    runs: they would be committed and outlive the test, or (PostgreSQL) wait forever for a
+    row or lock the test's open transaction holds. Stopped before they run, so nothing lands."""
 
     def __init__(self) -> None:
         self.own = None  # the DBAPI connection of the running test's transaction
@@ -101,8 +108,9 @@ class _WriteGuard:
     def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
         if self.own is None or conn.connection.dbapi_connection is self.own:
             return
-        if WRITES.match(statement):
+        if WRITES.search(statement):
             self.foreign.append(statement.strip().splitlines()[0][:120])
+            raise ForeignWrite(f"mark the test real_commits: {self.foreign[-1]}")
 
 
 @pytest.fixture(scope="session")

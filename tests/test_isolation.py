@@ -1,11 +1,12 @@
 """Each test runs in a transaction rolled back at its end: what the app commits during a test
 is visible to the test and to the app's next request, and never to anyone else."""
 
+import pytest
 import sqlalchemy as sa
 
 from models import Household, Region, User, db
 from tests import factories as f
-from tests.conftest import _WriteGuard, login
+from tests.conftest import ForeignWrite, _WriteGuard, login
 
 
 def _count_elsewhere(model) -> int:
@@ -41,7 +42,7 @@ def test_every_test_starts_with_the_region_tree_and_no_users(app):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
 
 
-def test_the_guard_notices_writes_through_another_connection(tmp_path):
+def test_the_guard_stops_writes_through_another_connection(tmp_path):
     engine = sa.create_engine(f"sqlite:///{tmp_path}/guard.db")
     guard = _WriteGuard()
     sa.event.listen(engine, "before_cursor_execute", guard)
@@ -50,9 +51,7 @@ def test_the_guard_notices_writes_through_another_connection(tmp_path):
         own.exec_driver_sql("CREATE TEMP TABLE mine (x INTEGER)")
         other.exec_driver_sql("SELECT 1")
         assert guard.foreign == []
-        other.exec_driver_sql("CREATE TEMP TABLE theirs (x INTEGER)")
-        other.exec_driver_sql("INSERT INTO theirs VALUES (1)")
-    assert guard.foreign == [
-        "CREATE TEMP TABLE theirs (x INTEGER)",
-        "INSERT INTO theirs VALUES (1)",
-    ]
+        with pytest.raises(ForeignWrite):
+            other.exec_driver_sql("CREATE TEMP TABLE theirs (x INTEGER)")
+        assert other.exec_driver_sql("SELECT count(*) FROM sqlite_temp_master").scalar() == 0
+    assert guard.foreign == ["CREATE TEMP TABLE theirs (x INTEGER)"]
