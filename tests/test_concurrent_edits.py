@@ -18,6 +18,9 @@ from tests import factories as f
 from tests import test_household_import as sheets
 from tests.browser_forms import form_fields, login_with_csrf
 
+# Two requests in two threads, each committing on its own connection.
+pytestmark = pytest.mark.real_commits
+
 STALE = "未保存：您打开此表单后，档案已被他人修改"
 
 

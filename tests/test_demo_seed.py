@@ -314,6 +314,7 @@ def test_seeding_an_already_seeded_county_is_refused_and_changes_nothing(seeded)
 # ---- the commands ---------------------------------------------------------------------------
 
 
+@pytest.mark.real_commits  # the departmental importer's own connection
 def test_seed_demo_command_loads_the_county(runner):
     result = runner.invoke(args=["seed-demo", "--households", "300"])
     assert result.exit_code == 0, result.output
@@ -351,6 +352,7 @@ def test_seed_demo_without_ratings_leaves_the_cycle_to_the_user(runner):
     assert db.session.scalar(select(func.count()).select_from(RatingRun)) == 0
 
 
+@pytest.mark.real_commits  # the departmental importer's own connection
 def test_seed_demo_if_empty_skips_a_database_with_households(runner):
     assert runner.invoke(args=["seed-demo", "--if-empty", "--households", "300"]).exit_code == 0
     again = runner.invoke(args=["seed-demo", "--if-empty", "--households", "300"])
@@ -358,6 +360,7 @@ def test_seed_demo_if_empty_skips_a_database_with_households(runner):
     assert db.session.scalar(select(func.count()).select_from(Household)) == 300
 
 
+@pytest.mark.real_commits  # the departmental importer's own connection
 def test_seed_demo_twice_without_if_empty_explains_the_refusal(runner):
     runner.invoke(args=["seed-demo", "--households", "300"])
     again = runner.invoke(args=["seed-demo", "--households", "300"])
@@ -365,6 +368,7 @@ def test_seed_demo_twice_without_if_empty_explains_the_refusal(runner):
     assert "already has 300 household files" in again.output
 
 
+@pytest.mark.real_commits  # the departmental importer's own connection
 def test_demo_logins_prints_accounts_and_the_password(runner):
     assert "run `flask seed-demo` first" in runner.invoke(args=["demo-logins"]).output
     runner.invoke(args=["seed-demo", "--households", "300"])

@@ -70,6 +70,7 @@ def demo_files(tmp_path_factory):
     return list(zip(files, paths, strict=True))
 
 
+@pytest.mark.real_commits  # the departmental importer's own connection
 def test_every_demo_department_file_imports_through_the_upload_page(county_office, demo_files):
     formats = {file.format for file, _ in demo_files}
     assert formats == {"csv", "xlsx"}
@@ -107,6 +108,7 @@ def big_power_csv(path: Path, size: int) -> int:
     return len(rows)
 
 
+@pytest.mark.real_commits  # the departmental importer's own connection
 def test_a_100_mb_department_file_is_accepted_and_its_rows_land(county_office, tmp_path):
     path = tmp_path / "国网电费_全年.csv"
     rows = big_power_csv(path, 100 * MB)

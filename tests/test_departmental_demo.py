@@ -42,6 +42,9 @@ from models import (
 )
 from village_forms.identifiers import id_number_error, uscc_error
 
+# Seeding imports the departmental files through the importer's own connection.
+pytestmark = pytest.mark.real_commits
+
 AS_OF = date(2026, 11, 23)
 SEED = 5
 

@@ -21,8 +21,8 @@ from agri_credit.departmental.importer import (
 from agri_credit.departmental.matching import match_subject_keys
 from agri_credit.departmental.parsing import UnreadableFile
 from models import (
-    AgriEntity,
     BatchStatus,
+    ImportBatch,
     ImportRejection,
     LoanRecord,
     PublicRecord,
@@ -31,6 +31,9 @@ from models import (
     UtilityRecord,
     db,
 )
+
+# The importer loads each file in a transaction on a connection of its own.
+pytestmark = pytest.mark.real_commits
 
 POWER_HEADERS = [
     "户号",
@@ -462,13 +465,12 @@ def test_rematching_links_keys_after_files_arrive_by_bulk_load(tmp_path, cipher,
         user=users["office"],
         scope_code=f.COUNTY,
     )
-    entity_table = AgriEntity.__table__
     entity = f.make_entity(cipher, users["office"], uscc=uscc)
     db.session.commit()
     # Simulate a bulk load that bypassed the ORM hook: unlink, then rematch.
     db.session.execute(SubjectKey.__table__.update().values(entity_id=None))
     db.session.commit()
-    assert entity_table is not None
+    assert db.session.scalar(select(SubjectKey.entity_id)) is None
 
     match_subject_keys()
 
@@ -484,7 +486,8 @@ def test_unreadable_files_are_refused_before_any_batch_is_recorded(tmp_path, use
     for path, reason in ((legacy, "xls"), (empty, "空")):
         with pytest.raises(UnreadableFile, match=reason):
             import_power(path, users["office"])
-    assert db.session.scalar(select(func.count()).select_from(ImportRejection)) == 0
+    assert db.session.scalar(select(func.count()).select_from(ImportBatch)) == 0
+    assert db.session.scalar(select(func.count()).select_from(UtilityRecord)) == 0
 
 
 def test_a_mapping_without_a_required_field_fails_clearly(tmp_path, users):

@@ -73,6 +73,7 @@ def confirm_mapping(client, response, **overrides):
     return client.post(response.headers["Location"], data=with_token(data, page))
 
 
+@pytest.mark.real_commits  # the importer's own connection
 def test_office_uploads_maps_once_and_the_next_file_reuses_the_mapping(client, cipher, users):
     household = f.make_household(cipher, users["cadre"])
     db.session.commit()
@@ -118,6 +119,7 @@ def test_a_mapping_missing_a_required_field_is_refused_in_chinese(client, users)
     assert db.session.scalar(select(ImportBatch.status)) == BatchStatus.PENDING
 
 
+@pytest.mark.real_commits  # the importer's own connection
 def test_rejected_file_offers_an_error_report_with_masked_ids(client, users):
     login(client, "office_county")
     good = f.make_id_number()
@@ -139,6 +141,7 @@ def test_rejected_file_offers_an_error_report_with_masked_ids(client, users):
     assert wrong not in str(rows) and wrong[-4:] in rows[1][3]
 
 
+@pytest.mark.real_commits  # the importer's own connection
 def test_rollback_from_the_batch_page(client, users):
     login(client, "office_county")
     done = confirm_mapping(client, upload(client, csv_bytes(power_rows(f.make_id_number()))))
@@ -151,6 +154,7 @@ def test_rollback_from_the_batch_page(client, users):
     assert "已撤销" in client.get(batch_url).get_data(as_text=True)
 
 
+@pytest.mark.real_commits  # the importer's own connection
 def test_unmatched_subjects_are_listed_masked_on_the_batch_page(client, users):
     login(client, "office_county")
     stranger = f.make_id_number(area="610104")
@@ -162,6 +166,7 @@ def test_unmatched_subjects_are_listed_masked_on_the_batch_page(client, users):
     assert stranger not in page and stranger[-4:] in page
 
 
+@pytest.mark.real_commits  # the importer's own connection
 def test_only_credit_offices_import_and_each_sees_its_own_subtree(client, users):
     login(client, "office_town")
     done = confirm_mapping(client, upload(client, csv_bytes(power_rows(f.make_id_number()))))
@@ -217,6 +222,7 @@ def redis_queue(app):
     app.config["REDIS_URL"] = None
 
 
+@pytest.mark.real_commits  # the importer's own connection
 def test_with_redis_the_import_runs_on_a_worker_and_reports_progress(
     client, users, redis_queue, app
 ):

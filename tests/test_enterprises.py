@@ -71,7 +71,7 @@ def test_bank_officer_and_applicant_get_no_access_for_now(client, users):
         assert client.get(f"/enterprises/{enterprise.id}").status_code == 403
         assert client.get("/enterprises/new").status_code == 403
         assert client.post(f"/enterprises/{enterprise.id}/edit", data={}).status_code == 403
-        client.post("/logout")
+        assert client.post("/logout").status_code == 302
 
 
 # ---- listing ---------------------------------------------------------------------------
@@ -117,13 +117,16 @@ def test_cadre_files_an_sme_in_her_village_and_it_is_journalled(as_cadre, users)
 def test_a_wrong_check_character_is_refused_in_chinese(as_cadre, users):
     uscc = d.make_sme_uscc()
     wrong = uscc[:17] + ("0" if uscc[17] != "0" else "1")
-    page = post_new(as_cadre, uscc=wrong).get_data(as_text=True)
-    assert "统一社会信用代码校验位错误，请核对" in page
+    response = post_new(as_cadre, uscc=wrong)
+    assert response.status_code == 200  # the form again, not a redirect to a new file
+    assert "统一社会信用代码校验位错误，请核对" in response.get_data(as_text=True)
     assert enterprise_count() == 0
 
 
 def test_required_fields_are_asked_for_in_chinese(as_cadre, users):
-    page = post_new(as_cadre, uscc="", name="").get_data(as_text=True)
+    response = post_new(as_cadre, uscc="", name="")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
     assert page.count('invalid-feedback d-block">此项为必填项') == 2  # under each field
     assert enterprise_count() == 0
 
@@ -131,7 +134,9 @@ def test_required_fields_are_asked_for_in_chinese(as_cadre, users):
 def test_a_duplicate_uscc_is_refused_with_a_link_to_the_existing_file(as_cadre, users):
     existing = d.make_enterprise(users["cadre"], name="已建档公司")
     db.session.commit()
-    page = post_new(as_cadre, uscc=existing.uscc, name="重复公司").get_data(as_text=True)
+    response = post_new(as_cadre, uscc=existing.uscc, name="重复公司")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
     assert "该统一社会信用代码已有企业档案" in page
     assert f'href="/enterprises/{existing.id}"' in page
     assert enterprise_count() == 1
@@ -140,7 +145,9 @@ def test_a_duplicate_uscc_is_refused_with_a_link_to_the_existing_file(as_cadre, 
 def test_a_uscc_filed_as_an_agricultural_entity_is_refused(as_cadre, users, cipher):
     coop = f.make_entity(cipher, users["cadre"], name="杨家柿子合作社")
     db.session.commit()
-    page = post_new(as_cadre, uscc=coop.uscc).get_data(as_text=True)
+    response = post_new(as_cadre, uscc=coop.uscc)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
     assert "该统一社会信用代码已登记为新型农业经营主体" in page
     assert f'href="/entities/{coop.id}"' in page
     assert enterprise_count() == 0
@@ -149,6 +156,8 @@ def test_a_uscc_filed_as_an_agricultural_entity_is_refused(as_cadre, users, ciph
 def test_cadre_cannot_file_an_sme_in_another_village(as_cadre, users):
     response = post_new(as_cadre, region_code=f.VILLAGE_B)
     assert response.status_code == 200
+    # 西坡村 is not among her choices of place: the field says so
+    assert "不是有效的选择" in response.get_data(as_text=True)
     assert enterprise_count() == 0
 
 

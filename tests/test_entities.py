@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from agri_credit.entities.completeness import assess_entities
 from models import AgriEntity, AuditEvent, CreditRecord, EntityType, clock, db
+from models.sensitive import mask_id
 from tests import factories as f
 from tests.conftest import login
 
@@ -25,6 +26,12 @@ def entity_events() -> list[str]:
     """Actions journalled about entity files (logins are journalled too, and ignored here)."""
     query = select(AuditEvent.action).where(AuditEvent.subject_type == "entity")
     return list(db.session.scalars(query.order_by(AuditEvent.id)))
+
+
+def refused(response) -> str:
+    """The page of a refused form: shown again (200, not a redirect to a saved file)."""
+    assert response.status_code == 200, response.headers.get("Location")
+    return response.get_data(as_text=True)
 
 
 # ---- who sees what -------------------------------------------------------------------
@@ -65,7 +72,7 @@ def test_bank_officer_and_applicant_get_403(client, users, cipher):
         assert client.get(f"/entities/{entity.id}/history").status_code == 403
         assert client.get("/entities/new").status_code == 403
         assert client.post(f"/entities/{entity.id}/edit", data={}).status_code == 403
-        client.post("/logout")
+        assert client.post("/logout").status_code == 302
 
 
 def test_anonymous_users_are_sent_to_login(client, users):
@@ -74,8 +81,8 @@ def test_anonymous_users_are_sent_to_login(client, users):
 
 
 def test_cadre_cannot_create_an_entity_in_another_village(as_cadre, users):
-    page = as_cadre.post("/entities/new", data=f.form_payload(f.entity_data(f.VILLAGE_B)))
-    assert page.status_code == 200
+    page = refused(as_cadre.post("/entities/new", data=f.form_payload(f.entity_data(f.VILLAGE_B))))
+    assert "不是有效的选择" in page  # 西坡村 is not among her villages
     assert entity_count() == 0
 
 
@@ -222,10 +229,10 @@ def test_uscc_typed_in_lower_case_with_spaces_is_stored_normalised(as_cadre, use
 def test_wrong_uscc_check_character_is_refused_in_chinese(as_cadre, users):
     uscc = f.make_uscc()
     wrong = uscc[:17] + ("0" if uscc[17] != "0" else "1")
-    page = as_cadre.post("/entities/new", data=f.form_payload(f.entity_data(uscc=wrong)))
-    assert "统一社会信用代码校验位错误" in page.get_data(as_text=True)
+    page = refused(as_cadre.post("/entities/new", data=f.form_payload(f.entity_data(uscc=wrong))))
+    assert "统一社会信用代码校验位错误" in page
     short = as_cadre.post("/entities/new", data=f.form_payload(f.entity_data(uscc=uscc[:17])))
-    assert "统一社会信用代码应为18位" in short.get_data(as_text=True)
+    assert "统一社会信用代码应为18位" in refused(short)
     assert entity_count() == 0
 
 
@@ -234,7 +241,7 @@ def test_wrong_uscc_check_character_is_refused_in_chinese(as_cadre, users):
 )
 def test_every_type_but_a_large_grower_needs_a_uscc(as_cadre, users, entity_type):
     data = f.entity_data(entity_type=entity_type.value, uscc="")
-    page = as_cadre.post("/entities/new", data=f.form_payload(data)).get_data(as_text=True)
+    page = refused(as_cadre.post("/entities/new", data=f.form_payload(data)))
     assert "须填写统一社会信用代码" in page
     assert entity_count() == 0
 
@@ -257,7 +264,7 @@ def test_large_grower_with_only_the_operators_id_number_is_accepted(as_cadre, us
 
 def test_large_grower_without_uscc_or_id_number_is_refused(as_cadre, users):
     data = f.entity_data(entity_type=EntityType.LARGE_GROWER.value, uscc="", operator_id_number="")
-    page = as_cadre.post("/entities/new", data=f.form_payload(data)).get_data(as_text=True)
+    page = refused(as_cadre.post("/entities/new", data=f.form_payload(data)))
     assert "种养大户须填写统一社会信用代码或经营者身份证号" in page
     assert entity_count() == 0
 
@@ -272,7 +279,7 @@ def test_two_large_growers_without_uscc_may_coexist(as_cadre, users, cipher):
 
 def test_bad_operator_id_number_is_refused_in_chinese(as_cadre, users):
     data = f.entity_data(operator_id_number="110105194912310021")
-    page = as_cadre.post("/entities/new", data=f.form_payload(data)).get_data(as_text=True)
+    page = refused(as_cadre.post("/entities/new", data=f.form_payload(data)))
     assert "身份证号校验位错误" in page
     assert entity_count() == 0
 
@@ -282,7 +289,7 @@ def test_duplicate_uscc_is_refused_with_a_link_to_the_existing_file(as_cadre, us
     existing = f.make_entity(cipher, users["cadre"], name="西坡苹果合作社")
     db.session.commit()
     data = f.entity_data(uscc=existing.uscc, name="另一个合作社")
-    text = as_cadre.post("/entities/new", data=f.form_payload(data)).get_data(as_text=True)
+    text = refused(as_cadre.post("/entities/new", data=f.form_payload(data)))
     assert "该统一社会信用代码已有档案" in text
     assert f'href="/entities/{existing.id}"' in text and "西坡苹果合作社" in text
     assert entity_count() == 1
@@ -302,7 +309,7 @@ def test_same_unregistered_operator_twice_in_the_county_is_refused(as_cadre, use
     data = f.entity_data(
         entity_type=EntityType.LARGE_GROWER.value, uscc="", operator_id_number=id_number
     )
-    text = as_cadre.post("/entities/new", data=f.form_payload(data)).get_data(as_text=True)
+    text = refused(as_cadre.post("/entities/new", data=f.form_payload(data)))
     assert "本县已有该经营者的无代码主体档案" in text and f"/entities/{existing.id}" in text
     assert entity_count() == 1
 
@@ -312,10 +319,10 @@ def test_same_unregistered_operator_twice_in_the_county_is_refused(as_cadre, use
 
 def test_cooperative_needs_a_member_count_of_at_least_five(as_cadre, users):
     blank = f.entity_data(member_count=None)
-    text = as_cadre.post("/entities/new", data=f.form_payload(blank)).get_data(as_text=True)
+    text = refused(as_cadre.post("/entities/new", data=f.form_payload(blank)))
     assert "农民专业合作社须填写成员数" in text
     too_few = f.entity_data(member_count=3)
-    text = as_cadre.post("/entities/new", data=f.form_payload(too_few)).get_data(as_text=True)
+    text = refused(as_cadre.post("/entities/new", data=f.form_payload(too_few)))
     assert "成员应不少于5名" in text
     assert entity_count() == 0
 
@@ -332,7 +339,7 @@ def test_cooperative_uscc_must_carry_the_cooperative_prefix(as_cadre, users):
     from village_forms.identifiers import uscc_check_char
 
     data = f.entity_data(uscc=body + uscc_check_char(body))
-    text = as_cadre.post("/entities/new", data=f.form_payload(data)).get_data(as_text=True)
+    text = refused(as_cadre.post("/entities/new", data=f.form_payload(data)))
     assert "农民专业合作社的统一社会信用代码应以93开头" in text
     assert entity_count() == 0
 
@@ -348,7 +355,7 @@ def test_bad_numbers_are_refused_and_nothing_is_saved(as_cadre, users):
         founded_on=(clock.today() + timedelta(days=1)).isoformat(),
         name="",
     )
-    text = as_cadre.post("/entities/new", data=f.form_payload(data)).get_data(as_text=True)
+    text = refused(as_cadre.post("/entities/new", data=f.form_payload(data)))
     assert "超出合理范围（上限 100%）" in text
     assert "不能小于0" in text
     assert "超出合理范围（上限 10,000,000,000元）" in text
@@ -373,7 +380,7 @@ def test_a_bad_record_row_blocks_the_save(as_cadre, users):
             }
         ]
     )
-    text = as_cadre.post("/entities/new", data=f.form_payload(data)).get_data(as_text=True)
+    text = refused(as_cadre.post("/entities/new", data=f.form_payload(data)))
     assert "发生日期不能晚于今天" in text and "此项为必填项" in text
     assert entity_count() == 0
     assert db.session.scalar(select(func.count()).select_from(CreditRecord)) == 0
@@ -477,9 +484,12 @@ def test_revealing_the_operator_id_needs_permission_and_is_logged(client, users,
     login(client, "cadre_a")
     assert client.post(f"/entities/{entity.id}/reveal").status_code == 403
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "id.reveal")) is None
-    client.post("/logout")
+    assert client.post("/logout").status_code == 302
     login(client, "office_county")
-    assert id_number not in client.get(f"/entities/{entity.id}").get_data(as_text=True)
+    file_page = client.get(f"/entities/{entity.id}")
+    assert file_page.status_code == 200
+    assert mask_id(id_number) in file_page.get_data(as_text=True)  # shown, but masked
+    assert id_number not in file_page.get_data(as_text=True)
     assert client.post(f"/entities/{entity.id}/reveal", data={}).status_code == 400
     response = client.post(f"/entities/{entity.id}/reveal", data={"reason": "授信审查"})
     assert response.status_code == 302

@@ -269,6 +269,7 @@ def get_pages(app, ids: dict) -> list[tuple[str, str]]:
     return sorted(pages)
 
 
+@pytest.mark.real_commits  # its county imports a departmental file (the importer's own connection)
 def test_no_get_page_of_any_role_writes_anything_but_audit_rows(app, client, county):
     pages = get_pages(app, county)
     writes: list[str] = []

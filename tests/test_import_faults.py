@@ -44,6 +44,9 @@ from tests.import_fault_helpers import (
 from tests.test_departmental_import import POWER_HEADERS, POWER_MAPPING, power_rows, write_csv
 from tests.test_departmental_pages import csv_bytes, redis_queue  # noqa: F401 - fixture
 
+# Imports run on connections of their own, in threads and in other processes.
+pytestmark = pytest.mark.real_commits
+
 CLEAN = {"current": 3, "rows": 3, "keys": 1, "imports": 1}  # one 3-month file of one subject
 NOTHING = {"current": 0, "rows": 0, "keys": 0, "imports": 0}
 

@@ -5,20 +5,15 @@ upgrades without manual work: the later duplicates are renumbered.
 Each backend gets a database of its own, so the shared migrated test database is never
 downgraded under the other tests."""
 
-import os
-import uuid
 from datetime import datetime
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 from sqlalchemy.exc import IntegrityError
 
-from agri_credit.config import TestConfig
-from app import create_app
 from models import db
-from tests.conftest import BACKENDS, PG_ADMIN_DSN, postgres_available
+from tests.conftest import app_on
 
 COUNTY = "610528000000"
 REGIONS = sa.table(
@@ -37,30 +32,9 @@ RULE_SETS = sa.table(
 )
 
 
-@pytest.fixture(params=BACKENDS)
-def own_database_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/migration_0004.db"
-        return
-    if not postgres_available():
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is not reachable on 127.0.0.1:5432; CI requires it")
-        pytest.skip("PostgreSQL is not reachable")
-    name = f"agri_credit_test_0004_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture
 def own_app(own_database_url, tmp_path):
-    class Config(TestConfig):
-        SQLALCHEMY_DATABASE_URI = own_database_url
-
-    app = create_app(Config)
-    app.instance_path = str(tmp_path / "instance")
+    app = app_on(own_database_url, str(tmp_path / "instance"))
     with app.app_context():
         yield app
         db.session.remove()

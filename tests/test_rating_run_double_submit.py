@@ -13,6 +13,9 @@ from tests import rating_factories as rf
 from tests.import_fault_helpers import sessions_waiting_for_locks, sign_in, token, wait_until
 from tests.test_rating_runs import county, rule_set  # noqa: F401 - fixtures
 
+# Two submissions in two threads, each committing on its own connection.
+pytestmark = pytest.mark.real_commits
+
 
 @pytest.fixture
 def csrf(app):

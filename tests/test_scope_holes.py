@@ -121,6 +121,7 @@ def import_as_county(tmp_path: Path, users, id_number: str, name: str) -> None:
 # ---- 1. an import writes only inside the importing office's scope ----------------------------
 
 
+@pytest.mark.real_commits  # the departmental importer's own connection
 def test_a_township_import_cannot_plant_a_record_on_another_townships_household(
     client, cipher, users, csrf
 ):
@@ -181,6 +182,7 @@ def test_a_township_import_cannot_plant_a_record_on_another_townships_household(
 # ---- 2. typing a number does not hand over another scope's records ---------------------------
 
 
+@pytest.mark.real_commits  # the departmental importer's own connection
 def test_an_entity_typed_with_another_townships_head_shows_nothing_until_the_county_confirms(
     client, tmp_path, cipher, users, csrf
 ):
@@ -234,6 +236,7 @@ def test_an_entity_typed_with_another_townships_head_shows_nothing_until_the_cou
     assert "拒不履行生效判决" in page and "12,345.67" in page
 
 
+@pytest.mark.real_commits  # the departmental importer's own connection
 def test_a_household_typed_with_an_unfiled_persons_number_waits_and_a_refusal_is_final(
     client, tmp_path, cipher, users, csrf
 ):
@@ -392,6 +395,7 @@ def test_a_household_sheet_naming_a_head_filed_outside_her_scope_names_no_villag
     assert "河湾村" not in page and "赵河湾" not in page
 
 
+@pytest.mark.real_commits  # the departmental importer's own connection
 def test_a_household_sheet_naming_an_unfiled_persons_number_asks_the_county_office(
     client, tmp_path, cipher, users, csrf
 ):

@@ -6,6 +6,7 @@ import re
 from io import BytesIO
 from pathlib import Path
 
+import pytest
 from flask import current_app
 from openpyxl import load_workbook
 
@@ -67,6 +68,7 @@ def test_the_session_cookie_is_samesite_lax_and_http_only(client, users):
     assert "Secure" not in cookie  # plain HTTP in development and tests
 
 
+@pytest.mark.real_commits  # a second app logs in on its own connection
 def test_production_cookies_are_secure(app, users):
     class Production(TestConfig):
         SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]

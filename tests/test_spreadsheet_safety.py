@@ -197,6 +197,7 @@ def test_a_formula_name_comes_back_as_text_in_the_rating_results_xlsx(
     assert row[5].value == "AAA"
 
 
+@pytest.mark.real_commits  # the departmental importer's own connection
 def test_a_formula_cell_comes_back_as_text_in_the_departmental_error_report(client, users, csrf_on):
     login(client, "office_county")
     rows = power_rows(f.make_id_number(), name=INJECTED, months=2)
