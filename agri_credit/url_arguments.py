@@ -13,7 +13,11 @@ MAX_PAGE = 2**31 - 1
 class BoundedIntConverter(IntegerConverter):
     """`<int:...>` with an upper bound: a larger number does not match the route, so the
     answer is the usual 404 instead of an overflow when the ID reaches the database.
-    `app.create_app` registers it under the name "int", so every route uses it."""
+    `app.create_app` registers it under the name "int", so every route uses it. Its pattern
+    takes no more digits than the bound has: a longer number matches no rule for any method,
+    so two rules on one path (GET and PATCH of the bank API) answer 404, not 405."""
+
+    regex = rf"\d{{1,{len(str(MAX_URL_INT))}}}"
 
     def __init__(self, map, fixed_digits=0, min=None, max=MAX_URL_INT, signed=False) -> None:  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)

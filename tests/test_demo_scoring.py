@@ -5,6 +5,7 @@ each demo loan stays in the instance folder, out of every table and page."""
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from sqlalchemy import func, select
 
 from agri_credit.demo import DEMO_PASSWORD
@@ -12,6 +13,7 @@ from loans.scoring.registry import active_model
 from models import CreditScore, Household, ScoreModel, db
 
 
+@pytest.mark.real_commits  # seed-demo imports through the departmental importer
 def test_a_seeded_county_has_an_active_model_scores_and_a_truth_no_page_shows(
     app, runner, client, monkeypatch
 ):

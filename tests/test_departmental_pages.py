@@ -305,6 +305,7 @@ def test_purge_command_deletes_waiting_uploads_older_than_asked(app, client, run
     assert list((Path(app.instance_path) / "imports").glob(f"batch-{batch_id}.*")) == []
 
 
+@pytest.mark.real_commits  # the importer's own connection
 def test_a_saved_mapping_none_of_whose_columns_exist_is_not_said_to_be_applied(client, users):
     login(client, "office_county")
     confirm_mapping(client, upload(client, csv_bytes(power_rows(f.make_id_number()))))
