@@ -215,6 +215,21 @@ def test_one_bank_claims_for_three_working_days_then_the_need_returns_to_the_poo
     assert db.session.get(NeedClaim, lending.need.id).bank_id == lending.bank_b.id
 
 
+def test_a_bank_cannot_claim_again_once_the_authorisation_is_revoked(
+    client, lending, users, csrf_on
+):
+    login(client, "officer")
+    post(client, "/officer/queue", f"/officer/needs/{lending.need.id}/claim")
+    claim = db.session.get(NeedClaim, lending.need.id)
+    claim.claimed_until = clock.utcnow() - timedelta(minutes=1)  # the claim ran out
+    lending.grant.revoked_at = clock.utcnow()  # and the applicant withdrew consent
+    db.session.commit()
+    expired = claim.claimed_until
+    post(client, "/officer/queue", f"/officer/needs/{lending.need.id}/claim")
+    db.session.expire_all()
+    assert db.session.get(NeedClaim, lending.need.id).claimed_until == expired  # not renewed
+
+
 def uses() -> int:
     return db.session.scalar(select(func.count()).select_from(AuthorisationUse))
 

@@ -25,6 +25,8 @@ from models import (
     utcnow,
 )
 
+from .queue import in_queue
+
 DEFAULT_CLAIM_WORKING_DAYS = 3
 
 
@@ -68,6 +70,10 @@ def claim(
     days; it returns to the pool by itself afterwards. Returns the deadline."""
     if need.status != NeedStatus.OPEN:
         raise ClaimRefused("该融资需求已不在对接中")
+    # A bank that claimed or decided before still reaches the need, but may claim it again
+    # only while it is in its queue: matched, authorised now, and not held by another bank.
+    if not in_queue(officer.bank_id, need.id, now):
+        raise ClaimRefused("该需求已不在本行的待对接列表中（未授权、已结束或已被他行抢单）")
     until = claim_deadline(today, working_days)
     values = {
         "bank_id": officer.bank_id,
