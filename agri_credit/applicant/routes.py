@@ -16,7 +16,7 @@ from agri_credit.rating_cycle.objections.services import ObjectionRefused
 from agri_credit.rating_cycle.publication import services as publication
 from agri_credit.rating_cycle.publication.services import grades_now
 from agri_credit.rating_cycle.repairs import services as repairs
-from agri_credit.rating_cycle.repairs.forms import RepairForm
+from agri_credit.rating_cycle.repairs.forms import RepairForm, apply_with_form
 from agri_credit.rating_cycle.repairs.services import RepairRefused
 from agri_credit.rating_cycle.rulesets.services import rules_of
 from agri_credit.rating_cycle.runs.breakdown import breakdown_chart, breakdown_rows
@@ -241,21 +241,8 @@ def repair_apply(record_id: int):
     min_months = current_app.config["REPAIR_MIN_MONTHS"]
     form = RepairForm()
     if form.validate_on_submit():
-        upload = form.evidence_file.data
-        content = upload.read() if upload and upload.filename else None
         try:
-            repair = repairs.apply_for_repair(
-                record,
-                commitment=form.commitment.data,
-                evidence=form.evidence.data or "",
-                user=current_user,
-                today=today,
-                evidence_filename=upload.filename if content is not None else "",
-                evidence_file=content,
-                min_months=min_months,
-                working_days=current_app.config["REPAIR_DECISION_WORKING_DAYS"],
-                max_bytes=current_app.config["REPAIR_EVIDENCE_MAX_BYTES"],
-            )
+            repair = apply_with_form(form, record, current_user, today)
         except RepairRefused as exc:
             db.session.rollback()
             flash(str(exc), "danger")

@@ -1,11 +1,17 @@
 """Forms of credit repair: the application on the subject's behalf and the decision."""
 
+from datetime import date
+
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import RadioField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from models import CreditRepair, User
+
+from . import services
 from .services import EVIDENCE_EXTENSIONS
 
 COMMITMENT_TEMPLATE = (
@@ -47,3 +53,23 @@ class DecisionForm(FlaskForm):
         render_kw={"rows": 4},
     )
     submit = SubmitField(_l("提交决定"))
+
+
+def apply_with_form(form: RepairForm, record, user: User, today: date) -> CreditRepair:
+    """Apply for repair of `record` with a validated form, its evidence file included, under
+    the configured rules; raises RepairRefused (the office's page and the subject's own)."""
+    upload = form.evidence_file.data
+    content = upload.read() if upload and upload.filename else None
+    config = current_app.config
+    return services.apply_for_repair(
+        record,
+        commitment=form.commitment.data,
+        evidence=form.evidence.data or "",
+        user=user,
+        today=today,
+        evidence_filename=upload.filename if content is not None else "",
+        evidence_file=content,
+        min_months=config["REPAIR_MIN_MONTHS"],
+        working_days=config["REPAIR_DECISION_WORKING_DAYS"],
+        max_bytes=config["REPAIR_EVIDENCE_MAX_BYTES"],
+    )

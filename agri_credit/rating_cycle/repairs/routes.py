@@ -39,7 +39,7 @@ from models import (
 from .. import bp
 from ..second_person import own_work
 from . import services as repairs
-from .forms import DecisionForm, RepairForm
+from .forms import DecisionForm, RepairForm, apply_with_form
 from .services import RepairRefused
 
 SUBJECT_LOOKUPS = {
@@ -175,21 +175,8 @@ def repair_apply(kind: str, subject_id: int, record_id: int):
     working_days = current_app.config["REPAIR_DECISION_WORKING_DAYS"]
     form = RepairForm()
     if form.validate_on_submit():
-        upload = form.evidence_file.data
-        content = upload.read() if upload and upload.filename else None
         try:
-            repair = repairs.apply_for_repair(
-                record,
-                commitment=form.commitment.data,
-                evidence=form.evidence.data or "",
-                user=current_user,
-                today=today,
-                evidence_filename=upload.filename if content is not None else "",
-                evidence_file=content,
-                min_months=min_months,
-                working_days=working_days,
-                max_bytes=current_app.config["REPAIR_EVIDENCE_MAX_BYTES"],
-            )
+            repair = apply_with_form(form, record, current_user, today)
         except RepairRefused as exc:
             db.session.rollback()
             flash(str(exc), "danger")
