@@ -75,7 +75,9 @@ def index():
 def _region_names(codes: set[str]) -> dict[str, str]:
     if not codes:
         return {}
-    return dict(db.session.execute(select(Region.code, Region.name).where(Region.code.in_(codes))))
+    return dict(
+        db.session.execute(select(Region.code, Region.name).where(Region.code.in_(codes))).all()
+    )
 
 
 def _grant_form() -> GrantForm:
@@ -179,7 +181,7 @@ def grant(grant_id: int):
         per_page=50,
         max_per_page=100,
     )
-    rows = page.items
+    rows = lines.with_details(page.items)
     authorised = _authorised(grant, [line.household_id for line, _name, _status in rows])
     for line, _name, _status in rows:
         if (authorisation := authorised.get(line.household_id)) is not None:
@@ -385,7 +387,7 @@ def village(code: str):
         page = db.paginate(
             lines.grant_lines_query(shown.id), page=page_number(), per_page=50, max_per_page=100
         )
-        rows = page.items
+        rows = lines.with_details(page.items)
     return render_template(
         "loans/village_lines/village.html",
         village=region,

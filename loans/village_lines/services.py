@@ -547,15 +547,29 @@ def village_grants(village_code: str) -> list[VillageLineGrant]:
 
 
 def grant_lines_query(grant_id: int):
-    """A grant's lines with the household's name and the need's status, best grade first."""
+    """A grant's lines, best grade first (a select to paginate; `with_details` adds names)."""
     grade_order = case({"AAA": 0, "AA": 1, "A": 2}, value=VillageLine.grade, else_=3)
     return (
-        select(VillageLine, Household.head_name, FinancingNeed.status)
-        .join(Household, Household.id == VillageLine.household_id)
-        .outerjoin(FinancingNeed, FinancingNeed.id == VillageLine.need_id)
+        select(VillageLine)
         .where(VillageLine.grant_id == grant_id)
         .order_by(grade_order, VillageLine.amount.desc(), VillageLine.id)
     )
+
+
+def with_details(page_lines: list[VillageLine]) -> list[tuple[VillageLine, str, str | None]]:
+    """(line, household head's name, its need's status) for a page of lines: one query."""
+    if not page_lines:
+        return []
+    details = {
+        line_id: (name, status)
+        for line_id, name, status in db.session.execute(
+            select(VillageLine.id, Household.head_name, FinancingNeed.status)
+            .join(Household, Household.id == VillageLine.household_id)
+            .outerjoin(FinancingNeed, FinancingNeed.id == VillageLine.need_id)
+            .where(VillageLine.id.in_([line.id for line in page_lines]))
+        ).all()
+    }
+    return [(line, *details[line.id]) for line in page_lines]
 
 
 def approved_amounts(need_ids: list[int], bank_id: int) -> dict[int, Decimal]:
