@@ -8,9 +8,11 @@ from flask import Blueprint
 bp = Blueprint("village_lines", __name__, url_prefix="/loans/village-lines")
 
 from agri_credit.file_panels import register_file_panel  # noqa: E402
+from agri_credit.home_panels import register_home_panel  # noqa: E402
 
 from . import routes  # noqa: E402,F401  (registers the views on bp)
-from .panel import line_panel  # noqa: E402
+from .panel import home_panel, line_panel  # noqa: E402
 
 # The household file page (agri_credit) shows the household's lines once this is registered.
 bp.record_once(lambda state: register_file_panel(state.app, line_panel))
+bp.record_once(lambda state: register_home_panel(state.app, home_panel))
