@@ -154,6 +154,9 @@ def _village_product(maker: User, checker: User) -> LoanProduct | None:
         product.valid_to = None
         product.version += 1
     product.valid_from = min(product.valid_from, today)
+    # Its lines are capped by the score table; a hard minimum score would refuse the very
+    # households the bank granted when they take their line up.
+    product.min_score, product.min_grade, product.region_codes = None, "A", []
     defaults = services.default_terms_data(current_app.config)
     low, high = product.amount_min, product.amount_max
 
@@ -169,7 +172,7 @@ def _village_product(maker: User, checker: User) -> LoanProduct | None:
                 "A": within(defaults["amount_a"]),
             },
             cap_below_points=defaults["cap_below_points"],
-            cap_amount=min(defaults["cap_amount"], low),
+            cap_amount=Decimal(str(within(defaults["cap_amount"]))),
             credit_household_discount=defaults["credit_household_discount"],
             credit_village_discount=defaults["credit_village_discount"],
             updated_by_id=maker.id,
@@ -209,9 +212,6 @@ def _take_up(
         ],
         columns=["line_id", "household_id", "amount"],
     )
-    chosen = lines[rng.random(len(lines)) < TAKE_UP_SHARE].reset_index(drop=True)
-    if not len(chosen):
-        return 0, 0
     cadre_id = (
         db.session.scalar(
             select(func.min(User.id)).where(
@@ -220,25 +220,31 @@ def _take_up(
         )
         or grant.prepared_by_id
     )
-    n = len(chosen)
-    taken_at = [utcnow() - timedelta(days=int(d)) for d in rng.integers(1, 5, n)]
+    # The village signed up for 整村授信 together: every household with a line signed the
+    # consent that lets its cadre act for it (so the demo cadre can take any line up).
     consent_start = _max_id(HouseholdConsent) + 1
     consents = pd.DataFrame(
         {
-            "id": np.arange(consent_start, consent_start + n),
-            "household_id": chosen["household_id"].to_numpy(),
+            "id": np.arange(consent_start, consent_start + len(lines)),
+            "household_id": lines["household_id"].to_numpy(),
             "filename": "签字授权书.pdf",
             "content_type": "application/pdf",
             "size": len(CONSENT_PDF),
             "sha256": "0" * 64,
-            "content": [CONSENT_PDF] * n,
+            "content": [CONSENT_PDF] * len(lines),
             "valid_from": today - timedelta(days=10),
             "valid_to": today + timedelta(days=355),
             "uploaded_by_id": cadre_id,
-            "uploaded_at": [t - timedelta(hours=2) for t in taken_at],
+            "uploaded_at": utcnow() - timedelta(days=10),
         }
     )
     _insert(HouseholdConsent, consents)
+    lines = lines.assign(consent_id=consents["id"].to_numpy())
+    chosen = lines[rng.random(len(lines)) < TAKE_UP_SHARE].reset_index(drop=True)
+    if not len(chosen):
+        return 0, 0
+    n = len(chosen)
+    taken_at = [utcnow() - timedelta(days=int(d)) for d in rng.integers(1, 5, n)]
     need_start = _max_id(FinancingNeed) + 1
     approved = rng.random(n) < APPROVED_SHARE
     needs = pd.DataFrame(
@@ -279,7 +285,7 @@ def _take_up(
                 "granted_at": taken_at,
                 "expires_at": utc_start_of(min(grant.valid_to, today + timedelta(days=365))),
                 "granted_by_id": cadre_id,
-                "household_consent_id": consents["id"].to_numpy(),
+                "household_consent_id": chosen["consent_id"].to_numpy(),
             }
         ),
     )

@@ -77,6 +77,17 @@ class TermsForm(FlaskForm):
                     ),
                 ]
                 ok = False
+        cap = self.cap_amount.data
+        if cap is not None and cap > 0 and not amount_min <= cap <= amount_max:
+            self.cap_amount.errors = [
+                *self.cap_amount.errors,
+                _l(
+                    "封顶额度须为 0（不授信）或在产品额度范围 %(low)s–%(high)s 元之内",
+                    low=f"{amount_min:,.0f}",
+                    high=f"{amount_max:,.0f}",
+                ),
+            ]
+            ok = False
         ordered = ((self.amount_aaa, self.amount_aa), (self.amount_aa, self.amount_a))
         for high, low in ordered:
             if high.data is not None and low.data is not None and low.data > high.data:

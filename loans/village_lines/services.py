@@ -547,12 +547,13 @@ def village_grants(village_code: str) -> list[VillageLineGrant]:
 
 
 def grant_lines_query(grant_id: int):
-    """A grant's lines, best grade first (a select to paginate; `with_details` adds names)."""
+    """A grant's lines, best grade first (a select to paginate; `with_details` adds names).
+    Not by amount: the order of masked rows must not tell which lines the score capped."""
     grade_order = case({"AAA": 0, "AA": 1, "A": 2}, value=VillageLine.grade, else_=3)
     return (
         select(VillageLine)
         .where(VillageLine.grant_id == grant_id)
-        .order_by(grade_order, VillageLine.amount.desc(), VillageLine.id)
+        .order_by(grade_order, VillageLine.id)
     )
 
 
