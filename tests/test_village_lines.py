@@ -493,3 +493,41 @@ def test_officer_pages_are_for_officers(client, county):
     login(client, "cadre_a")
     assert client.get("/loans/village-lines/").status_code == 403
     assert client.get(_preview_url(county)).status_code == 403
+
+
+# ---- the demo ------------------------------------------------------------------------------------
+
+
+def test_the_demo_step_grants_one_credit_village_and_each_role_sees_it(client, users, cipher):
+    from loans.village_lines.demo import seed_village_lines
+
+    bank = lf.make_bank()
+    users["officer"].bank_id = bank.id
+    lf.make_officer("officer_2", bank)
+    lf.make_product(bank, users["officer"], status="draft", code="ZC-1", product_type="village")
+    households = [
+        f.make_household(cipher, users["cadre"], head_name=name) for name in ("杨建国", "王小明")
+    ]
+    run = pf.make_run(users["office"], year=clock.today().year - 1)
+    tree = pf.make_tree(run)
+    for household, grade in zip(households, ("AAA", "AA"), strict=True):
+        pf.make_result(run, household, 85, grade)
+    db.session.commit()
+
+    summary = seed_village_lines(1, clock.today())
+    db.session.commit()
+    assert summary["village"] == int(f.VILLAGE_A) and summary["lines"] == 2, summary
+    assert tree[f.VILLAGE_A].publicity_ends_on < clock.today()  # its 公示 is over
+    grant = db.session.scalar(select(VillageLineGrant))
+    assert grant.status == "approved" and grant.approved_by_id != grant.prepared_by_id
+    taken = db.session.scalar(
+        select(func.count(VillageLine.id)).where(VillageLine.status == "taken_up")
+    )
+    assert taken == summary["taken_up"] == db.session.scalar(select(func.count(FinancingNeed.id)))
+
+    login(client, "officer")
+    assert "整村授信" in client.get("/officer/queue").get_data(as_text=True)
+    client.post("/logout")
+    login(client, "cadre_a")
+    home = client.get("/dashboard").get_data(as_text=True)
+    assert "village-lines-home" in home and "授信 2 户" in home
