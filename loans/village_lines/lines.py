@@ -41,13 +41,21 @@ def line_rate(rate_min: Decimal, rate_max: Decimal, terms: LineTerms) -> Decimal
 LINE_COLUMNS = ["household_id", "grade", "score_points", "grade_amount", "amount", "capped"]
 
 
+def _grade_codes(grades: pd.Series) -> np.ndarray:
+    """0 for AAA, 1 for AA, 2 for A, -1 below the credit grades (hashing, not a Python loop
+    over strings: pandas' str dtype maps element by element)."""
+    return pd.Categorical(grades, categories=RATING_GRADES).codes
+
+
 def compute_lines(households: pd.DataFrame, terms: LineTerms) -> pd.DataFrame:
     """One row per household that gets a line. `households` has household_id, grade (None
     below the credit grades) and points (NaN without a score). Vectorised."""
-    frame = households[households["grade"].isin(RATING_GRADES)]
-    amounts = {g: float(terms.grade_amounts.get(g) or 0) for g in RATING_GRADES}
-    grade_amount = frame["grade"].map(amounts).astype("float64").to_numpy()
-    points = frame["points"].astype("float64").to_numpy()
+    codes = _grade_codes(households["grade"])
+    rated = codes >= 0
+    codes = codes[rated]
+    table = np.array([float(terms.grade_amounts.get(g) or 0) for g in RATING_GRADES])
+    grade_amount = table[codes]
+    points = households["points"].to_numpy(dtype="float64")[rated]
     if terms.caps:
         capped = (
             ~np.isnan(points)
@@ -56,19 +64,19 @@ def compute_lines(households: pd.DataFrame, terms: LineTerms) -> pd.DataFrame:
         )
         amount = np.where(capped, float(terms.cap_amount), grade_amount)
     else:
-        capped = np.zeros(len(frame), dtype=bool)
+        capped = np.zeros(len(codes), dtype=bool)
         amount = grade_amount
-    out = pd.DataFrame(
+    keep = amount > 0
+    return pd.DataFrame(
         {
-            "household_id": frame["household_id"].to_numpy(),
-            "grade": frame["grade"].to_numpy(),
-            "score_points": frame["points"].astype("Int64").to_numpy(),
-            "grade_amount": grade_amount,
-            "amount": amount,
-            "capped": capped,
+            "household_id": households["household_id"].to_numpy()[rated][keep],
+            "grade": np.asarray(RATING_GRADES, dtype=object)[codes[keep]],
+            "score_points": pd.array(points[keep], dtype="Int64"),
+            "grade_amount": grade_amount[keep],
+            "amount": amount[keep],
+            "capped": capped[keep],
         }
     )
-    return out[out["amount"] > 0].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -84,27 +92,24 @@ class GradeFigures:
 def summarise(households: pd.DataFrame, lines: pd.DataFrame) -> list[GradeFigures]:
     """Figures per credit grade, best first: what the bank may see before any household
     authorises it (counts and totals, no one's line)."""
-    rated = households[households["grade"].isin(RATING_GRADES)]
-    rated_counts = rated["grade"].value_counts()
-    by_grade = lines.groupby("grade").agg(
-        lines=("household_id", "size"), capped=("capped", "sum"), amount=("amount", "sum")
-    )
-    out = []
-    for grade in RATING_GRADES:
-        total = int(rated_counts.get(grade, 0))
-        row = by_grade.loc[grade] if grade in by_grade.index else None
-        n = int(row["lines"]) if row is not None else 0
-        out.append(
-            GradeFigures(
-                grade=grade,
-                households=total,
-                lines=n,
-                capped=int(row["capped"]) if row is not None else 0,
-                excluded=total - n,
-                amount=float(row["amount"]) if row is not None else 0.0,
-            )
+    n = len(RATING_GRADES)
+    rated = _grade_codes(households["grade"])
+    codes = _grade_codes(lines["grade"])
+    totals = np.bincount(rated[rated >= 0], minlength=n)
+    counts = np.bincount(codes, minlength=n)
+    capped = np.bincount(codes, weights=lines["capped"].to_numpy(dtype="float64"), minlength=n)
+    amounts = np.bincount(codes, weights=lines["amount"].to_numpy(dtype="float64"), minlength=n)
+    return [
+        GradeFigures(
+            grade=grade,
+            households=int(totals[k]),
+            lines=int(counts[k]),
+            capped=int(capped[k]),
+            excluded=int(totals[k] - counts[k]),
+            amount=float(amounts[k]),
         )
-    return out
+        for k, grade in enumerate(RATING_GRADES)
+    ]
 
 
 def summary_json(figures: list[GradeFigures]) -> dict:
