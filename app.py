@@ -48,10 +48,12 @@ from loans import (
     products,
     review,
     scoring_pages,
+    village_lines,
 )
 from loans.demo import seed_loans, seed_scores
 from loans.matching import hooks as matching_hooks
 from loans.scoring.commands import model_cli
+from loans.village_lines.demo import seed_village_lines
 from models import db
 
 
@@ -73,7 +75,7 @@ def create_app(config: Mapping[str, Any] | type | None = None) -> Flask:
     register_security_headers(app)
     register_template_helpers(app)
     cli.register_commands(app)
-    app.extensions[cli.DEMO_STEPS] = [seed_loans, seed_scores]
+    app.extensions[cli.DEMO_STEPS] = [seed_loans, seed_scores, seed_village_lines]
     app.cli.add_command(model_cli)
     return app
 
@@ -128,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(matching.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(outcomes.bp)
+    app.register_blueprint(village_lines.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON for banks' systems: no cookies, no CSRF
     app.register_blueprint(api.bp)
     app.register_blueprint(api.pages_bp)

@@ -71,6 +71,17 @@ class DefaultConfig:
     # 信易贷: a bank's claim (抢单) on a need holds this many working days, then the need
     # returns to the pool.
     NEED_CLAIM_WORKING_DAYS = 3
+    # 整村授信 (loans/village_lines): a new 整村授信 product's line table starts from these:
+    # line by grade (元), a household scored below the cap points (the 高风险 band) gets at
+    # most the cap amount, and the 守信激励 discounts (percentage points off the product's
+    # highest annual rate) for a 信用户 and for a household of a 信用村; lines run this many
+    # days from the grant by default.
+    VILLAGE_LINE_GRADE_AMOUNTS = {"AAA": 100_000, "AA": 50_000, "A": 30_000}
+    VILLAGE_LINE_CAP_BELOW_POINTS = 545
+    VILLAGE_LINE_CAP_AMOUNT = 10_000
+    VILLAGE_LINE_CREDIT_HOUSEHOLD_DISCOUNT = 0.20
+    VILLAGE_LINE_CREDIT_VILLAGE_DISCOUNT = 0.10
+    VILLAGE_LINE_VALID_DAYS = 365
     # Default-risk score (issue 14, loans/scoring): a loan defaults when it reaches
     # SCORING_DEFAULT_DAYS overdue or 次级/可疑/损失 within SCORING_LABEL_WINDOW_MONTHS of
     # its start; points = offset - factor*ln(odds), SCORING_BASE_POINTS at good:bad odds of

@@ -123,6 +123,15 @@ from .scoring import CreditScore, ScoreJob, ScoreModel, ScoreModelActivation
 from .sensitive import IdCipher, generate_master_key, mask_id
 from .uploads import UploadBatch
 from .users import ROLE_LABELS, ROLE_PERMISSIONS, Permission, Role, User
+from .village_lines import (
+    GRANT_STATUS_LABELS,
+    LINE_STATUS_LABELS,
+    GrantStatus,
+    LineStatus,
+    VillageLine,
+    VillageLineGrant,
+    VillageLineTerms,
+)
 
 __all__ = [
     "API_SCOPE_LABELS",
@@ -240,6 +249,13 @@ __all__ = [
     "User",
     "UtilityRecord",
     "VillageEvaluation",
+    "GRANT_STATUS_LABELS",
+    "LINE_STATUS_LABELS",
+    "GrantStatus",
+    "LineStatus",
+    "VillageLine",
+    "VillageLineGrant",
+    "VillageLineTerms",
     "VillageReminder",
     "ancestor_codes",
     "code_range",

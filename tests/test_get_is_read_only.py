@@ -24,6 +24,8 @@ from models import (
     ScoreModelActivation,
     Source,
     UploadBatch,
+    VillageLine,
+    VillageLineGrant,
     clock,
     db,
 )
@@ -59,6 +61,7 @@ JUDGED_BY = {
     "review": "officer",
     "outcomes": "officer",
     "api_tokens": "officer",
+    "village_lines": "officer",
 }
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE|TRUNCATE)\b", re.I)
 # Audit rows: the journal, and the authorisation use log a bank's view of a portrait writes.
@@ -117,7 +120,7 @@ def county(client, users, cipher):
     # its signed consent and an authorisation of the bank.
     bank = lf.make_bank()
     users["officer"].bank_id = bank.id
-    product = lf.make_product(bank, users["officer"])
+    product = lf.make_product(bank, users["officer"], product_type="village")  # its 额度表 too
     lf.make_product(bank, users["officer"], status="listed", code="XYD-09")  # matched below
     users["applicant"].subject_type, users["applicant"].subject_id = "household", yang.id
     need = lf.make_need("household", yang.id, f.VILLAGE_A, cadre)
@@ -143,6 +146,29 @@ def county(client, users, cipher):
             recorded_by_id=users["officer"].id,
         )
     )
+    # 整村授信: a grant of village A with the household's line.
+    village_grant = VillageLineGrant(
+        product_id=product.id,
+        bank_id=bank.id,
+        village_code=f.VILLAGE_A,
+        year=run.year,
+        region_rating_id=tree[f.VILLAGE_A].id,
+        status="approved",
+        valid_from=today,
+        valid_to=today + timedelta(days=365),
+        prepared_by_id=users["officer"].id,
+    )
+    db.session.add(village_grant)
+    db.session.flush()
+    line = VillageLine(
+        grant_id=village_grant.id,
+        household_id=yang.id,
+        grade="AAA",
+        grade_amount=100_000,
+        amount=100_000,
+        rate=5.2,
+    )
+    db.session.add(line)
     db.session.commit()
 
     # Departmental files and a household sheet go through the real upload pages.
@@ -189,6 +215,8 @@ def county(client, users, cipher):
         "model_id": model.id,
         "job_id": score_job.id,
         "decision_id": approved.id,
+        "grant_id": village_grant.id,
+        "line_id": line.id,
     }
 
 

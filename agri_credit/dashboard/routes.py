@@ -12,6 +12,7 @@ from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import entities_in_scope, in_scope, villages_by_township
 from agri_credit.departmental.links import pending_count
 from agri_credit.file_panels import file_panels
+from agri_credit.home_panels import home_panels
 from agri_credit.rating_cycle.objections.services import STATUS_LABELS as OBJECTION_LABELS
 from agri_credit.rating_cycle.publication.services import STATUS_LABELS as PUBLICATION_STATUS_LABELS
 from agri_credit.rating_cycle.repairs.services import STATUS_LABELS as REPAIR_LABELS
@@ -90,6 +91,7 @@ def index():
         entity_count=entity_count,
         entity_types=entity_types,
         link_requests=pending_count(current_user) if current_user.role == Role.OFFICE else 0,
+        home_panels=home_panels(current_user),
     )
 
 

@@ -4,6 +4,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from agri_credit.auth.permissions import roles_required
+from agri_credit.home_panels import home_panels
 from loans.matching.store import region_names
 from loans.products.services import listed_products_query
 from models import (
@@ -71,6 +72,7 @@ def queue():
         region_names=region_names(codes),
         grades=GRADES,
         score_bands=SCORE_BANDS,
+        home_panels=home_panels(current_user),
     )
 
 
