@@ -115,7 +115,8 @@ def validate_bulk_rows(
     if spec.kind == "production":
         errors += _unit_matches_kind(spec, frame)
     if spec.kind == "entities":
-        errors += _entity_rules(spec, frame)
+        flagged = {(e["row"], e["column"]) for e in errors}
+        errors += _entity_rules(spec, frame, flagged)
         errors += _duplicates(spec, frame, ("uscc",))
         unregistered = frame[frame["uscc"].isna()]
         errors += _duplicates(spec, unregistered, ("operator_id_number",))
@@ -172,8 +173,11 @@ def _unit_matches_kind(spec: BulkSheet, frame: pd.DataFrame) -> list[SheetError]
     ]
 
 
-def _entity_rules(spec: BulkSheet, frame: pd.DataFrame) -> list[SheetError]:
-    """The entity form's type rules (EntityForm._check_type_rules), row by row."""
+def _entity_rules(
+    spec: BulkSheet, frame: pd.DataFrame, flagged: set[tuple[int, str]]
+) -> list[SheetError]:
+    """The entity form's type rules (EntityForm._check_type_rules), row by row; a cell
+    already flagged by its own check (a wrong check digit) is not flagged again as blank."""
     kinds = frame["entity_type"].map(ENTITY_TYPE_BY_LABEL.get)
     uscc_header = spec.column("uscc").header
     members_header = spec.column("member_count").header
@@ -181,6 +185,8 @@ def _entity_rules(spec: BulkSheet, frame: pd.DataFrame) -> list[SheetError]:
     for index, kind in kinds.dropna().items():
         row = int(frame.at[index, "row"])
         uscc, members = frame.at[index, "uscc"], frame.at[index, "member_count"]
+        if (row, uscc_header) in flagged:
+            uscc = "?"  # wrong as typed: its own message says why
         if uscc is None and kind not in ef.USCC_OPTIONAL_TYPES:
             label = frame.at[index, "entity_type"]
             errors.append(
@@ -199,7 +205,7 @@ def _entity_rules(spec: BulkSheet, frame: pd.DataFrame) -> list[SheetError]:
             )
         if kind != EntityType.COOPERATIVE:
             continue
-        if uscc is not None and not uscc.startswith(ef.COOPERATIVE_USCC_PREFIX):
+        if uscc not in (None, "?") and not uscc.startswith(ef.COOPERATIVE_USCC_PREFIX):
             errors.append(
                 _error(
                     spec.sheet,
@@ -208,6 +214,8 @@ def _entity_rules(spec: BulkSheet, frame: pd.DataFrame) -> list[SheetError]:
                     _l("农民专业合作社的统一社会信用代码应以93开头，请核对是否填错主体类型"),
                 )
             )
+        if (row, members_header) in flagged:
+            continue
         if members is None:
             errors.append(_error(spec.sheet, row, members_header, _l("农民专业合作社须填写成员数")))
         elif members < ef.COOPERATIVE_MIN_MEMBERS:

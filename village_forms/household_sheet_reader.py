@@ -289,9 +289,7 @@ class _Checker:
         numbers = self._whole_numbers(column, present)
         latest = clock.today().year + column.future_years
         out = numbers.notna() & ((numbers < column.minimum) | (numbers > latest))
-        self.flag(
-            column, out, _l("年份应在%(min)s至%(max)s之间", min=column.minimum, max=latest)
-        )
+        self.flag(column, out, _l("年份应在%(min)s至%(max)s之间", min=column.minimum, max=latest))
         self.frame[column.key] = _cells(numbers.where(~out), int)
 
     def _check_uscc(self, column: SheetColumn, present: pd.Series) -> None:
