@@ -352,19 +352,22 @@ def refresh_derived(
     for c in ("asset_count", "production_count", "member_count"):
         frame[c] = frame[c].astype("int64")
     assessed = assess_households(frame)
+    zero = (0, 0)
     session.execute(
         update(Household),
         [
             {
                 "id": int(h),
-                "completeness": int(assessed.at[h, "completeness"]),
-                "missing_fields": assessed.at[h, "missing_fields"],
-                "total_assets": Decimal(totals.get(h, (0, 0))[0] or 0),
-                "coop_shares": Decimal(totals.get(h, (0, 0))[1] or 0),
+                "completeness": int(c),
+                "missing_fields": m,
+                "total_assets": Decimal(totals.get(h, zero)[0] or 0),
+                "coop_shares": Decimal(totals.get(h, zero)[1] or 0),
                 "updated_at": now,
                 "updated_by_id": user_id,
             }
-            for h in frame.index
+            for h, c, m in zip(
+                frame.index, assessed["completeness"], assessed["missing_fields"], strict=True
+            )
         ],
     )
     bumped = session.execute(
