@@ -58,7 +58,9 @@ class BulkSheet:
 
     @property
     def key_headers(self) -> str:
-        return "+".join(self.column(k).header for k in self.key)
+        """The natural key in her words: 户主身份证号+评议年度, 统一社会信用代码."""
+        keys = ("head_id_number", *self.key) if self.per_household else self.key
+        return "+".join(self.column(k).header for k in keys)
 
 
 HEAD_ID = SheetColumn("head_id_number", "户主身份证号", "id", True, width=21)
