@@ -9,11 +9,13 @@ import io
 from datetime import date
 from io import BytesIO
 
+import pandas as pd
 import pytest
 from flask import current_app
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from agri_credit.dashboard.file_coverage import summarise_files
 from agri_credit.rating_cycle.runs.inputs import household_facts
 from models import (
     AgriEntity,
@@ -156,11 +158,26 @@ def test_every_kind_is_offered_beside_the_household_sheet(as_cadre):
 # ---- 村评议 --------------------------------------------------------------------------------------
 
 
+def missing_evaluations() -> int:
+    """The dashboard's count of files missing 村评议 (summarise_files over every file)."""
+    db.session.expire_all()
+    rows = db.session.execute(
+        select(Region.code, Region.name, Household.completeness, Household.missing_fields).join(
+            Region, Region.code == Household.village_code
+        )
+    ).all()
+    frame = pd.DataFrame(
+        rows, columns=["village_code", "village_name", "completeness", "missing_fields"]
+    )
+    return dict(summarise_files(frame).missing).get("村评议", 0)
+
+
 def test_bulk_village_evaluations_count_in_missing_items_and_rating_inputs(
     csrf_on, as_cadre, filed, users
 ):
     (yang, yang_id), (wang, wang_id) = filed["yang"], filed["wang"]
     assert "村评议" in yang.missing_fields
+    assert missing_evaluations() == 3
     version = yang.version
     response = upload(
         as_cadre,
@@ -178,6 +195,7 @@ def test_bulk_village_evaluations_count_in_missing_items_and_rating_inputs(
     assert "村评议" not in yang.missing_fields
     assert yang.completeness == 100
     assert yang.version == version + 1  # an edit form opened before is now stale
+    assert missing_evaluations() == 1  # the dashboard's 缺项 figure: only 李卫东's is left
     [event] = db.session.scalars(
         select(AuditEvent).where(
             AuditEvent.subject_id == yang.id, AuditEvent.action == "household.bulk_part"
