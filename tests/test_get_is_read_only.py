@@ -272,6 +272,8 @@ def _score_model_and_run(office, household_id: int, today) -> tuple[ScoreModel, 
 
 
 def _value(endpoint: str, argument: str, ids: dict) -> object:
+    if argument == "kind" and endpoint.startswith("household_import."):
+        return "evaluations"  # the bulk sheets' pages, one kind standing for all
     if argument == "batch_id" and endpoint.startswith("household_import."):
         return ids["upload_batch_id"]
     if endpoint == "departmental.mapping" and argument == "batch_id":

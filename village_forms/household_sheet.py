@@ -31,7 +31,9 @@ GUIDE_SHEET = "填写说明"
 ERROR_SHEET = "错误说明"
 ERROR_COLUMN = "错误说明"  # appended by mark_errors; ignored on re-upload so a fixed copy parses
 
-Kind = Literal["text", "name", "id", "phone", "choice", "decimal"]
+Kind = Literal[
+    "text", "name", "id", "phone", "choice", "decimal", "integer", "year", "uscc", "date"
+]
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class SheetColumn:
     unit: str = ""
     max_length: int = 0
     width: int = 12
+    minimum: int = 0  # integers and years: the smallest value allowed
+    positive: bool = False  # decimals: must be above 0 (an area, a sum insured)
+    future_years: int = 0  # years: how far past the current year a value may go
 
 
 def _money(key: str, header: str) -> SheetColumn:
@@ -173,12 +178,31 @@ def _column_hint(column: SheetColumn) -> str:
                 )
             )
         )
+    elif column.kind == "integer":
+        parts.append(
+            str(
+                _l(
+                    "%(min)s至%(max)s之间的整数%(unit)s",
+                    min=column.minimum,
+                    max=f"{column.maximum:,}",
+                    unit=column.unit,
+                )
+            )
+        )
+    elif column.kind == "year":
+        parts.append(str(_l("四位年份，如2025；不早于%(min)s年", min=column.minimum)))
+    elif column.kind == "uscc":
+        parts.append(str(_l("18位统一社会信用代码")))
+    elif column.kind == "date":
+        parts.append(str(_l("日期，如2020-05-01")))
     elif column.max_length:
         parts.append(str(_l("不超过%(n)s个字", n=column.max_length)))
+    if column.kind == "decimal" and column.positive:
+        parts.append(str(_l("须大于0")))
     return "；".join(parts)
 
 
-def _write_data_sheet(ws, columns: Sequence[SheetColumn], last_row: int) -> None:
+def write_data_sheet(ws, columns: Sequence[SheetColumn], last_row: int) -> None:
     for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
         cell = write_cell(ws, 1, index, column.header)
@@ -188,7 +212,7 @@ def _write_data_sheet(ws, columns: Sequence[SheetColumn], last_row: int) -> None
         cell.comment = Comment(_column_hint(column), "模板")
         dimension = ws.column_dimensions[letter]
         dimension.width = column.width
-        if column.kind in ("id", "phone"):
+        if column.kind in ("id", "phone", "uscc"):
             dimension.number_format = TEXT_FORMAT
         target = f"{letter}2:{letter}{last_row}"
         validation = None
@@ -202,9 +226,18 @@ def _write_data_sheet(ws, columns: Sequence[SheetColumn], last_row: int) -> None
                 type="decimal", operator="between", formula1="0", formula2=str(column.maximum)
             )
             validation.error = _column_hint(column)
+        elif column.kind in ("integer", "year"):
+            top = column.maximum if column.maximum is not None else 2100
+            validation = DataValidation(
+                type="whole", operator="between", formula1=str(column.minimum), formula2=str(top)
+            )
+            validation.error = _column_hint(column)
         elif column.kind == "id":
             validation = DataValidation(type="textLength", operator="equal", formula1="18")
             validation.error = str(_l("身份证号应为18位"))
+        elif column.kind == "uscc":
+            validation = DataValidation(type="textLength", operator="equal", formula1="18")
+            validation.error = str(_l("统一社会信用代码应为18位"))
         if validation is not None:
             validation.showErrorMessage = True
             validation.errorTitle = str(_l("输入有误"))
@@ -244,11 +277,15 @@ def _write_guide(ws, village_name: str, max_rows: int) -> None:
     for row, text in enumerate(lines, start=1):
         write_cell(ws, row, 1, text)
     ws["A1"].font = Font(bold=True, size=14)
-    row = len(lines) + 1
+    write_column_table(ws, len(lines) + 1, SHEETS)
+
+
+def write_column_table(ws, row: int, sheets: dict[str, Sequence[SheetColumn]]) -> None:
+    """The instructions' table: one line per column of each data sheet, what it takes."""
     for col, text in enumerate((_l("表"), _l("列名"), _l("填写要求")), start=1):
         cell = write_cell(ws, row, col, str(text))
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-    for sheet, columns in SHEETS.items():
+    for sheet, columns in sheets.items():
         for column in columns:
             row += 1
             write_cell(ws, row, 1, sheet)
@@ -264,8 +301,8 @@ def build_template(village_name: str, max_rows: int = 5000) -> bytes:
     wb = Workbook()
     households = wb.active
     households.title = HOUSEHOLD_SHEET
-    _write_data_sheet(households, HOUSEHOLD_COLUMNS, max_rows + 1)
-    _write_data_sheet(wb.create_sheet(MEMBER_SHEET), MEMBER_COLUMNS, max_rows * 3 + 1)
+    write_data_sheet(households, HOUSEHOLD_COLUMNS, max_rows + 1)
+    write_data_sheet(wb.create_sheet(MEMBER_SHEET), MEMBER_COLUMNS, max_rows * 3 + 1)
     _write_guide(wb.create_sheet(GUIDE_SHEET), village_name, max_rows)
     wb.properties.title = f"农户信用档案批量导入 {village_name}"
     buffer = BytesIO()
@@ -279,7 +316,11 @@ ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 ERROR_FONT = Font(color="9C0006")
 
 
-def mark_errors(content: bytes, errors: Iterable[SheetError]) -> bytes:
+def mark_errors(
+    content: bytes,
+    errors: Iterable[SheetError],
+    sheets: dict[str, Sequence[SheetColumn]] = SHEETS,
+) -> bytes:
     """The uploaded workbook with each bad cell filled red and commented, an 错误说明 column on
     each data sheet and an 错误说明 sheet listing everything. Fixed and re-uploaded as is, it
     parses normally (the extra column and sheet are ignored)."""
@@ -288,7 +329,7 @@ def mark_errors(content: bytes, errors: Iterable[SheetError]) -> bytes:
         warnings.simplefilter("ignore")
         wb = load_workbook(BytesIO(content))
     by_sheet_row: dict[tuple[str, int], list[str]] = {}
-    for sheet in SHEETS:
+    for sheet in sheets:
         if sheet not in wb.sheetnames:
             continue
         ws = wb[sheet]
@@ -313,6 +354,17 @@ def mark_errors(content: bytes, errors: Iterable[SheetError]) -> bytes:
             if s == sheet:
                 cell = write_cell(ws, row, error_col, "；".join(messages))
                 cell.font = ERROR_FONT
+    return _with_error_summary(wb, errors)
+
+
+def error_report(errors: Iterable[SheetError]) -> bytes:
+    """The error list alone as a workbook: for a CSV upload, which has no cells to mark."""
+    wb = Workbook()
+    del wb[wb.active.title]
+    return _with_error_summary(wb, list(errors))
+
+
+def _with_error_summary(wb: Workbook, errors: list[SheetError]) -> bytes:
     if ERROR_SHEET in wb.sheetnames:
         del wb[ERROR_SHEET]
     summary = wb.create_sheet(ERROR_SHEET, 0)

@@ -7,6 +7,7 @@ import re
 import warnings
 import zipfile
 from collections.abc import Sequence
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from io import BytesIO
 from typing import Any
@@ -14,6 +15,8 @@ from typing import Any
 import pandas as pd
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
+
+from models import clock
 
 from .household_sheet import (
     ERROR_COLUMN,
@@ -26,7 +29,7 @@ from .household_sheet import (
     SheetError,
     normalise_header,
 )
-from .identifiers import id_number_error, name_error, phone_error
+from .identifiers import id_number_error, name_error, phone_error, uscc_error
 from .xlsx_archive import XlsxLimits, xlsx_archive_problem
 
 log = logging.getLogger(__name__)
@@ -236,8 +239,12 @@ class _Checker:
         numbers = pd.to_numeric(cleaned, errors="coerce")
         not_number = present & numbers.isna()
         self.flag(column, not_number, _l("应填写数字"))
-        negative = present & ~not_number & (numbers < 0)
-        self.flag(column, negative, _l("不能小于0"))
+        if column.positive:
+            negative = present & ~not_number & (numbers <= 0)
+            self.flag(column, negative, _l("应大于0"))
+        else:
+            negative = present & ~not_number & (numbers < 0)
+            self.flag(column, negative, _l("不能小于0"))
         too_big = present & ~not_number & (numbers > column.maximum)
         self.flag(
             column,
@@ -252,6 +259,56 @@ class _Checker:
         self.frame[column.key] = [
             _to_decimal(v) if good else None for v, good in zip(cleaned, ok, strict=True)
         ]
+
+    def _whole_numbers(self, column: SheetColumn, present: pd.Series) -> pd.Series:
+        """The column as whole numbers; a cell that is not one is flagged and left None."""
+        cleaned = self.frame[column.key].map(
+            lambda v: v if v is None or isinstance(v, int | float) else str(v).strip()
+        )
+        numbers = pd.to_numeric(cleaned, errors="coerce")
+        not_whole = present & (numbers.isna() | (numbers.fillna(0) % 1 != 0))
+        self.flag(column, not_whole, _l("应填写整数"))
+        return numbers.where(present & ~not_whole)
+
+    def _check_integer(self, column: SheetColumn, present: pd.Series) -> None:
+        numbers = self._whole_numbers(column, present)
+        out = numbers.notna() & ((numbers < column.minimum) | (numbers > column.maximum))
+        self.flag(
+            column,
+            out,
+            _l(
+                "应在%(min)s至%(max)s之间%(unit)s",
+                min=column.minimum,
+                max=f"{column.maximum:,}",
+                unit=column.unit,
+            ),
+        )
+        self.frame[column.key] = _cells(numbers.where(~out), int)
+
+    def _check_year(self, column: SheetColumn, present: pd.Series) -> None:
+        numbers = self._whole_numbers(column, present)
+        latest = clock.today().year + column.future_years
+        out = numbers.notna() & ((numbers < column.minimum) | (numbers > latest))
+        self.flag(column, out, _l("年份应在%(min)s至%(max)s之间", min=column.minimum, max=latest))
+        self.frame[column.key] = _cells(numbers.where(~out), int)
+
+    def _check_uscc(self, column: SheetColumn, present: pd.Series) -> None:
+        text = self.frame[column.key] = _cells(
+            self.frame[column.key], lambda v: re.sub(r"\s+", "", str(v)).upper()
+        )
+        message = _cells(text[present], uscc_error)
+        self.flag(column, present & message.reindex(text.index).notna(), message)
+
+    def _check_date(self, column: SheetColumn, present: pd.Series) -> None:
+        values = self.frame[column.key].map(_as_date)
+        wrong = present & values.isna()
+        self.flag(column, wrong, _l("日期格式不正确，请填写如 2020-05-01"))
+        today = clock.today()
+        future = present & ~wrong & values.map(lambda d: d is not None and d > today)
+        self.flag(column, future, _l("日期不能晚于今天"))
+        early = present & ~wrong & values.map(lambda d: d is not None and d.year < column.minimum)
+        self.flag(column, early, _l("日期有误，请核对"))
+        self.frame[column.key] = values.where(present & ~wrong & ~future & ~early, None)
 
     def duplicates(self, column: SheetColumn, message_template: Any) -> None:
         """Every row of a value that occurs more than once is wrong: which one is meant?"""
@@ -271,6 +328,25 @@ class _Checker:
             _error(self.sheet, int(r), column.header, m)
             for r, m in zip(self.frame.loc[dup, "row"], message[dup], strict=True)
         ]
+
+
+def _as_date(value: Any) -> date | None:
+    """A date cell, or text as a cadre types one: 2020-05-01, 2020/5/1, 2020.5.1, 20200501."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    match = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:\s+0?0:00(?::00)?)?", text)
+    match = match or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text)
+    if not match:
+        return None
+    try:
+        return date(*map(int, match.groups()))
+    except ValueError:
+        return None
 
 
 def _to_decimal(value: Any) -> Decimal | None:

@@ -21,3 +21,19 @@ class HouseholdUploadForm(FlaskForm):
         },
     )
     import_valid_rows = BooleanField(_l("有错误时仍导入有效行"))
+
+
+class BulkUploadForm(HouseholdUploadForm):
+    """The same upload for the one-sheet bulk files, which may also come as CSV."""
+
+    file = FileField(
+        _l("填好的模板文件"),
+        validators=[
+            FileRequired(_l("请选择要上传的文件")),
+            FileAllowed(["xlsx", "csv"], _l("只能上传 .xlsx 或 .csv 文件")),
+        ],
+        render_kw={
+            "accept": ".xlsx,.csv,text/csv,"
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        },
+    )

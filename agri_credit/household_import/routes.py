@@ -22,6 +22,7 @@ from agri_credit.auth.permissions import permission_required
 from agri_credit.auth.scopes import region_in_scope, village_choices
 from agri_credit.extensions import id_cipher
 from models import Permission, Region, RegionLevel, UploadBatch, db
+from village_forms.bulk_sheets import BULK_SHEETS
 from village_forms.household_sheet import build_template, mark_errors
 from village_forms.household_sheet_reader import parse_workbook
 from village_forms.xlsx_archive import XlsxLimits
@@ -38,8 +39,8 @@ def _is_cadre_scope() -> bool:
     return current_user.scope.level == RegionLevel.VILLAGE
 
 
-def _upload_form() -> HouseholdUploadForm:
-    form = HouseholdUploadForm()
+def _upload_form(form_class: type[HouseholdUploadForm] = HouseholdUploadForm):
+    form = form_class()
     if _is_cadre_scope():
         del form.village_code  # a cadre imports into her own village, whatever is posted
     else:
@@ -55,10 +56,10 @@ def _target_village(form: HouseholdUploadForm) -> str:
     return code
 
 
-def _batch_or_404(batch_id: int) -> UploadBatch:
+def _batch_or_404(batch_id: int, kind: str = "households") -> UploadBatch:
     """Uploads are personal: another user's batch is not disclosed."""
     batch = db.session.get(UploadBatch, batch_id)
-    if batch is None or batch.kind != "households" or batch.user_id != current_user.id:
+    if batch is None or batch.kind != kind or batch.user_id != current_user.id:
         abort(404)
     return batch
 
@@ -95,7 +96,9 @@ def upload():
     if not form.validate_on_submit():
         if request.method == "POST":
             flash(_("请按红色提示修改后重新上传"), "danger")
-        return render_template("household_import/upload.html", form=form, file_error=None)
+        return render_template(
+            "household_import/upload.html", form=form, file_error=None, kinds=BULK_SHEETS.values()
+        )
     village = _target_village(form)
     content = form.file.data.read()
     parsed = parse_workbook(
@@ -104,7 +107,12 @@ def upload():
     if parsed.fatal:
         # Nothing worth keeping: say what is wrong with the file and offer the form again.
         message = parsed.errors[0]["message"]
-        return render_template("household_import/upload.html", form=form, file_error=message), 400
+        return render_template(
+            "household_import/upload.html",
+            form=form,
+            file_error=message,
+            kinds=BULK_SHEETS.values(),
+        ), 400
     batch = store_upload(
         db.session, content, form.file.data.filename, current_user.id, village, id_cipher()
     )

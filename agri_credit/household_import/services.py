@@ -604,10 +604,11 @@ def store_upload(
     user_id: int,
     village_code: str,
     cipher: IdCipher,
+    kind: str = "households",
 ) -> UploadBatch:
     """The sheet holds ID numbers in plain text, so the stored upload is sealed."""
     batch = UploadBatch(
-        kind="households",
+        kind=kind,
         user_id=user_id,
         scope_code=village_code,
         filename=(filename or "upload.xlsx")[:200],
