@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
 from models import FinancingNeed, MatchResult, NeedStatus, db, today, utcnow
 
@@ -59,7 +59,30 @@ def _store(need_ids: list[int] | None) -> int:
         for r in pairs.itertuples(index=False)
     ]
     db.session.execute(insert(MatchResult), rows)
+    _note_first_match(pairs.loc[pairs["rank"] > 0, "need_id"].unique().tolist(), stamp)
     return len(rows)
+
+
+def _note_first_match(need_ids: list[int], stamp) -> None:
+    """Stamp needs found eligible for the first time. Through the connection, not the ORM
+    session: this is matching's own bookkeeping, not a change to rerun matching for (the
+    session hook watches ORM writes of the needs table), and `updated_at` stays as it was."""
+    if not need_ids:
+        return
+    table = FinancingNeed.__table__
+    if len(need_ids) <= 5_000:
+        which = table.c.id.in_([int(i) for i in need_ids])
+    else:  # a whole county's rerun: no parameter list that long (SQLite's limit)
+        which = (
+            select(MatchResult.need_id)
+            .where(MatchResult.need_id == table.c.id, MatchResult.rank > 0)
+            .exists()
+        )
+    db.session.connection().execute(
+        update(table)
+        .where(which, table.c.first_matched_at.is_(None))
+        .values(first_matched_at=stamp, updated_at=table.c.updated_at)
+    )
 
 
 def bank_ranks(pairs: pd.DataFrame) -> np.ndarray:
