@@ -48,6 +48,7 @@ from loans import (
     products,
     review,
     scoring_pages,
+    statistics,
 )
 from loans.demo import seed_loans, seed_scores
 from loans.matching import hooks as matching_hooks
@@ -128,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(matching.bp)
     app.register_blueprint(review.bp)
     app.register_blueprint(outcomes.bp)
+    app.register_blueprint(statistics.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON for banks' systems: no cookies, no CSRF
     app.register_blueprint(api.bp)
     app.register_blueprint(api.pages_bp)

@@ -59,6 +59,7 @@ JUDGED_BY = {
     "review": "officer",
     "outcomes": "officer",
     "api_tokens": "officer",
+    "loan_stats": "office_county",  # offices and officers; the county office sees it all
 }
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE|TRUNCATE)\b", re.I)
 # Audit rows: the journal, and the authorisation use log a bank's view of a portrait writes.
