@@ -51,6 +51,7 @@ from loans import (
     statistics,
 )
 from loans.demo import seed_loans, seed_scores
+from loans.demo_activity import seed_loan_activity
 from loans.matching import hooks as matching_hooks
 from loans.scoring.commands import model_cli
 from models import db
@@ -74,7 +75,7 @@ def create_app(config: Mapping[str, Any] | type | None = None) -> Flask:
     register_security_headers(app)
     register_template_helpers(app)
     cli.register_commands(app)
-    app.extensions[cli.DEMO_STEPS] = [seed_loans, seed_scores]
+    app.extensions[cli.DEMO_STEPS] = [seed_loans, seed_scores, seed_loan_activity]
     app.cli.add_command(model_cli)
     return app
 
