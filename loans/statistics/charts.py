@@ -21,7 +21,7 @@ def _category_axis(names: list[str]) -> dict[str, Any]:
     return {
         "type": "category",
         "data": names,
-        "axisLabel": {"rotate": 30 if len(names) > 5 else 0, "interval": 0, "fontSize": 11},
+        "axisLabel": {"rotate": 30 if len(names) > 3 else 0, "interval": 0, "fontSize": 11},
     }
 
 
@@ -51,7 +51,7 @@ def funnel_bars(
         ]
         + [
             {
-                "name": labels["amount"],
+                "name": labels["amount_wan"],
                 "type": "line",
                 "yAxisIndex": 1,
                 "itemStyle": {"color": "#20c997"},

@@ -92,6 +92,7 @@ def _labels() -> dict[str, str]:
         "link_note": _("一笔需求与几家银行对接，就在几家银行各计一次，各行相加可能多于合计。"),
         "unit_needs": _("笔"),
         "unit_amount": _("万元"),
+        "amount_wan": _("授信金额（万元）"),
     }
 
 
@@ -130,6 +131,9 @@ def _names(viewer: Viewer, townships: dict[str, str], bank_names: dict[int, str]
 def _compute() -> tuple[Viewer, Parsed, Figures, dict, dict]:
     viewer = _viewer()
     townships = _townships(viewer)
+    if current_user.scope.level == RegionLevel.COUNTY:
+        # Firms registered at the county itself have no township: a row (and choice) of theirs.
+        townships[current_user.scope_code] = _("县本级（未落到乡镇）")
     banks = _banks()
     parsed = parse_filters(
         request.args,
