@@ -9,10 +9,13 @@ from .tables import Table
 
 
 def statistics_workbook(
-    summary: list[tuple[str, Any]], definitions: list[str], tables: list[Table]
+    summary: list[tuple[str, Any]],
+    definitions: list[str],
+    tables: list[Table],
+    summary_title: str = "汇总",
 ) -> bytes:
     book = new_workbook()
-    sheet = add_sheet(book, "汇总", widths=(28, 60))
+    sheet = add_sheet(book, summary_title, widths=(28, 60))
     for label, value in summary:
         append_row(sheet, [label, value])
     append_row(sheet, [])

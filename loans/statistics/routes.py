@@ -234,7 +234,7 @@ def export():
     db.session.commit()
     stem = f"信易贷统计-{viewer.scope_name}-{parsed.filters.date_from}-{parsed.filters.date_to}"
     return send_file(
-        BytesIO(statistics_workbook(summary, definitions(), tables)),
+        BytesIO(statistics_workbook(summary, definitions(), tables, _("汇总"))),
         mimetype=XLSX_MIME,
         as_attachment=True,
         download_name=f"{stem}.xlsx",
