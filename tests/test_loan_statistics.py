@@ -308,3 +308,15 @@ def test_a_wrong_date_is_named_in_chinese(client, users, world):
     assert "开始日期应为“年-月-日”格式的日期" in response.get_data(as_text=True)
     backwards = client.get("/loans/statistics?from=2026-06-30&to=2026-01-01")
     assert "开始日期不能晚于结束日期" in backwards.get_data(as_text=True)
+
+
+def test_a_county_without_needs_shows_zeros_not_an_error(client, users):
+    login(client, "office_county")
+    response = client.get("/loans/statistics")
+    assert response.status_code == 200
+    shown = figures_of(response.get_data(as_text=True))
+    assert shown["posted"] == "0" and shown["amount"] == "0.00" and shown["avg_days"] == ""
+    export = client.get("/loans/statistics/export.xlsx")
+    assert export.status_code == 200
+    summary = load_workbook(BytesIO(export.data))["汇总"]
+    assert ["发布需求", 0] in [list(r) for r in summary.iter_rows(values_only=True)]

@@ -156,10 +156,9 @@ def compute(sources: Sources, filters: Filters, zone: str) -> Figures:
     links = links[links["need_id"].isin(needs["need_id"])]
     if filters.bank_id is not None or filters.product_type:
         needs = needs[needs["need_id"].isin(links["need_id"])]
-    pairs = links.set_index(["need_id", "bank_id"]).index
-    decisions = decisions[
-        decisions.set_index(["need_id", "bank_id"]).index.isin(pairs) if len(decisions) else []
-    ]
+    if len(decisions):
+        pairs = links.set_index(["need_id", "bank_id"]).index
+        decisions = decisions[decisions.set_index(["need_id", "bank_id"]).index.isin(pairs)]
 
     per_link = _per_link(links, decisions, needs)
     per_need = _per_need(needs, per_link)
