@@ -43,7 +43,10 @@ def test_the_county_office_issues_a_token_shown_once_and_revokes_it(client, worl
     shown = answer.get_data(as_text=True)
     secret = shown.split('id="new-token">')[1].split("<")[0]
     token = db.session.scalar(select(ApiToken).where(ApiToken.name == "农商行核心系统"))
-    assert token.token_hash == hash_secret(secret) and secret not in (token.prefix, token.token_hash)
+    assert token.token_hash == hash_secret(secret) and secret not in (
+        token.prefix,
+        token.token_hash,
+    )
     assert token.bank_id == world.bank_a.id
     assert token.created_by_id == world.checker_a.id  # acts for the chosen officer
     assert token.issued_by_id is not None and token.issued_by.username == "office_county"

@@ -3,11 +3,9 @@ product reads 纳税信用等级 (issue 15 point 3: the result is never older th
 used), through the office's upload page; other needs are left as they were."""
 
 import pytest
-from sqlalchemy import select
 
 from models import MatchResult, db
 from tests import departmental_factories as d
-from tests import factories as f
 from tests import loans_factories as lf
 from tests.conftest import login
 from tests.test_departmental_pages import confirm_mapping, csv_bytes, upload
