@@ -59,8 +59,9 @@ class Figures:
 
 
 def township_of(region_code: pd.Series) -> pd.Series:
-    """The 12-digit township code of a village or township code."""
-    return region_code.str.slice(0, 9) + "000"
+    """The 12-digit township code of a village or township code (each distinct code cut
+    once: string methods run per row)."""
+    return region_code.map({c: c[:9] + "000" for c in region_code.unique()})
 
 
 def _local(moments: pd.Series, zone: str) -> pd.Series:
@@ -73,7 +74,9 @@ def prepare_needs(sources: Sources, zone: str) -> pd.DataFrame:
     needs = sources.needs.copy()
     local = _local(needs["created_at"], zone)
     needs["posted_on"] = local.dt.normalize()
-    needs["month"] = local.dt.strftime("%Y-%m")
+    # strftime runs per row; formatting each distinct month once does not.
+    month = local.dt.year * 100 + local.dt.month
+    needs["month"] = month.map({m: f"{m // 100}-{m % 100:02d}" for m in month.unique()})
     needs["township"] = township_of(needs["region_code"].astype(str))
     return needs
 
@@ -117,9 +120,13 @@ def links_of(sources: Sources) -> pd.DataFrame:
     product = named.drop_duplicates(["need_id", "bank_id"]).set_index(["need_id", "bank_id"])
     links = rows.drop_duplicates(["need_id", "bank_id"])[["need_id", "bank_id"]]
     links = links.join(product["product_id"], on=["need_id", "bank_id"])
-    types = links["product_id"].map(
-        lambda p: sources.product_types.get(int(p), NO_PRODUCT) if pd.notna(p) else NO_PRODUCT
+    lookup = pd.Series(
+        list(sources.product_types.values()),
+        index=pd.Index(list(sources.product_types), dtype="float64"),
+        dtype=object,
     )
+    types = pd.to_numeric(links["product_id"], errors="coerce").astype("float64").map(lookup)
+    types = types.where(types.notna(), NO_PRODUCT)
     acted = pd.concat([sources.claims, sources.decisions])[["need_id", "bank_id"]]
     acted = acted.astype({"need_id": "int64", "bank_id": "int64"}).drop_duplicates()
     links = links.merge(acted.assign(claimed=True), on=["need_id", "bank_id"], how="left")
