@@ -1,7 +1,7 @@
 """The statistics page and its XLSX export: credit offices for their node of the region
 tree (any bank, or one), bank officers for their own bank only."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from io import BytesIO
 from typing import Any
 
@@ -115,7 +115,7 @@ def definitions() -> list[str]:
     ]
 
 
-def _names(viewer: Viewer, townships: dict[str, str], bank_names: dict[int, str]):
+def _names(townships: dict[str, str], bank_names: dict[int, str]) -> dict[str, dict]:
     return {
         "bank": bank_names,
         "product_type": {
@@ -145,7 +145,7 @@ def _compute() -> tuple[Viewer, Parsed, Figures, dict, dict]:
     )
     filters = parsed.filters
     if viewer.bank_id is not None:  # an officer: his bank, whatever the query string says
-        filters = type(filters)(**{**filters.__dict__, "bank_id": viewer.bank_id})
+        filters = replace(filters, bank_id=viewer.bank_id)
         parsed = Parsed(filters, parsed.errors)
     zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai"
     figures = compute(read_sources(viewer.low, viewer.high), filters, zone)
@@ -177,7 +177,7 @@ def _summary(
     ]
 
 
-def _charts(figures: Figures, tables: list[Table], names: dict) -> dict[str, Any]:
+def _charts(figures: Figures, tables: list[Table]) -> dict[str, Any]:
     labels = _labels()
     funnel = ("posted", "matched", "claimed", "approved")
     banks = ("matched", "claimed", "approved")
@@ -198,7 +198,7 @@ def _charts(figures: Figures, tables: list[Table], names: dict) -> dict[str, Any
 @login_required
 def index():
     viewer, parsed, figures, townships, banks = _compute()
-    names = _names(viewer, townships, banks)
+    names = _names(townships, banks)
     tables = build_tables(figures, names, _labels())
     return render_template(
         "loans/statistics/index.html",
@@ -207,7 +207,7 @@ def index():
         errors=parsed.errors,
         figures=figures,
         tables_by_key={t.key: t for t in tables},
-        charts=_charts(figures, tables, names),
+        charts=_charts(figures, tables),
         labels=_labels(),
         definitions=definitions(),
         townships=townships,
@@ -221,7 +221,7 @@ def index():
 @login_required
 def export():
     viewer, parsed, figures, townships, banks = _compute()
-    names = _names(viewer, townships, banks)
+    names = _names(townships, banks)
     tables = build_tables(figures, names, _labels())
     summary = _summary(viewer, parsed, figures, names)
     record_event(
