@@ -48,9 +48,11 @@ from loans import (
     products,
     review,
     scoring_pages,
+    statistics,
     village_lines,
 )
 from loans.demo import seed_loans, seed_scores
+from loans.demo_activity import seed_loan_activity
 from loans.matching import hooks as matching_hooks
 from loans.scoring.commands import model_cli
 from loans.village_lines.demo import seed_village_lines
@@ -75,7 +77,12 @@ def create_app(config: Mapping[str, Any] | type | None = None) -> Flask:
     register_security_headers(app)
     register_template_helpers(app)
     cli.register_commands(app)
-    app.extensions[cli.DEMO_STEPS] = [seed_loans, seed_scores, seed_village_lines]
+    app.extensions[cli.DEMO_STEPS] = [
+        seed_loans,
+        seed_scores,
+        seed_loan_activity,
+        seed_village_lines,
+    ]
     app.cli.add_command(model_cli)
     return app
 
@@ -131,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(review.bp)
     app.register_blueprint(outcomes.bp)
     app.register_blueprint(village_lines.bp)
+    app.register_blueprint(statistics.bp)
     csrf.exempt(api.bp)  # token-authenticated JSON for banks' systems: no cookies, no CSRF
     app.register_blueprint(api.bp)
     app.register_blueprint(api.pages_bp)

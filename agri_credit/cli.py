@@ -174,6 +174,10 @@ def demo_logins() -> None:
             f"  ... and {logins.more_cadres} more village cadres, named cadre_ + the last six "
             f"digits of the village code (e.g. {logins.more_cadre_example})"
         )
+    # Written by seed-demo's 信易贷 step (loans/demo_activity.py); its secret is shown nowhere else.
+    token_file = Path(current_app.instance_path) / "demo_api_token.txt"
+    if token_file.exists():
+        click.echo(f"Bank API token of officer's bank (富平农商行, every scope): {token_file}")
 
 
 @click.command("disable-user")

@@ -59,14 +59,33 @@ HOUSEHOLD_PURPOSES = (
     "流转土地扩大种植",
     "修建温室大棚",
 )
-BUSINESS_PURPOSES = (
+# Agricultural entities: crops or livestock, by what they produce.
+ENTITY_PURPOSES = (
     "补充流动资金",
-    "收购农产品",
-    "设备更新改造",
-    "履行政府采购合同",
-    "扩大养殖规模",
+    "收购社员农产品",
+    "购置农机具",
     "流转土地扩大种植",
+    "修建温室大棚",
 )
+LIVESTOCK_PURPOSES = ("扩大养殖规模", "购买饲料", "修建圈舍", "补充流动资金")
+LIVESTOCK_WORDS = ("牛", "羊", "猪", "鸡", "鸭", "奶", "蛋", "畜", "禽", "养殖")
+# SMEs: what a firm of the industry borrows for (an e-commerce firm does not raise cattle).
+INDUSTRY_PURPOSES = {
+    "农产品加工": ("收购农产品", "设备更新改造", "扩建果库冷库", "补充流动资金"),
+    "物流": ("购置运输车辆", "扩建仓储设施", "补充流动资金"),
+    "餐饮": ("门店装修改造", "采购食材", "补充流动资金"),
+    "建材": ("采购原材料", "设备更新改造", "履行政府采购合同", "补充流动资金"),
+    "农资销售": ("化肥农药季节性备货", "补充流动资金"),
+    "商贸": ("采购商品备货", "履行政府采购合同", "补充流动资金"),
+    "电子商务": ("采购商品备货", "网店推广与平台建设", "补充流动资金"),
+    "食品制造": ("采购原料", "设备更新改造", "补充流动资金"),
+    "乡村旅游": ("民宿改造升级", "景区设施建设", "补充流动资金"),
+    "农机服务": ("购置农机具", "补充流动资金"),
+    "果业": ("收购农产品", "扩建果库冷库", "补充流动资金"),
+    "乳业": ("扩大养殖规模", "设备更新改造", "补充流动资金"),
+    "牧业": ("扩大养殖规模", "购买饲料", "补充流动资金"),
+}
+BUSINESS_PURPOSES = ("补充流动资金", "设备更新改造")
 CONSENT_PDF = b"%PDF-1.4\n% demo: household's signed consent to its cadre\n%%EOF\n"
 STATES = np.array(["listed"] * 7 + ["draft", "pending", "delisted"])
 
@@ -293,7 +312,7 @@ def _products(
 
 
 def _needs(rng: np.random.Generator, today: date) -> pd.DataFrame:
-    """About 300 needs: households (posted by their village cadre under a signed consent),
+    """About 480 needs: households (posted by their village cadre under a signed consent),
     co-operatives and farms, SMEs; the demo applicants' own subjects first."""
     cadres = pd.DataFrame(
         _tuples(
@@ -325,9 +344,9 @@ def _needs(rng: np.random.Generator, today: date) -> pd.DataFrame:
 
     subjects = pd.concat(
         [
-            pick(Household, Household.village_code, 200, "household"),
-            pick(AgriEntity, AgriEntity.village_code, 60, "entity"),
-            pick(Enterprise, Enterprise.region_code, 40, "enterprise"),
+            pick(Household, Household.village_code, 320, "household"),
+            pick(AgriEntity, AgriEntity.village_code, 80, "entity"),
+            pick(Enterprise, Enterprise.region_code, 80, "enterprise"),
         ],
         ignore_index=True,
     )
@@ -364,12 +383,15 @@ def _needs(rng: np.random.Generator, today: date) -> pd.DataFrame:
         np.round(rng.lognormal(np.log(500_000), 0.8, n), -4),
     ).clip(5_000, 5_000_000)
     age_days = rng.integers(0, 90, n)
-    created_at = [
-        utcnow() - timedelta(days=int(d), hours=int(h))
-        for d, h in zip(age_days, rng.integers(0, 24, n), strict=True)
-    ]
+    hours = rng.integers(0, 24, n)
     status = rng.choice(["open", "withdrawn", "closed"], size=n, p=[0.86, 0.08, 0.06])
     status[: len(own)] = "open"
+    # Needs that ended were posted over the past year (the statistics have months to show).
+    age_days = np.where(status == "open", age_days, rng.integers(20, 365, n))
+    created_at = [
+        utcnow() - timedelta(days=int(d), hours=int(h))
+        for d, h in zip(age_days, hours, strict=True)
+    ]
     start = _max_id(FinancingNeed) + 1
     frame = pd.DataFrame(
         {
@@ -382,7 +404,7 @@ def _needs(rng: np.random.Generator, today: date) -> pd.DataFrame:
             "purpose": np.where(
                 is_household,
                 rng.choice(np.array(HOUSEHOLD_PURPOSES, dtype=object), size=n),
-                rng.choice(np.array(BUSINESS_PURPOSES, dtype=object), size=n),
+                _business_purposes(subjects, seed_rng=rng.integers(1 << 31)),
             ),
             "collateral": rng.choice(
                 ["none", "none", "none", "house", "land_rights", "equipment", "deposit"], size=n
@@ -432,6 +454,51 @@ def _needs(rng: np.random.Generator, today: date) -> pd.DataFrame:
         household_consent_id=lambda f: f["household_consent_id"].where(
             f["subject_type"] == "household"
         )
+    )
+
+
+def _business_purposes(subjects: pd.DataFrame, seed_rng: int) -> np.ndarray:
+    """A purpose per subject that fits it: an SME's industry, an entity's products (crops or
+    livestock). Households get theirs from HOUSEHOLD_PURPOSES (this column is ignored)."""
+    rng = np.random.default_rng(seed_rng)
+    industry = dict(
+        db.session.execute(
+            select(Enterprise.id, Enterprise.industry).where(
+                Enterprise.id.in_(
+                    subjects.loc[subjects["subject_type"] == "enterprise", "subject_id"].tolist()
+                )
+            )
+        ).all()
+    )
+    products = dict(
+        db.session.execute(
+            select(AgriEntity.id, AgriEntity.main_products).where(
+                AgriEntity.id.in_(
+                    subjects.loc[subjects["subject_type"] == "entity", "subject_id"].tolist()
+                )
+            )
+        ).all()
+    )
+
+    def choices(kind: str, subject_id: int) -> tuple[str, ...]:
+        if kind == "enterprise":
+            return INDUSTRY_PURPOSES.get(industry.get(subject_id) or "", BUSINESS_PURPOSES)
+        if kind == "entity":
+            made = products.get(subject_id) or ""
+            return (
+                LIVESTOCK_PURPOSES if any(w in made for w in LIVESTOCK_WORDS) else ENTITY_PURPOSES
+            )
+        return BUSINESS_PURPOSES
+
+    picks = rng.random(len(subjects))
+    return np.array(
+        [
+            (c := choices(kind, int(i)))[int(p * len(c))]
+            for kind, i, p in zip(
+                subjects["subject_type"], subjects["subject_id"], picks, strict=True
+            )
+        ],
+        dtype=object,
     )
 
 

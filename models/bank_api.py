@@ -23,7 +23,8 @@ API_SCOPE_LABELS = {
 
 
 class ApiToken(db.Model):
-    """A bank's API token. It acts for the officer who created it, inside his bank."""
+    """A bank's API token. It acts for one officer (`created_by`) inside his bank: the
+    officer who made it, or the one the county credit office issued it for (`issued_by`)."""
 
     __tablename__ = "api_tokens"
 
@@ -35,7 +36,9 @@ class ApiToken(db.Model):
     # The secret's first characters, so a bank can tell its tokens apart.
     prefix: Mapped[str] = mapped_column(String(12))
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # the officer it acts for
+    # The county office user who issued it on the bank's behalf; None when the officer made it.
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(default=None)
     last_used_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -44,6 +47,7 @@ class ApiToken(db.Model):
 
     bank: Mapped[Bank] = relationship()
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    issued_by: Mapped[User | None] = relationship(foreign_keys=[issued_by_id])
 
     def usable(self, at: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or at < self.expires_at)

@@ -254,6 +254,9 @@ class FinancingNeed(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     withdrawn_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When matching first found a listed product whose every hard rule it met: kept after
+    # the need leaves the pool (its match rows do not), for the statistics' 已匹配.
+    first_matched_at: Mapped[datetime | None] = mapped_column(default=None)
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     created_by: Mapped[User] = relationship()

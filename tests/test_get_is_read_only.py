@@ -62,6 +62,7 @@ JUDGED_BY = {
     "outcomes": "officer",
     "api_tokens": "officer",
     "village_lines": "officer",
+    "loan_stats": "office_county",  # offices and officers; the county office sees it all
 }
 WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE|TRUNCATE)\b", re.I)
 # Audit rows: the journal, and the authorisation use log a bank's view of a portrait writes.

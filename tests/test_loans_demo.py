@@ -1,10 +1,26 @@
 """`flask seed-demo` gives every 信易贷 role work on its first page (issue 15 point 9, the
 banks, products, needs and authorisations part)."""
 
+from pathlib import Path
+
 from sqlalchemy import func, select
 
 from agri_credit.demo import DEMO_PASSWORD
-from models import Authorisation, Bank, FinancingNeed, HouseholdConsent, LoanProduct, User, db
+from loans.api.tokens import hash_secret
+from loans.demo import INDUSTRY_PURPOSES
+from models import (
+    ApiToken,
+    Authorisation,
+    Bank,
+    Enterprise,
+    FinancingNeed,
+    HouseholdConsent,
+    LoanDecision,
+    LoanProduct,
+    RepaymentEvent,
+    User,
+    db,
+)
 from tests.conftest import csrf_token
 
 
@@ -14,7 +30,7 @@ def log_in(client, username: str) -> None:
     assert client.post("/login", data=data).status_code == 302
 
 
-def test_seed_demo_adds_banks_products_needs_and_authorisations(runner, client):
+def test_seed_demo_adds_banks_products_needs_and_authorisations(runner, client, app):
     result = runner.invoke(
         args=["seed-demo", "--households", "300", "--without-departmental", "--without-ratings"]
     )
@@ -60,3 +76,42 @@ def test_seed_demo_adds_banks_products_needs_and_authorisations(runner, client):
     assert sme.subject_type == "enterprise"
     log_in(client, "applicant_sme")
     assert "待对接" in client.get("/loans/needs/").get_data(as_text=True)
+
+    # A year of the banks' work: decisions in every state, repayment events, a demo token.
+    outcomes = dict(
+        db.session.execute(
+            select(LoanDecision.outcome, func.count()).group_by(LoanDecision.outcome)
+        ).all()
+    )
+    assert set(outcomes) == {"approved", "rejected", "more_material"}
+    approved = db.session.scalars(
+        select(LoanDecision).where(LoanDecision.outcome == "approved")
+    ).all()
+    assert all(d.amount and d.rate and d.term_months for d in approved)
+    rejected = db.session.scalars(
+        select(LoanDecision).where(LoanDecision.outcome == "rejected")
+    ).all()
+    assert all(d.reason_code for d in rejected)
+    kinds = set(db.session.scalars(select(RepaymentEvent.kind).distinct()))
+    assert {"disbursed", "on_time"} <= kinds
+    months = {c.strftime("%Y-%m") for c in db.session.scalars(select(FinancingNeed.created_at))}
+    assert len(months) >= 6  # the statistics have months to show
+    secret = (Path(app.instance_path) / "demo_api_token.txt").read_text().strip()
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
+    assert token.created_by.username == "officer"
+    assert (
+        client.get("/api/v1/products", headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 200
+    )
+    # An SME's need says what a firm of its industry borrows for.
+    firms = db.session.execute(
+        select(Enterprise.industry, FinancingNeed.purpose).join(
+            FinancingNeed,
+            (FinancingNeed.subject_type == "enterprise")
+            & (FinancingNeed.subject_id == Enterprise.id),
+        )
+    ).all()
+    assert firms and all(
+        purpose in INDUSTRY_PURPOSES.get(industry, ("补充流动资金", "设备更新改造"))
+        for industry, purpose in firms
+    )

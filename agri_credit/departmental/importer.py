@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Connection, delete, exists, insert, select, text, update
+from sqlalchemy import Connection, delete, exists, insert, or_, select, text, update
 
 from agri_credit.extensions import id_cipher
+from agri_credit.signals import records_changed
 from models import (
     RECORD_MODELS,
     AuditEvent,
@@ -207,6 +208,7 @@ def run_batch(
             job, BatchStatus.FAILED, "导入过程中出错，数据库未作任何改动。请稍后重试或联系管理员。"
         )
         raise
+    records_changed.send(None, source=job.source, batch_id=job.id, rolled_back=False, key_ids=None)
     return True
 
 
@@ -587,6 +589,17 @@ def rollback_batch(batch: ImportBatch, user: User, now: datetime | None = None) 
         db.session.rollback()
         raise BatchRefused("只有已导入的批次可以撤销")
     model = spec_for(batch.source).model
+    touched = (
+        list(
+            db.session.scalars(
+                select(model.subject_key_id)
+                .where(or_(model.batch_id == batch.id, model.superseded_by_id == batch.id))
+                .distinct()
+            )
+        )
+        if records_changed.receivers
+        else []
+    )
     db.session.execute(delete(model).where(model.batch_id == batch.id))
     db.session.execute(
         update(model).where(model.superseded_by_id == batch.id).values(superseded_by_id=None)
@@ -607,6 +620,9 @@ def rollback_batch(batch: ImportBatch, user: User, now: datetime | None = None) 
     )
     db.session.commit()
     db.session.refresh(batch)
+    records_changed.send(
+        None, source=batch.source, batch_id=batch.id, rolled_back=True, key_ids=touched
+    )
 
 
 def _drop_orphan_keys(batch_id: int) -> None:

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from models import API_SCOPE_LABELS
@@ -21,4 +21,15 @@ class TokenForm(FlaskForm):
         _l("权限范围"),
         choices=[(k, _l(v)) for k, v in API_SCOPE_LABELS.items()],
         validators=[DataRequired(_l("请至少选择一项权限范围"))],
+    )
+
+
+class IssueTokenForm(TokenForm):
+    """The county office's form: the same, plus the officer the token acts for."""
+
+    officer_id = SelectField(
+        _l("以哪位信贷员的身份调用"),
+        coerce=int,
+        validate_choice=True,
+        validators=[DataRequired(_l("请选择该银行的一名信贷员"))],
     )

@@ -24,6 +24,9 @@ def _render(form: TokenForm, secret: str | None = None, status: int = 200):
         names={t.id: t.name for t in tokens},
         scope_labels=API_SCOPE_LABELS,
         secret=secret,
+        create_url=url_for("api_tokens.create"),
+        revoke_endpoint="api_tokens.revoke_token",
+        route_args={},
     ), status
 
 

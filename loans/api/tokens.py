@@ -1,5 +1,6 @@
 """Per-bank API tokens: made with a random secret that is shown once, stored as its SHA-256,
-scoped, revocable, and acting for the officer who made them inside his bank."""
+scoped, revocable, and acting for one officer inside his bank — the officer who made the
+token, or the one the county credit office issued it for."""
 
 import hashlib
 import secrets
@@ -9,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from agri_credit.audit import record_event
+from loans.access import is_county_office
 from models import API_SCOPE_LABELS, ApiToken, ApiTokenUse, Role, User, db, utcnow
 
 SCOPES = tuple(API_SCOPE_LABELS)
@@ -30,31 +32,46 @@ class NewToken:
 
 
 def create_token(user: User, name: str, scopes: list[str]) -> NewToken:
-    """A new token of the officer's bank with the given scopes."""
+    """A new token of the officer's bank with the given scopes, acting for him."""
     if user.role != Role.OFFICER or user.bank_id is None:
         raise TokenRefused("只有银行信贷员可以创建本行的接口令牌")
+    return _new_token(user, name, scopes, issuer=None)
+
+
+def issue_token(office: User, officer: User, name: str, scopes: list[str]) -> NewToken:
+    """The county credit office issues a bank a token acting for one of its active officers
+    (a bank whose own staff cannot, or a first connection set up with the office)."""
+    if not is_county_office(office):
+        raise TokenRefused("只有县级信用办可以为银行签发接口令牌")
+    if officer.role != Role.OFFICER or officer.bank_id is None or not officer.active:
+        raise TokenRefused("请选择该银行在职的信贷员，令牌以其身份调用接口")
+    return _new_token(officer, name, scopes, issuer=office)
+
+
+def _new_token(officer: User, name: str, scopes: list[str], issuer: User | None) -> NewToken:
     chosen = [s for s in SCOPES if s in set(scopes)]
     if not chosen or len(chosen) != len(set(scopes)):
         raise TokenRefused("请选择有效的权限范围")
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        bank_id=user.bank_id,
+        bank_id=officer.bank_id,
         name=name.strip()[:60],
         token_hash=hash_secret(secret),
         prefix=secret[:12],
         scopes=chosen,
-        created_by_id=user.id,
+        created_by_id=officer.id,
+        issued_by_id=issuer.id if issuer else None,
         created_at=utcnow(),
     )
     db.session.add(token)
     db.session.flush()
     record_event(
-        "api_token.create",
+        "api_token.issue" if issuer else "api_token.create",
         "api_token",
         token.id,
         summary=token.name,
-        changes={"bank_id": token.bank_id, "scopes": chosen},
-        user=user,
+        changes={"bank_id": token.bank_id, "scopes": chosen, "acts_for": officer.id},
+        user=issuer or officer,
     )
     return NewToken(token, secret)
 

@@ -1,12 +1,21 @@
 """Views of the bank register (county credit office only)."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from agri_credit.audit import record_event
 from loans.access import county_office_required
-from models import Bank, db
+from loans.api.forms import IssueTokenForm
+from loans.api.tokens import (
+    TokenRefused,
+    bank_token_or_none,
+    bank_tokens,
+    issue_token,
+    recent_uses,
+    revoke_token,
+)
+from models import API_SCOPE_LABELS, Bank, User, db
 
 from . import bp
 from . import services as banks
@@ -97,3 +106,74 @@ def add_officer(bank_id: int):
             flash(_("已开设信贷员账号 %(name)s", name=officer.username), "success")
             return redirect(url_for(".show", bank_id=bank.id))
     return _render_bank(bank, branch_form, officer_form), 400
+
+
+# ---- the bank's API tokens, issued and revoked by the county office -----------------------
+
+
+def _token_form(bank: Bank, formdata: bool = True) -> IssueTokenForm:
+    form = IssueTokenForm() if formdata else IssueTokenForm(formdata=None)
+    form.officer_id.choices = [
+        (o.id, f"{o.display_name}（{o.username}）")
+        for o in banks.bank_officers(bank.id)
+        if o.active
+    ]
+    return form
+
+
+def _render_tokens(bank: Bank, form: IssueTokenForm, secret: str | None = None, status=200):
+    tokens = bank_tokens(bank.id)
+    return render_template(
+        "loans/api/tokens.html",
+        bank=bank,
+        form=form,
+        tokens=tokens,
+        uses=recent_uses([t.id for t in tokens]),
+        names={t.id: t.name for t in tokens},
+        scope_labels=API_SCOPE_LABELS,
+        secret=secret,
+        create_url=url_for(".issue_token_for_bank", bank_id=bank.id),
+        revoke_endpoint="banks.revoke_bank_token",
+        route_args={"bank_id": bank.id},
+    ), status
+
+
+@bp.get("/<int:bank_id>/api-tokens")
+@county_office_required
+def bank_api_tokens(bank_id: int):
+    bank = db.get_or_404(Bank, bank_id)
+    return _render_tokens(bank, _token_form(bank, formdata=False))
+
+
+@bp.post("/<int:bank_id>/api-tokens")
+@county_office_required
+def issue_token_for_bank(bank_id: int):
+    bank = db.get_or_404(Bank, bank_id)
+    form = _token_form(bank)
+    if not form.validate_on_submit():
+        return _render_tokens(bank, form, status=400)
+    officer = db.session.get(User, form.officer_id.data)
+    try:
+        made = issue_token(current_user, officer, form.name.data, form.scopes.data)
+    except TokenRefused as refused:
+        db.session.rollback()
+        form.officer_id.errors = [*form.officer_id.errors, str(refused)]
+        return _render_tokens(bank, form, status=400)
+    db.session.commit()
+    # The secret is in this answer only: no redirect, no flash, no session.
+    return _render_tokens(bank, _token_form(bank, formdata=False), secret=made.secret)
+
+
+@bp.post("/<int:bank_id>/api-tokens/<int:token_id>/revoke")
+@county_office_required
+def revoke_bank_token(bank_id: int, token_id: int):
+    bank = db.get_or_404(Bank, bank_id)
+    token = bank_token_or_none(token_id, bank.id)
+    if token is None:
+        abort(404)
+    if revoke_token(token, current_user):
+        db.session.commit()
+        flash(_("令牌已撤销，使用它的调用立即失效。"), "success")
+    else:
+        flash(_("该令牌此前已撤销。"), "info")
+    return redirect(url_for(".bank_api_tokens", bank_id=bank.id))

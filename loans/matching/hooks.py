@@ -8,18 +8,21 @@
   the session keeps each of them from having to remember it.
 - Grades and scores: the rating cycle and the scoring service send signals when they write
   them (`agri_credit.signals.grades_written`, `loans.scoring.signals.scores_stored`).
+- 纳税信用等级: a departmental tax import (or its rollback) signals after its commit
+  (`agri_credit.signals.records_changed`); the subjects it touched are matched again.
 
 A GET writes none of these, so no page reruns matching.
 """
 
+import logging
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from agri_credit.signals import grades_written
+from agri_credit.signals import grades_written, records_changed
 from loans.scoring.signals import scores_stored
-from models import FinancingNeed, LoanProduct
+from models import FinancingNeed, LoanProduct, Source, db
 
 from . import services
 
@@ -78,6 +81,26 @@ def _on_scores(_sender: Any, subject_type: str, subject_ids: list[int] | None, *
     services.rematch_subjects(subject_type, subject_ids)
 
 
+log = logging.getLogger(__name__)
+
+
+def _on_records(
+    _sender: Any, source: str, batch_id: int, key_ids: list[int] | None = None, **_: Any
+) -> None:
+    """A tax import committed (or was rolled back): products may read 纳税信用等级, so the
+    touched subjects' open needs are matched again, in a transaction of their own. Nothing
+    else a department sends is read by matching."""
+    if source != Source.TAX.value:
+        return
+    try:
+        if services.products_read_tax_grade():
+            services.rematch_after_tax_records(batch_id, key_ids)
+        db.session.commit()
+    except Exception:  # the import stands; the next change of these needs reruns them
+        db.session.rollback()
+        log.exception("matching after tax batch %s failed", batch_id)
+
+
 def connect() -> None:
     """Wire matching to its inputs' write paths (idempotent; called by the app factory)."""
     if not event.contains(Session, "after_flush", _note_flush):
@@ -87,3 +110,4 @@ def connect() -> None:
         event.listen(Session, "after_rollback", _forget)
     grades_written.connect(_on_grades)
     scores_stored.connect(_on_scores)
+    records_changed.connect(_on_records)

@@ -9,9 +9,20 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 
-from models import FinancingNeed, MatchResult, NeedStatus, db, today, utcnow
+from loans.products.services import listed_products_query
+from models import (
+    FinancingNeed,
+    LoanProduct,
+    MatchResult,
+    NeedStatus,
+    SubjectKey,
+    TaxRecord,
+    db,
+    today,
+    utcnow,
+)
 
 from .engine import match
 from .store import needs_frame, products_frame
@@ -59,7 +70,30 @@ def _store(need_ids: list[int] | None) -> int:
         for r in pairs.itertuples(index=False)
     ]
     db.session.execute(insert(MatchResult), rows)
+    _note_first_match(pairs.loc[pairs["rank"] > 0, "need_id"].unique().tolist(), stamp)
     return len(rows)
+
+
+def _note_first_match(need_ids: list[int], stamp) -> None:
+    """Stamp needs found eligible for the first time. Through the connection, not the ORM
+    session: this is matching's own bookkeeping, not a change to rerun matching for (the
+    session hook watches ORM writes of the needs table), and `updated_at` stays as it was."""
+    if not need_ids:
+        return
+    table = FinancingNeed.__table__
+    if len(need_ids) <= 5_000:
+        which = table.c.id.in_([int(i) for i in need_ids])
+    else:  # a whole county's rerun: no parameter list that long (SQLite's limit)
+        which = (
+            select(MatchResult.need_id)
+            .where(MatchResult.need_id == table.c.id, MatchResult.rank > 0)
+            .exists()
+        )
+    db.session.connection().execute(
+        update(table)
+        .where(which, table.c.first_matched_at.is_(None))
+        .values(first_matched_at=stamp, updated_at=table.c.updated_at)
+    )
 
 
 def bank_ranks(pairs: pd.DataFrame) -> np.ndarray:
@@ -122,3 +156,43 @@ def eligible_count(need_id: int) -> int:
         )
         or 0
     )
+
+
+def products_read_tax_grade() -> bool:
+    """Whether any product listed today accepts only some 纳税信用等级 (then a tax import can
+    change a match; otherwise nothing it brings is read by matching)."""
+    grades = db.session.scalars(
+        listed_products_query(today()).with_only_columns(LoanProduct.tax_grades)
+    )
+    return any(grades)
+
+
+def rematch_after_tax_records(batch_id: int, key_ids: list[int] | None = None) -> int:
+    """A tax import (or its rollback) changed the 纳税信用等级 of some subjects: rerun the
+    open needs of the subjects it touched — those of the batch's rows and of the rows it
+    superseded (`key_ids` when the rows are gone) — in one query, not every open need."""
+    if key_ids is None:
+        keys = select(TaxRecord.subject_key_id).where(
+            or_(TaxRecord.batch_id == batch_id, TaxRecord.superseded_by_id == batch_id)
+        )
+    elif key_ids:
+        keys = [int(k) for k in key_ids]
+    else:
+        return 0
+    owners = [
+        and_(
+            FinancingNeed.subject_type == kind,
+            FinancingNeed.subject_id.in_(
+                select(column).where(SubjectKey.id.in_(keys), column.is_not(None))
+            ),
+        )
+        for kind, column in (
+            ("household", SubjectKey.household_id),
+            ("entity", SubjectKey.entity_id),
+            ("enterprise", SubjectKey.enterprise_id),
+        )
+    ]
+    needs = db.session.scalars(
+        select(FinancingNeed.id).where(FinancingNeed.status == NeedStatus.OPEN.value, or_(*owners))
+    )
+    return rematch_needs(needs)
