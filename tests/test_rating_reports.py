@@ -423,9 +423,13 @@ def test_xlsx_holds_grades_scores_points_and_reasons_with_ids_masked(county, as_
         )
     )
     db.session.commit()
-    response = as_office.get(f"/ratings/runs/{county.runs['2025'].id}/results.xlsx")
+    run_id = county.runs["2025"].id
+    response = as_office.get(f"/ratings/runs/{run_id}/results.xlsx")
     assert response.status_code == 200
-    assert "attachment" in response.headers["Content-Disposition"]
+    disposition = response.headers["Content-Disposition"]
+    # An ASCII name that says what the file is, beside the Chinese one (RFC 6266 filename*)
+    assert f'filename="rating-results-2025-{f.COUNTY}-run{run_id}.xlsx"' in disposition
+    assert "filename*=UTF-8''%E4%BF%A1%E7%94%A8%E8%AF%84%E5%AE%9A" in disposition  # 信用评定
     book = load_workbook(io.BytesIO(response.data))
     assert book.sheetnames == ["说明", "农户评定结果", "经营主体评定结果", "信用村", "信用乡镇"]
 

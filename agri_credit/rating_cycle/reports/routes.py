@@ -3,14 +3,13 @@
 and a run's results as XLSX and as a PDF report. Credit offices and village cadres, each for
 their own scope."""
 
-from io import BytesIO
-
-from flask import current_app, flash, redirect, render_template, send_file, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
+from agri_credit.downloads import ascii_filename, attachment
 from agri_credit.url_arguments import id_arg
 from models import RUN_STATUS_LABELS, RatingRun, clock, db
 
@@ -90,11 +89,13 @@ def run_results_xlsx(run_id: int):
         f"导出评定结果（Excel）：{figures.scope_name} {run.year}年，{len(results)} 条",
     )
     db.session.commit()
-    return send_file(
-        BytesIO(results_workbook(figures, results, clock.now())),
+    return attachment(
+        results_workbook(figures, results, clock.now()),
         mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name=f"{_file_stem(run, figures.scope_name)}.xlsx",
+        filename=f"{_file_stem(run, figures.scope_name)}.xlsx",
+        fallback=ascii_filename(
+            "rating-results", run.year, current_user.scope_code, f"run{run.id}", suffix=".xlsx"
+        ),
     )
 
 
@@ -116,9 +117,11 @@ def run_report_pdf(run_id: int):
         f"导出评定报告（PDF）：{figures.scope_name} {run.year}年",
     )
     db.session.commit()
-    return send_file(
-        BytesIO(pdf),
+    return attachment(
+        pdf,
         mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"{_file_stem(run, figures.scope_name)}.pdf",
+        filename=f"{_file_stem(run, figures.scope_name)}.pdf",
+        fallback=ascii_filename(
+            "rating-report", run.year, current_user.scope_code, f"run{run.id}", suffix=".pdf"
+        ),
     )
