@@ -11,22 +11,10 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from agri_credit.form_errors import error_links
+from agri_credit.number_formats import money, points, score, thousands
 from agri_credit.ratings.figures import Comparison, percent_beside
 from agri_credit.ratings.rules import Threshold
 from models import ENTITY_TYPE_LABELS, ROLE_LABELS, Permission, Role, local_date, local_time
-
-
-def money(value: Decimal | float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.2f}"
-
-
-def thousands(value: int | float | None) -> str:
-    """A count with thousands separators (30,000), as Chinese statistics print them."""
-    if value is None:
-        return "—"
-    return f"{value:,}"
 
 
 def amount(value: Decimal | float | int | None) -> str:
@@ -88,6 +76,8 @@ def register_template_helpers(app: Flask) -> None:
         isodate=isodate,
         localdate=localdate,
         thousands=thousands,
+        score=score,
+        points=points,
         beside=beside,
         tel=tel,
     )
