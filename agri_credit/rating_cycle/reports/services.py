@@ -536,7 +536,9 @@ def grade_chart(frame: pd.DataFrame, name_column: str, grades: list[str]) -> dic
 
 
 def years_chart(years: pd.DataFrame, labels: dict[str, str]) -> dict[str, Any]:
-    """One point per year for the three shares (percent)."""
+    """One point per year for the three shares (percent). A single year is drawn as labelled
+    bars: a line through one point reads as an empty axis with a dot."""
+    kind = "line" if len(years) > 1 else "bar"
 
     def points(column: str) -> list[float | None]:
         return [None if pd.isna(v) else float(v) for v in years[column]]
@@ -550,9 +552,10 @@ def years_chart(years: pd.DataFrame, labels: dict[str, str]) -> dict[str, Any]:
         "series": [
             {
                 "name": labels[column],
-                "type": "line",
+                "type": kind,
                 "connectNulls": True,
-                "label": {"show": True, "formatter": "{c}%"},
+                "barMaxWidth": 48,
+                "label": {"show": True, "position": "top", "formatter": "{c}%"},
                 "data": points(column),
             }
             for column in (
