@@ -10,6 +10,7 @@ from flask import Flask, request, url_for
 from flask_babel import get_locale
 from markupsafe import Markup
 
+from agri_credit.audit import event_title
 from agri_credit.form_errors import error_links
 from agri_credit.number_formats import money, points, score, thousands
 from agri_credit.ratings.figures import Comparison, percent_beside
@@ -88,6 +89,7 @@ def register_template_helpers(app: Flask) -> None:
         ROLE_LABELS=ROLE_LABELS,
         ENTITY_TYPE_LABELS=ENTITY_TYPE_LABELS,
         form_error_links=error_links,
+        event_title=event_title,
     )
 
     @app.context_processor

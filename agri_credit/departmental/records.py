@@ -41,7 +41,7 @@ from models import (
     db,
 )
 
-from .sources import spec_for
+from .sources import UTILITY_UNITS
 
 SubjectKind = Literal["household", "entity", "enterprise"]
 
@@ -261,7 +261,7 @@ def _section(source: Source, rows: list[dict[str, Any]]) -> SourceSection:
         chart = headcount_chart(frame, "depositor_count", _("缴存人数"))
         return SourceSection(source, rows, chart)
     if source in UTILITIES:
-        unit = spec_for(source).field("consumption").label
+        unit = _("用量（%(unit)s）", unit=_(UTILITY_UNITS[source]))
         late = sum(1 for r in rows if (r["days_late"] or 0) > 0)
         # "All paid on time" only when the department said so for every month.
         on_time = not late and all(r["days_late"] is not None for r in rows)

@@ -254,7 +254,13 @@ def _per_type_section(report: ModelReport, h2: ParagraphStyle) -> list[Any]:
         _table(
             [[_("主体类别"), _("测试期贷款"), _("一个模型 AUC"), _("单独模型 AUC"), _("结论")]]
             + [
-                [r.label, _count(r.rows_test), _num(r.pooled_auc), _num(r.separate_auc), verdicts[r.better]]
+                [
+                    r.label,
+                    _count(r.rows_test),
+                    _num(r.pooled_auc),
+                    _num(r.separate_auc),
+                    verdicts[r.better],
+                ]
                 for r in report.per_type
             ],
             [4, 2.2, 2.6, 2.6, 4],

@@ -24,6 +24,8 @@ from .exports import (
     results_workbook,
 )
 from .services import (
+    GATED,
+    UNGRADED,
     closest_villages,
     default_run,
     grade_chart,
@@ -54,9 +56,10 @@ def dashboard():
             "ratings/reports/dashboard.html", run=None, choices=[], figures=None, charts={}
         )
     figures = run_figures(run, current_user)
+    words = {UNGRADED: _(UNGRADED), GATED: _(GATED), "户": _("户")}
     charts = {
-        "townships": grade_chart(figures.townships, "township_name", figures.grades),
-        "villages": grade_chart(figures.villages, "village_name", figures.grades),
+        "townships": grade_chart(figures.townships, "township_name", figures.grades, words),
+        "villages": grade_chart(figures.villages, "village_name", figures.grades, words),
     }
     if len(years):
         charts["years"] = years_chart(years, labels)
@@ -73,6 +76,7 @@ def dashboard():
         village_rows=records(figures.villages),
         charts=charts,
         run_status_labels=RUN_STATUS_LABELS,
+        grade_names=words,
     )
 
 
