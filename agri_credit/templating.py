@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from markupsafe import Markup
 
 from agri_credit.audit import event_title
@@ -50,6 +50,14 @@ def beside(value: float | None, threshold: Threshold | Comparison | None = None)
     return percent_beside(float(value), threshold.op, threshold.value, decimals)
 
 
+def vocab(value: Any) -> Any:
+    """A stored word of a file's vocabulary (配偶, 砖混, 种植险 …; village_forms) in the
+    reader's language; anything else (empty, numbers, free text not in the catalog) as is."""
+    if not isinstance(value, str) or not value:
+        return value
+    return gettext(value)
+
+
 def url_with(**changes: Any) -> str:
     """The current URL with some query arguments replaced (sorting, paging, filters)."""
     args = request.args.to_dict()
@@ -81,6 +89,7 @@ def register_template_helpers(app: Flask) -> None:
         points=points,
         beside=beside,
         tel=tel,
+        vocab=vocab,
     )
     app.jinja_env.globals.update(
         url_with=url_with,

@@ -21,7 +21,7 @@ CHROME_CLASSES = {"nav-link", "dropdown-item", "navbar-brand", "badge", "form-te
 CHROME_ATTRIBUTES = ("placeholder", "title", "aria-label", "data-label")
 # Drop-downs whose options are data, not wording.
 DATA_SELECTS = {"village", "village_code", "township", "region", "region_code", "run", "run_id",
-                "bank", "bank_id", "product", "product_id", "household", "household_id",
+                "group", "bank", "bank_id", "product", "product_id", "household", "household_id",
                 "entity", "entity_id", "year", "subject", "rule_set", "rule_set_id", "branch",
                 "branch_id", "officer", "scope", "code", "need", "model"}
 VOID = {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "wbr", "source"}
@@ -52,7 +52,7 @@ class _Chrome(HTMLParser):
         collecting = (tag in CHROME_TAGS or bool(classes & CHROME_CLASSES)) and not (
             tag == "option" and self.select_is_data
         )
-        if "data-user" in attrs:  # an element that shows data inside chrome
+        if "data-user" in attrs or "lang" in attrs:  # data, or a language's own name (简体中文)
             collecting = False
         self.stack.append((tag, collecting))
 
