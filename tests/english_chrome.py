@@ -14,16 +14,66 @@ import re
 from html.parser import HTMLParser
 
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-CHROME_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6", "th", "label", "button", "legend", "dt",
-               "caption", "title", "summary", "option"}
-CHROME_CLASSES = {"nav-link", "dropdown-item", "navbar-brand", "badge", "form-text", "btn",
-                  "navbar-text", "stat-label", "card-title", "breadcrumb-item"}
+CHROME_TAGS = {
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "th",
+    "label",
+    "button",
+    "legend",
+    "dt",
+    "caption",
+    "title",
+    "summary",
+    "option",
+}
+CHROME_CLASSES = {
+    "nav-link",
+    "dropdown-item",
+    "navbar-brand",
+    "badge",
+    "form-text",
+    "btn",
+    "navbar-text",
+    "stat-label",
+    "card-title",
+    "breadcrumb-item",
+}
 CHROME_ATTRIBUTES = ("placeholder", "title", "aria-label", "data-label")
 # Drop-downs whose options are data, not wording.
-DATA_SELECTS = {"village", "village_code", "township", "region", "region_code", "run", "run_id",
-                "group", "bank", "bank_id", "product", "product_id", "household", "household_id",
-                "entity", "entity_id", "year", "subject", "rule_set", "rule_set_id", "branch",
-                "branch_id", "officer", "scope", "code", "need", "model"}
+DATA_SELECTS = {
+    "village",
+    "village_code",
+    "township",
+    "region",
+    "region_code",
+    "run",
+    "run_id",
+    "group",
+    "bank",
+    "bank_id",
+    "product",
+    "product_id",
+    "household",
+    "household_id",
+    "entity",
+    "entity_id",
+    "year",
+    "subject",
+    "rule_set",
+    "rule_set_id",
+    "branch",
+    "branch_id",
+    "officer",
+    "scope",
+    "code",
+    "need",
+    "model",
+}
 VOID = {"br", "hr", "img", "input", "meta", "link", "area", "base", "col", "wbr", "source"}
 
 
@@ -92,8 +142,10 @@ def chart_texts(option_json: str) -> list[str]:
         elif isinstance(node, list):
             for v in node:
                 walk(v, key)
-        elif isinstance(node, str) and key in ("name", "text", "formatter") or (
-            isinstance(node, str) and key == "data"
+        elif (
+            isinstance(node, str)
+            and key in ("name", "text", "formatter")
+            or (isinstance(node, str) and key == "data")
         ):
             found.append(node)
 
