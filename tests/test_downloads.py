@@ -81,7 +81,7 @@ def test_one_platform_name_in_title_navbar_and_footer(client, users, lang, name)
     page = client.get(f"/dashboard?lang={lang}").get_data(as_text=True)
     title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
     assert title.endswith(f"· {name}")
-    brand = re.search(r'class="navbar-brand"[^>]*>(.*?)<', page, re.S).group(1)
+    brand = re.search(r'class="navbar-brand[^"]*"[^>]*>(.*?)<', page, re.S).group(1)
     footer = re.search(r"<footer.*?<span>(.*?)</span>", page, re.S).group(1)
     assert brand.strip() == footer.strip() == name
     assert "农村信用信息平台" not in page and "Rural Credit Information Platform" not in page
