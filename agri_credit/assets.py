@@ -17,3 +17,11 @@ def vendor(package: str, filename: str):
         abort(404)
     root = current_app.config["ASSET_ROOT"] / PACKAGES[package]
     return send_from_directory(root, filename, max_age=7 * 24 * 3600)
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask the site root for /favicon.ico before they read the page's <link>s."""
+    return send_from_directory(
+        current_app.static_folder, "favicon.ico", mimetype="image/x-icon", max_age=7 * 24 * 3600
+    )

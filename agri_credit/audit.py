@@ -6,10 +6,11 @@ from decimal import Decimal
 from typing import Any
 
 from flask import has_request_context, request
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from models import AuditEvent, User, db
+from models import N_, AuditEvent, User, db
 
 
 def journal_value(value: Any) -> Any:
@@ -72,3 +73,38 @@ def journal_of(subject_type: str, subject_id: int) -> list[AuditEvent]:
             .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
         )
     )
+
+
+# What a file's history says for each kind of event outside Chinese: the stored summary is a
+# Chinese sentence written when the event happened (names and figures in it), so another
+# language shows the kind of event instead.
+EVENT_TITLES = {
+    "household.create": N_("建立档案"),
+    "household.update": N_("修改档案"),
+    "household.import": N_("批量导入建档"),
+    "entity.create": N_("建立档案"),
+    "entity.update": N_("修改档案"),
+    "enterprise.create": N_("建立档案"),
+    "enterprise.update": N_("修改档案"),
+    "id.reveal": N_("查看完整证件号"),
+    "file_request.open": N_("按信用办请求建档"),
+    "subject_link.confirm": N_("确认部门数据关联"),
+    "subject_link.refuse": N_("拒绝部门数据关联"),
+    "repair.apply": N_("申请信用修复"),
+    "repair.file": N_("代为申请信用修复"),
+    "repair.approve": N_("信用修复获批"),
+    "repair.reject": N_("信用修复未获批"),
+    "rating.rerate": N_("重新评定"),
+    "rating.rerate.refused": N_("重新评定未执行"),
+    "consent.upload": N_("上传签字授权书"),
+    "objection.raise": N_("提出异议"),
+    "objection.answer": N_("答复异议"),
+}
+
+
+def event_title(event: AuditEvent, locale: str) -> str:
+    """The history line's title: the stored Chinese summary in Chinese, else the translated
+    kind of event (the summary when the kind has no title)."""
+    if locale.startswith("zh") or event.action not in EVENT_TITLES:
+        return event.summary
+    return gettext(EVENT_TITLES[event.action])

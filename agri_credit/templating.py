@@ -7,26 +7,15 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from markupsafe import Markup
 
+from agri_credit.audit import event_title
 from agri_credit.form_errors import error_links
+from agri_credit.number_formats import money, points, score, thousands
 from agri_credit.ratings.figures import Comparison, percent_beside
 from agri_credit.ratings.rules import Threshold
 from models import ENTITY_TYPE_LABELS, ROLE_LABELS, Permission, Role, local_date, local_time
-
-
-def money(value: Decimal | float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.2f}"
-
-
-def thousands(value: int | float | None) -> str:
-    """A count with thousands separators (30,000), as Chinese statistics print them."""
-    if value is None:
-        return "—"
-    return f"{value:,}"
 
 
 def amount(value: Decimal | float | int | None) -> str:
@@ -61,6 +50,14 @@ def beside(value: float | None, threshold: Threshold | Comparison | None = None)
     return percent_beside(float(value), threshold.op, threshold.value, decimals)
 
 
+def vocab(value: Any) -> Any:
+    """A stored word of a file's vocabulary (配偶, 砖混, 种植险 …; village_forms) in the
+    reader's language; anything else (empty, numbers, free text not in the catalog) as is."""
+    if not isinstance(value, str) or not value:
+        return value
+    return gettext(value)
+
+
 def url_with(**changes: Any) -> str:
     """The current URL with some query arguments replaced (sorting, paging, filters)."""
     args = request.args.to_dict()
@@ -88,8 +85,11 @@ def register_template_helpers(app: Flask) -> None:
         isodate=isodate,
         localdate=localdate,
         thousands=thousands,
+        score=score,
+        points=points,
         beside=beside,
         tel=tel,
+        vocab=vocab,
     )
     app.jinja_env.globals.update(
         url_with=url_with,
@@ -98,6 +98,7 @@ def register_template_helpers(app: Flask) -> None:
         ROLE_LABELS=ROLE_LABELS,
         ENTITY_TYPE_LABELS=ENTITY_TYPE_LABELS,
         form_error_links=error_links,
+        event_title=event_title,
     )
 
     @app.context_processor

@@ -14,6 +14,7 @@ import pytest
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
 from flask_babel import refresh
+from sqlalchemy import select
 
 import models
 from agri_credit import errors
@@ -23,9 +24,12 @@ from agri_credit.rating_cycle.repairs import services as repairs
 from agri_credit.rating_cycle.rulesets import services as rulesets
 from agri_credit.ratings import rules
 from agri_credit.ratings.default_rules import default_rule_set
-from models import db
+from models import clock, db
 from tests import factories as f
+from tests import loans_factories as lf
+from tests import publication_factories as pf
 from tests.conftest import login
+from tests.english_chrome import chinese_chrome, menu_links
 
 ROOT = Path(__file__).resolve().parent.parent
 EN_PO = ROOT / "agri_credit" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
@@ -184,3 +188,105 @@ def test_departmental_pages_render_in_english(client, users, cipher):
     page = client.get(f"/households/{household.id}?lang=en").get_data(as_text=True)
     # SOURCE_LABELS reach the file page through `_(s.label)` at runtime
     assert "Housing provident fund: no data yet" in page and "公积金" not in page
+
+
+# ---- every role's pages in English: no Chinese left in the page chrome ----------------------
+
+
+def _data_strings() -> set[str]:
+    """What is Chinese by nature: names people gave to regions, files, users, rule sets, banks
+    and products, and the values typed into a file (members' names, descriptions). Taken out
+    of a page's chrome before looking for Han characters (tests/english_chrome.py)."""
+    columns = [
+        models.Region.name,
+        models.Household.head_name,
+        models.Household.address,
+        models.HouseholdMember.name,
+        models.AgriEntity.name,
+        models.AgriEntity.operator_name,
+        models.User.display_name,
+        models.User.organisation,
+        models.RuleSet.name,
+        models.RuleSet.title,
+        models.Bank.name,
+        models.Bank.short_name,
+        models.LoanProduct.name,
+    ]
+    found: set[str] = set()
+    for column in columns:
+        found |= {v for v in db.session.scalars(select(column)) if v}
+    # A file's free text and the village groups (第1组 … named by each village).
+    found |= {v for v in db.session.scalars(select(models.ProductionItem.name)) if v}
+    found |= {f"第{n}组" for n in range(1, 13)}
+    return found | KEPT_TERMS
+
+
+# Proper names the English pages keep beside their translation, e.g. "Credit-easy loans (信易贷)".
+KEPT_TERMS = {"信易贷"}
+
+
+@pytest.fixture
+def english_county(users, cipher):
+    """Two villages' files, an entity, and a county rating run under 公示 in village A."""
+    yang = f.make_household(cipher, users["cadre"], head_name="杨建国")
+    f.make_household(cipher, users["cadre"], head_name="王小明")
+    f.make_household(cipher, users["cadre_b"], village_code=f.VILLAGE_B, head_name="李卫东")
+    entity = f.make_entity(cipher, users["cadre"])
+    run = pf.make_run(users["office"])
+    tree = pf.make_tree(run)
+    pf.make_result(run, yang, 86.5, "AAA")
+    pf.publish(tree[f.VILLAGE_A], users["cadre"], clock.today())
+    bank = lf.make_bank()
+    officer = lf.make_officer("bank_officer", bank)
+    lf.make_product(bank, officer, status="listed")
+    db.session.commit()
+    return {"household": yang, "entity": entity, "run": run}
+
+
+@pytest.mark.parametrize(
+    "username, extra",
+    [
+        ("office_county", ["/households/new", "/entities/new", "{entity}", "{village}"]),
+        ("office_town", ["{village}"]),
+        ("cadre_a", ["{household}", "/households/new", "/entities/new", "{entity}"]),
+        ("bank_officer", []),
+        ("applicant", []),
+    ],
+)
+def test_every_roles_pages_have_no_chinese_chrome_in_english(
+    client, english_county, username, extra
+):
+    login(client, username)
+    client.post("/language/en", data={"next": "/"})  # the footer's language switch
+    refresh()  # the tests share one app context: forget the locale the login request cached
+    data = _data_strings()
+    links = {
+        "{household}": f"/households/{english_county['household'].id}",
+        "{entity}": f"/entities/{english_county['entity'].id}",
+        "{village}": f"/ratings/runs/{english_county['run'].id}/villages/{f.VILLAGE_A}",
+    }
+    dashboard = client.get("/dashboard", follow_redirects=True).get_data(as_text=True)
+    urls = ["/dashboard", *menu_links(dashboard), *(links.get(u, u) for u in extra)]
+    if username in ("office_county", "office_town", "cadre_a", "bank_officer"):
+        assert len(urls) > 4, urls  # the crawl found the menu
+    problems = []
+    for url in urls:
+        response = client.get(url, follow_redirects=True)
+        assert response.status_code == 200, url
+        problems += [f"{url}: {p}" for p in chinese_chrome(response.get_data(as_text=True), data)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_chrome_check_finds_chinese_labels_and_skips_data():
+    page = """<nav><a class="nav-link" href="/x">工作台</a></nav>
+    <h1>Files <small>杨家村</small></h1><th>户主</th><td>杨建国</td>
+    <select name="kind"><option>种植</option></select><select name="village"><option>西坡村</option></select>
+    <div data-chart='{"legend": {}, "series": [{"name": "一票否决", "data": [1]}]}'></div>
+    <button lang="zh-CN">简体中文</button>"""
+    found = chinese_chrome(page, {"杨家村"})
+    assert found == [
+        "<a> 工作台",
+        "<th> 户主",
+        "<option> 种植",
+        "<div[data-chart]> 一票否决",
+    ]

@@ -142,7 +142,7 @@ def test_a_loan_repaid_late_counts_however_the_ledger_reads_now(client, users, c
 
     login(client, "office_county")
     page = client.get(f"/ratings/results/{results[county['li'].id].id}").get_data(as_text=True)
-    assert "还款记录" in page and "74.00" in page
+    assert "还款记录" in page and '<div class="stat-number">74</div>' in page
 
 
 # ---- 2. a ledger older than the run's date ----------------------------------------------------

@@ -293,6 +293,19 @@ def test_dashboard_line_shows_one_point_per_year(county, as_office):
     assert series(line)["信用乡镇占比"] == [0.0, 50.0, 0.0]
 
 
+def test_a_single_year_is_drawn_as_labelled_bars_not_an_empty_line(users, cipher, as_office):
+    household = f.make_household(cipher, users["cadre"])
+    run = make_run(users["office"], 2025, status=RunStatus.APPROVED)
+    rate_villages(run, {f.VILLAGE_A: True, f.VILLAGE_B: False}, {f.TOWNSHIP_A: True})
+    result(run, household, "AA", 80)
+    db.session.commit()
+    page = as_office.get(f"/ratings/dashboard?run={run.id}").get_data(as_text=True)
+    trend = next(c for c in charts(page) if c["xAxis"].get("data") == ["2025"])
+    assert {s["type"] for s in trend["series"]} == {"bar"}
+    assert all(s["label"]["show"] and s["label"]["formatter"] == "{c}%" for s in trend["series"])
+    assert series(trend)["信用村占比"] == [50.0]
+
+
 def test_villages_closest_to_credit_village_come_first_with_what_they_lack(county, users):
     closest = closest_villages(run_figures(county.runs["2025"], users["office"]))
     assert [v.village_name for v in closest] == ["东坡村", "杨家村", "河湾村"]
@@ -423,9 +436,13 @@ def test_xlsx_holds_grades_scores_points_and_reasons_with_ids_masked(county, as_
         )
     )
     db.session.commit()
-    response = as_office.get(f"/ratings/runs/{county.runs['2025'].id}/results.xlsx")
+    run_id = county.runs["2025"].id
+    response = as_office.get(f"/ratings/runs/{run_id}/results.xlsx")
     assert response.status_code == 200
-    assert "attachment" in response.headers["Content-Disposition"]
+    disposition = response.headers["Content-Disposition"]
+    # An ASCII name that says what the file is, beside the Chinese one (RFC 6266 filename*)
+    assert f'filename="rating-results-2025-{f.COUNTY}-run{run_id}.xlsx"' in disposition
+    assert "filename*=UTF-8''%E4%BF%A1%E7%94%A8%E8%AF%84%E5%AE%9A" in disposition  # 信用评定
     book = load_workbook(io.BytesIO(response.data))
     assert book.sheetnames == ["说明", "农户评定结果", "经营主体评定结果", "信用村", "信用乡镇"]
 

@@ -143,7 +143,7 @@ def test_objection_rerates_against_the_village_the_run_saw(client, csrf_on, user
     assert (rerating.cause, rerating.objection_id) == ("objection", objection.id)
     assert (rerating.score_before, rerating.score_after) == (Decimal("57.00"), Decimal("72.00"))
     history = client.get(f"/ratings/results/{zhao.id}").get_data(as_text=True)
-    assert "重新评定记录" in history and "异议更正" in history and "57.00" in history
+    assert "重新评定记录" in history and "异议更正" in history and "原得分 57 " in history
 
 
 def test_the_run_keeps_each_villages_averages(users, county):

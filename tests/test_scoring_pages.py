@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
+from flask_babel import refresh
 from sqlalchemy import func, select
 
 from loans.scoring.registry import active_model, save_model
@@ -250,10 +251,15 @@ def test_a_training_without_enough_loans_fails_with_its_reason(client, csrf_on, 
     assert "还没有训练过模型" in client.get("/scoring/models").get_data(as_text=True)
     _post(client, "/scoring/models", "/scoring/jobs", {"kind": "train"})
     job = db.session.scalars(select(ScoreJob)).one()
-    assert job.status == "failed" and "已标注的贷款只有0笔" in job.message
+    # Stored as the catalog's sentence and its figures, said in the reader's language
+    assert job.status == "failed" and job.message.startswith("已标注的贷款只有%(n)s笔")
+    assert job.result["message_params"] == {"n": 0, "minimum": 200}
     assert db.session.scalar(select(func.count()).select_from(ScoreModel)) == 0
     page = client.get(f"/scoring/jobs/{job.id}").get_data(as_text=True)
     assert "任务失败" in page and "已标注的贷款只有0笔" in page
+    refresh()  # the tests share one app context: forget the locale the last request cached
+    page = client.get(f"/scoring/jobs/{job.id}?lang=en").get_data(as_text=True)
+    assert "Only 0 labelled loans" in page and "已标注" not in page
 
 
 def test_a_run_is_refused_while_another_of_its_kind_is_going(client, csrf_on, users):

@@ -5,6 +5,7 @@ departmental sources not imported for months, and unmatched subjects it can hand
 of the right village (为此证件号建档). Dashboard villages open their pages; village pickers
 are grouped by township."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -187,3 +188,55 @@ def test_village_pickers_are_grouped_by_township(client, users):
         page = client.get(url).get_data(as_text=True)
         assert '<optgroup label="庄里镇">' in page and '<optgroup label="张桥镇">' in page, url
         assert page.index("杨家村") > page.index('<optgroup label="庄里镇">'), url
+
+
+def test_stale_sources_are_judged_by_the_datas_own_date_not_the_import_date(client, users, cipher):
+    household = f.make_household(cipher, users["cadre"])
+    key = d.key_for_household(household)
+    today = clock.today()
+    last_month = today.replace(day=1) - timedelta(days=1)
+    # Imported today, but its newest bill is from January 2023: stale.
+    old_data = d.make_batch(Source.ELECTRICITY, users["office"])
+    old_data.finished_at = clock.utc_start_of(today)
+    d.utility(key, old_data, 2023, 1, 120)
+    # Imported a year ago with last month's bills (a forward-dated ledger): fresh.
+    fresh_data = d.make_batch(Source.WATER, users["office"])
+    fresh_data.finished_at = clock.utc_start_of(today - timedelta(days=365))
+    d.utility(key, fresh_data, last_month.year, last_month.month, 8, utility=Source.WATER)
+    db.session.commit()
+    login(client, "office_county")
+    page = client.get("/dashboard").get_data(as_text=True)
+    stale = [line for line in page.splitlines() if 'class="stale-source"' in line]
+    electricity = next(line for line in stale if "电费" in line)
+    months = (today.year * 12 + today.month) - (2023 * 12 + 1)
+    assert f"最新数据 2023-01，已 {months} 个月" in electricity
+    assert f"最近导入 {today.isoformat()}" in electricity
+    assert not any("水费" in line for line in stale)
+    assert any("税务" in line and "从未导入" in line for line in stale)
+    assert "按数据本身的日期" in page
+
+
+def test_a_credit_code_request_opens_the_entity_form_with_the_code(client, csrf_on, users):
+    key = d.unmatched_key()  # make_uscc: a 93… code, a cooperative's
+    key.name = "富平县兴农果业专业合作社"
+    key.scope_code = f.COUNTY
+    db.session.commit()
+    login(client, "office_county")
+    page = client.get("/dashboard/unmatched").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(page), "village_code": f.VILLAGE_A}
+    client.post(f"/dashboard/unmatched/{key.id}/request", data=data)
+    request = db.session.scalar(select(FileRequest))
+    client.post("/logout", data={"csrf_token": csrf_token(page)})
+
+    login(client, "cadre_a")
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert f'href="/entities/new?file_request={request.id}"' in dashboard
+    form = client.get(f"/entities/new?file_request={request.id}").get_data(as_text=True)
+    assert f'value="{key.uscc}"' in form and 'value="富平县兴农果业专业合作社"' in form
+    assert re.search(
+        r'<option[^>]*selected[^>]*value="cooperative"|<option[^>]*value="cooperative"[^>]*selected',
+        form,
+    )
+    client.post("/logout", data={"csrf_token": csrf_token(form)})
+    login(client, "cadre_b")
+    assert client.get(f"/entities/new?file_request={request.id}").status_code == 404

@@ -1,7 +1,7 @@
 """Choices and bounds of a 新型农业经营主体 file: one list each, shared by the web form, the
 list filters and the completeness rule."""
 
-from models import ENTITY_TYPE_LABELS, EntityType
+from models import ENTITY_TYPE_LABELS, N_, EntityType
 
 from .household_fields import MAX_AREA_MU, MAX_ENTITY_MONEY, MAX_MEMBERS, MAX_QUANTITY
 
@@ -11,9 +11,9 @@ ENTITY_TYPES: tuple[tuple[str, str], ...] = tuple(
 # Only a 种养大户 may have no registration: it can be a farmer known by her ID number alone.
 USCC_OPTIONAL_TYPES = frozenset({EntityType.LARGE_GROWER.value})
 
-CERTIFICATIONS = ("绿色食品", "有机产品", "地理标志")
+CERTIFICATIONS = (N_("绿色食品"), N_("有机产品"), N_("地理标志"))
 CERTIFICATION_SEPARATOR = ","
-DEMONSTRATION_LEVELS = ("国家级", "省级", "市级", "县级", "无")
+DEMONSTRATION_LEVELS = (N_("国家级"), N_("省级"), N_("市级"), N_("县级"), N_("无"))
 
 # GB 32100: a co-op registered with market regulation has 登记管理部门代码 9, 机构类别 3.
 COOPERATIVE_USCC_PREFIX = "93"

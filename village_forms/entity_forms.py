@@ -52,7 +52,7 @@ class EntityForm(FlaskForm):
     version = HiddenField()  # the file version this form was opened on, checked on save
     entity_type = SelectField(
         _l("主体类型"),
-        choices=[("", _l("请选择")), *ef.ENTITY_TYPES],
+        choices=[("", _l("请选择")), *((v, _l(label)) for v, label in ef.ENTITY_TYPES)],
         validators=[DataRequired(REQUIRED)],
     )
     name = StringField(_l("主体名称"), [DataRequired(REQUIRED), Length(max=100), PlainName()])
@@ -101,7 +101,7 @@ class EntityForm(FlaskForm):
         description=_l("险种、保额，如：小麦种植险 保额20万元"),
     )
     certifications = MultiCheckboxField(
-        _l("认证"), choices=[(c, c) for c in ef.CERTIFICATIONS], validators=[Optional()]
+        _l("认证"), choices=[(c, _l(c)) for c in ef.CERTIFICATIONS], validators=[Optional()]
     )
     demonstration_level = SelectField(
         _l("示范社/示范农场级别"), choices=choices(ef.DEMONSTRATION_LEVELS, "")

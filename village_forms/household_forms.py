@@ -156,7 +156,7 @@ class EvaluationForm(Form):
 class RecordForm(Form):
     polarity = SelectField(
         _l("类型"),
-        choices=[("", "请选择"), *hf.RECORD_POLARITIES],
+        choices=[("", _l("请选择")), *((v, _l(label)) for v, label in hf.RECORD_POLARITIES)],
         validators=[DataRequired(REQUIRED)],
     )
     category = SelectField(

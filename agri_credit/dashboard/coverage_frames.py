@@ -303,3 +303,38 @@ def load_coverage_frames(user: User) -> CoverageFrames:
         batch_records=batch_records,
         unmatched=unmatched,
     )
+
+
+def source_freshness(user: User) -> pd.DataFrame:
+    """Per source: the newest period (year*100 + month) or date of its current records, and
+    the last import, over the imports the user's freshness counts (their scope and the wider
+    regions above it, as on the data-coverage page). One GROUP BY per record table."""
+    batches = _batches(user)
+    frames = []
+    for record, table_sources in _TABLES:
+        mine = batches.loc[batches["source"].isin([s.value for s in table_sources])]
+        if mine.empty:
+            continue
+        name, latest = _freshness(record)
+        frame = _frame(
+            db.session.execute(
+                select(record.batch_id, latest)
+                .where(
+                    record.superseded_by_id.is_(None),
+                    record.batch_id.in_([int(i) for i in mine["id"]]),
+                )
+                .group_by(record.batch_id)
+            ).all(),
+            ["batch_id", name],
+        )
+        frames.append(frame)
+    columns = ["batch_id", "period", "latest_date"]
+    records = pd.concat([pd.DataFrame(columns=columns), *frames], ignore_index=True)
+    records = records.merge(batches[["id", "source"]], left_on="batch_id", right_on="id")
+    records["period"] = pd.to_numeric(records["period"])
+    records["latest_date"] = pd.to_datetime(records["latest_date"])
+    latest = records.groupby("source").agg(
+        period=("period", "max"), latest_date=("latest_date", "max")
+    )
+    latest["last_import"] = pd.to_datetime(batches["finished_at"]).groupby(batches["source"]).max()
+    return latest

@@ -126,6 +126,51 @@ def _months_behind(today: date, year: int, month: int) -> int:
     return (today.year * 12 + today.month) - (year * 12 + month)
 
 
+@dataclass(frozen=True)
+class Freshness:
+    latest_period: tuple[int, int] | None
+    latest_date: date | None
+    months_behind: int | None
+    stale: bool
+
+
+def judge_freshness(
+    period: Any, latest_date: Any, last_import: Any, today: date, stale_after_months: int
+) -> Freshness:
+    """How far a source's newest data lags `today`, judged by the data's own period or date
+    (a file of 2023 bills imported yesterday is still two years old). `period` is year*100 +
+    month (WHOLE_YEAR for a yearly figure); `latest_date` and `last_import` are timestamps or
+    None/NaT. Shared by the data-coverage page and the office's dashboard."""
+    latest_period = None
+    months_behind = None
+    allowed = stale_after_months
+    if period is not None and not pd.isna(period):
+        latest_period = (int(period) // 100, int(period) % 100)
+        year, month = latest_period
+        months_behind = _months_behind(today, year, min(month, 12))
+        if month == WHOLE_YEAR:
+            # A year's figure cannot exist before the year ends: it is late only once
+            # the following year's is overdue too.
+            allowed += 12
+    if latest_date is not None and not pd.isna(latest_date):
+        latest_date = pd.Timestamp(latest_date).date()
+        # Loans and public records arrive as events: a quiet year with no new penalty
+        # is not stale data, so a recent import counts as fresh too.
+        has_import = last_import is not None and not pd.isna(last_import)
+        reference = (
+            max(latest_date, pd.Timestamp(last_import).date()) if has_import else latest_date
+        )
+        months_behind = _months_behind(today, reference.year, reference.month)
+    else:
+        latest_date = None
+    return Freshness(
+        latest_period,
+        latest_date,
+        months_behind,
+        months_behind is not None and months_behind > allowed,
+    )
+
+
 def _int(value: Any) -> int:
     return 0 if pd.isna(value) else int(value)
 
@@ -277,35 +322,17 @@ def _source_figures(
         latest_date = latest["latest_date"].get(key) if key in latest.index else None
         last_import = last_imports.get(key)
         last_import = None if last_import is None or pd.isna(last_import) else last_import
-        latest_period = None
-        months_behind = None
-        allowed = stale_after_months
-        if period is not None and not pd.isna(period):
-            latest_period = (int(period) // 100, int(period) % 100)
-            year, month = latest_period
-            months_behind = _months_behind(today, year, min(month, 12))
-            if month == WHOLE_YEAR:
-                # A year's figure cannot exist before the year ends: it is late only once
-                # the following year's is overdue too.
-                allowed += 12
-        if latest_date is not None and not pd.isna(latest_date):
-            latest_date = latest_date.date()
-            # Loans and public records arrive as events: a quiet year with no new penalty
-            # is not stale data, so a recent import counts as fresh too.
-            reference = max(latest_date, last_import.date()) if last_import else latest_date
-            months_behind = _months_behind(today, reference.year, reference.month)
-        else:
-            latest_date = None
+        fresh = judge_freshness(period, latest_date, last_import, today, stale_after_months)
         figures.append(
             SourceCoverage(
                 source=key,
                 label=SOURCE_LABELS[source],
                 shares={kind: total.sources[key][kind] for kind in KINDS},
-                latest_period=latest_period,
-                latest_date=latest_date,
+                latest_period=fresh.latest_period,
+                latest_date=fresh.latest_date,
                 last_import=last_import.to_pydatetime() if last_import is not None else None,
-                months_behind=months_behind,
-                stale=months_behind is not None and months_behind > allowed,
+                months_behind=fresh.months_behind,
+                stale=fresh.stale,
                 records=_int(counts.get(key, 0)),
                 matched=_int(counts.get(key, 0)) - _int(unmatched_records.get(key, 0)),
                 unmatched_subjects=_int(unmatched_by_source.get(key, 0)),
@@ -322,7 +349,13 @@ def build_data_coverage(user: User, *, today: date) -> DataCoverage:
 # Presentation helpers shared by the page and the export
 
 
-def period_text(coverage: SourceCoverage, whole_year: str = "{year}年全年") -> str:
+def fresh_text(fresh: "Freshness | SourceCoverage", whole_year: str = "{year}") -> str:
+    """The latest period or date held, language-neutral: 2025-03, 2024 (a whole year),
+    2026-11-02; "" when nothing is held."""
+    return period_text(fresh, whole_year)
+
+
+def period_text(coverage: "Freshness | SourceCoverage", whole_year: str = "{year}年全年") -> str:
     """The latest period held: 2025-03, a whole year, or a date; "" when nothing is held."""
     if coverage.latest_date is not None:
         return coverage.latest_date.isoformat()

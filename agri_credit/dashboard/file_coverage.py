@@ -4,7 +4,16 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-COMPLETENESS_BANDS = ((100, "完整"), (80, "80%以上"), (60, "60%-79%"), (0, "60%以下"))
+from models import N_
+
+# Labels marked for the catalog; the page translates them (`_(label)`).
+# "%%": the page formats these through gettext, which reads % as a placeholder.
+COMPLETENESS_BANDS = (
+    (100, N_("完整")),
+    (80, N_("80%%以上")),
+    (60, N_("60%%-79%%")),
+    (0, N_("60%%以下")),
+)
 
 
 @dataclass(frozen=True)

@@ -142,8 +142,12 @@ def open_file_requests(user: User) -> list[tuple[FileRequest, SubjectKey]]:
     return [(request, key) for request, key in rows]
 
 
-def open_request_or_none(request_id: int, user: User) -> tuple[FileRequest, SubjectKey] | None:
-    """An open request of the user's village, for the new-file form to start from."""
+def open_request_or_none(
+    request_id: int, user: User, kind: str = "household"
+) -> tuple[FileRequest, SubjectKey] | None:
+    """An open request of the user's village, for the new-file form to start from: an ID
+    number for a household file (`kind` "household"), a credit code for an entity's."""
+    number = SubjectKey.id_cipher if kind == "household" else SubjectKey.uscc
     row = db.session.execute(
         select(FileRequest, SubjectKey)
         .join(SubjectKey, SubjectKey.id == FileRequest.subject_key_id)
@@ -153,7 +157,7 @@ def open_request_or_none(request_id: int, user: User) -> tuple[FileRequest, Subj
             SubjectKey.household_id.is_(None),
             SubjectKey.entity_id.is_(None),
             SubjectKey.enterprise_id.is_(None),
-            SubjectKey.id_cipher.is_not(None),
+            number.is_not(None),
         )
     ).first()
     return (row[0], row[1]) if row else None

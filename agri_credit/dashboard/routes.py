@@ -1,7 +1,5 @@
-from io import BytesIO
-
 import pandas as pd
-from flask import abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -11,6 +9,7 @@ from agri_credit.applicant.own import SUBJECT_KIND_LABELS, own_subject
 from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import entities_in_scope, in_scope, villages_by_township
 from agri_credit.departmental.links import pending_count
+from agri_credit.downloads import XLSX_MIME, ascii_filename, attachment
 from agri_credit.file_panels import file_panels
 from agri_credit.home_panels import home_panels
 from agri_credit.rating_cycle.objections.services import STATUS_LABELS as OBJECTION_LABELS
@@ -30,8 +29,6 @@ from .file_coverage import summarise_files
 from .file_requests import FileRequestRefused, request_file, unmatched_keys, unmatched_rows
 from .forms import FileRequestForm
 from .work import cadre_work, office_work
-
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.route("/")
@@ -139,11 +136,13 @@ def data_coverage():
 def data_coverage_xlsx():
     today = clock.today()
     coverage = build_data_coverage(current_user, today=today)
-    return send_file(
-        BytesIO(coverage_workbook(coverage)),
+    return attachment(
+        coverage_workbook(coverage),
         mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name=f"数据覆盖情况-{coverage.scope_name}-{today.isoformat()}.xlsx",
+        filename=f"数据覆盖情况-{coverage.scope_name}-{today.isoformat()}.xlsx",
+        fallback=ascii_filename(
+            "data-coverage", current_user.scope_code, today.isoformat(), suffix=".xlsx"
+        ),
     )
 
 

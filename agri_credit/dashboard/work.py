@@ -9,7 +9,7 @@ a while, and subjects of departmental data no file matches."""
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from dateutil.relativedelta import relativedelta
+import pandas as pd
 from sqlalchemy import func, select
 
 from agri_credit.auth.scopes import households_in_scope, in_scope
@@ -20,12 +20,10 @@ from agri_credit.rating_cycle.publication.preliminary import open_flags_in_scope
 from models import (
     SOURCE_LABELS,
     AgriEntity,
-    BatchStatus,
     CreditRepair,
     Enterprise,
     FileRequest,
     Household,
-    ImportBatch,
     Objection,
     ObjectionStatus,
     RatingResult,
@@ -42,6 +40,8 @@ from models import (
     db,
 )
 
+from .coverage_frames import source_freshness
+from .data_coverage import fresh_text, judge_freshness
 from .file_requests import open_file_requests, unmatched_keys
 
 LIST_LIMIT = 8  # rows of each list on the dashboard; the list pages hold the rest
@@ -82,6 +82,8 @@ class StaleSource:
     source: str
     label: str
     last_import: datetime | None
+    latest_data: str | None  # the newest period or date held: 2025-03, 2024 (whole year), a date
+    months_behind: int | None
 
 
 @dataclass
@@ -248,23 +250,28 @@ def _due_repairs(user: User, today: date, due_by: date) -> list[Due]:
 
 
 def stale_sources(user: User, today: date, months: int) -> list[StaleSource]:
-    """Departmental sources whose newest import for the user's scope (or a region under it)
-    is older than `months`, or that were never imported: one grouped query over batches."""
-    rows = dict(
-        db.session.execute(
-            select(ImportBatch.source, func.max(ImportBatch.finished_at))
-            .where(
-                ImportBatch.status == BatchStatus.IMPORTED, in_scope(ImportBatch.scope_code, user)
-            )
-            .group_by(ImportBatch.source)
-        ).all()
-    )
-    cutoff = today - relativedelta(months=months)
+    """Departmental sources whose newest data (the records' own period or date, not the day
+    they were imported) for the user's scope is more than `months` old, or that hold no data:
+    the data-coverage page's rule (data_coverage.judge_freshness)."""
+    latest = source_freshness(user)
     stale = []
     for source, label in SOURCE_LABELS.items():
-        last = rows.get(source.value)
-        if last is None or last.date() < cutoff:
-            stale.append(StaleSource(source.value, label, last))
+        row = latest.loc[source.value] if source.value in latest.index else None
+        if row is None:
+            stale.append(StaleSource(source.value, label, None, None, None))
+            continue
+        fresh = judge_freshness(
+            row["period"], row["latest_date"], row["last_import"], today, months
+        )
+        if fresh.stale or fresh.months_behind is None:
+            last_import = (
+                None if pd.isna(row["last_import"]) else row["last_import"].to_pydatetime()
+            )
+            stale.append(
+                StaleSource(
+                    source.value, label, last_import, fresh_text(fresh), fresh.months_behind
+                )
+            )
     return stale
 
 

@@ -41,7 +41,7 @@ from models import (
     db,
 )
 
-from .sources import spec_for
+from .sources import UTILITY_UNITS
 
 SubjectKind = Literal["household", "entity", "enterprise"]
 
@@ -261,7 +261,7 @@ def _section(source: Source, rows: list[dict[str, Any]]) -> SourceSection:
         chart = headcount_chart(frame, "depositor_count", _("缴存人数"))
         return SourceSection(source, rows, chart)
     if source in UTILITIES:
-        unit = spec_for(source).field("consumption").label
+        unit = _("用量（%(unit)s）", unit=_(UTILITY_UNITS[source]))
         late = sum(1 for r in rows if (r["days_late"] or 0) > 0)
         # "All paid on time" only when the department said so for every month.
         on_time = not late and all(r["days_late"] is not None for r in rows)
@@ -367,7 +367,8 @@ def tax_chart(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def headcount_chart(frame: pd.DataFrame, column: str, label: str) -> dict[str, Any]:
-    """参保人数 / 缴存人数 per period (month or year), as a line."""
+    """参保人数 / 缴存人数 per period (month or year), as a line; one period as a labelled bar
+    (a line through one point reads as an empty axis)."""
     ordered = frame.sort_values(["year", "month"])
     periods = [period_label(y, m) for y, m in zip(ordered["year"], ordered["month"], strict=True)]
     return _base_option(periods) | {
@@ -375,7 +376,9 @@ def headcount_chart(frame: pd.DataFrame, column: str, label: str) -> dict[str, A
         "series": [
             {
                 "name": label,
-                "type": "line",
+                "type": "line" if len(periods) > 1 else "bar",
+                "barMaxWidth": 48,
+                "label": {"show": len(periods) == 1, "position": "top"},
                 "data": [int(v) for v in ordered[column]],
                 "itemStyle": {"color": BLUE},
             }

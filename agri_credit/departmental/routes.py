@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -21,6 +20,7 @@ from sqlalchemy import select, update
 
 from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import in_scope, region_in_scope
+from agri_credit.downloads import XLSX_MIME, ascii_filename, attachment
 from agri_credit.request_limits import upload_limit
 from agri_credit.url_arguments import page_number
 from models import SOURCE_LABELS, BatchStatus, ColumnMapping, ImportBatch, Role, db, utcnow
@@ -32,7 +32,6 @@ from .importer import BatchRefused, create_batch, earlier_import_of, rollback_ba
 from .parsing import UnreadableFile, UploadLimits, preview, sniff
 from .sources import spec_for, suggest_mapping
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PAGE_SIZE = 20
 
 
@@ -226,11 +225,11 @@ def progress(batch_id: int):
 def error_report(batch_id: int):
     batch = _batch_or_404(batch_id)
     stream = batches.error_workbook(batch)
-    return send_file(
-        stream,
+    return attachment(
+        stream.getvalue(),
         mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name=f"错误报告_批次{batch.id}_{PurePath(batch.filename).stem}.xlsx",
+        filename=f"错误报告_批次{batch.id}_{PurePath(batch.filename).stem}.xlsx",
+        fallback=ascii_filename("import-errors", f"batch{batch.id}", batch.source, suffix=".xlsx"),
     )
 
 

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from models import (
     LOAN_STATUS_LABELS,
+    N_,
     PUBLIC_RECORD_KIND_LABELS,
     RECORD_MODELS,
     SEVERITY_LABELS,
@@ -126,6 +127,10 @@ SEVERITIES = {label: code for code, label in SEVERITY_LABELS.items()} | {
     "较重": "general",
     "重大": "serious",
 }
+
+
+# The unit of each utility's consumption, marked for the catalog (file pages translate it).
+UTILITY_UNITS = {Source.WATER: N_("吨"), Source.ELECTRICITY: N_("千瓦时"), Source.GAS: N_("立方米")}
 
 
 def _utility(source: Source, unit: str) -> SourceSpec:
@@ -268,9 +273,9 @@ SPECS: dict[Source, SourceSpec] = {
         ),
         key=("year", "month"),
     ),
-    Source.WATER: _utility(Source.WATER, "吨"),
-    Source.ELECTRICITY: _utility(Source.ELECTRICITY, "千瓦时"),
-    Source.GAS: _utility(Source.GAS, "立方米"),
+    Source.WATER: _utility(Source.WATER, UTILITY_UNITS[Source.WATER]),
+    Source.ELECTRICITY: _utility(Source.ELECTRICITY, UTILITY_UNITS[Source.ELECTRICITY]),
+    Source.GAS: _utility(Source.GAS, UTILITY_UNITS[Source.GAS]),
     Source.BANK_LOAN: SourceSpec(
         Source.BANK_LOAN,
         (

@@ -1,4 +1,4 @@
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -15,6 +15,7 @@ from agri_credit.auth.scopes import (
     villages_in_scope,
 )
 from agri_credit.change_display import change_lines
+from agri_credit.dashboard.file_requests import open_request_or_none
 from agri_credit.departmental.records import credit_records_in_use, subject_records
 from agri_credit.extensions import id_cipher
 from agri_credit.file_panels import file_panels
@@ -29,9 +30,9 @@ from agri_credit.file_versions import (
 from agri_credit.id_reveal import RevealForm, grant, take_grant
 from agri_credit.rating_cycle.publication.services import grades_now
 from agri_credit.rating_cycle.runs.subject_ratings import subject_ratings
-from agri_credit.url_arguments import page_number
-from models import AgriEntity, Permission, clock, db
-from village_forms.entity_fields import ENTITY_TYPES
+from agri_credit.url_arguments import id_arg, page_number
+from models import AgriEntity, EntityType, Permission, clock, db
+from village_forms.entity_fields import COOPERATIVE_USCC_PREFIX, ENTITY_TYPES
 from village_forms.entity_forms import EntityForm, field_labels, record_row_template
 from village_forms.household_fields import RECORD_POLARITIES
 from village_forms.identifiers import id_number_error
@@ -170,10 +171,26 @@ def _stale_edit(form: EntityForm, entity: AgriEntity) -> list:
     return events
 
 
+def _start_from_file_request(form: EntityForm, request_id: int) -> None:
+    """为此统一社会信用代码建档: the form opens with the code (and the name the department
+    gave) of an office's request to this village; a 93… code is a cooperative's."""
+    found = open_request_or_none(request_id, current_user, kind="entity")
+    if found is None:
+        abort(404)
+    file_request, key = found
+    form.village_code.data = file_request.village_code
+    form.uscc.data = key.uscc
+    form.name.data = form.name.data or key.name
+    if key.uscc.startswith(COOPERATIVE_USCC_PREFIX):
+        form.entity_type.data = EntityType.COOPERATIVE.value
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @permission_required(Permission.EDIT_FILES)
 def create():
     form = _build_form(None)
+    if request.method == "GET" and (request_id := id_arg("file_request")):
+        _start_from_file_request(form, request_id)
     if form.validate_on_submit() and not _duplicate_error(form, None):
         entity = _save(form, None)
         if entity:

@@ -1,7 +1,6 @@
 """Thin views: template download, upload and check, the batch page, the marked copy, and
 "import the valid rows". The work is in services.py and village_forms.household_sheet."""
 
-from io import BytesIO
 from pathlib import PurePath
 
 from flask import (
@@ -11,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -20,6 +18,7 @@ from flask_login import current_user
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import permission_required
 from agri_credit.auth.scopes import region_in_scope, village_choices
+from agri_credit.downloads import XLSX_MIME, ascii_filename, attachment
 from agri_credit.extensions import id_cipher
 from models import Permission, Region, RegionLevel, UploadBatch, db
 from village_forms.bulk_sheets import BULK_SHEETS
@@ -31,7 +30,6 @@ from . import bp
 from .forms import HouseholdUploadForm
 from .services import process_batch, store_upload
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ERRORS_SHOWN = 500  # the page stays light on a phone; the marked workbook has them all
 
 
@@ -129,11 +127,15 @@ def template():
     region = db.session.get(Region, code) if region_in_scope(code, current_user) else None
     name = region.name if region else current_user.scope.name
     content = build_template(name, current_app.config["XLSX_MAX_ROWS"])
-    return send_file(
-        BytesIO(content),
+    return attachment(
+        content,
         mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name=f"农户批量导入模板-{name}.xlsx",
+        filename=f"农户批量导入模板-{name}.xlsx",
+        fallback=ascii_filename(
+            "household-import-template",
+            region.code if region else current_user.scope_code,
+            suffix=".xlsx",
+        ),
     )
 
 
@@ -170,11 +172,13 @@ def marked(batch_id: int):
     )
     db.session.commit()
     stem = PurePath(batch.filename).stem or "upload"
-    return send_file(
-        BytesIO(marked_copy),
+    return attachment(
+        marked_copy,
         mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name=f"{stem}-错误标记.xlsx",
+        filename=f"{stem}-错误标记.xlsx",
+        fallback=ascii_filename(
+            "household-import-errors-marked", f"batch{batch.id}", suffix=".xlsx"
+        ),
     )
 
 

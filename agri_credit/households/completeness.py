@@ -3,19 +3,21 @@ the demo seed and the bulk import all use the same rule."""
 
 import pandas as pd
 
-# (column that must be filled, label shown to the cadre)
+from models import N_
+
+# (column that must be filled, label shown to the cadre; pages translate it)
 HOUSEHOLD_CHECKS: tuple[tuple[str, str], ...] = (
-    ("phone", "联系电话"),
-    ("address", "住址"),
-    ("registration_type", "户籍类型"),
-    ("housing", "住房情况"),
-    ("land_contracted_mu", "承包地面积"),
-    ("income_total", "收入情况"),
-    ("annual_spending", "年支出"),
-    ("member_count", "家庭成员"),
-    ("asset_count", "资产情况"),
-    ("production_count", "种养情况"),
-    ("recent_evaluation", "村评议"),
+    ("phone", N_("联系电话")),
+    ("address", N_("住址")),
+    ("registration_type", N_("户籍类型")),
+    ("housing", N_("住房情况")),
+    ("land_contracted_mu", N_("承包地面积")),
+    ("income_total", N_("收入情况")),
+    ("annual_spending", N_("年支出")),
+    ("member_count", N_("家庭成员")),
+    ("asset_count", N_("资产情况")),
+    ("production_count", N_("种养情况")),
+    ("recent_evaluation", N_("村评议")),
 )
 
 

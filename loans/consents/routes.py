@@ -1,8 +1,8 @@
 """Views of household consents (cadre only, her village's households)."""
 
-from io import BytesIO
+from pathlib import PurePath
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,6 +10,7 @@ from sqlalchemy import select
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import household_or_404, households_in_scope
+from agri_credit.downloads import ascii_filename, attachment
 from agri_credit.url_arguments import page_number
 from loans.access import consents_in_force, valid_consent
 from models import Household, HouseholdConsent, Role, clock, db
@@ -98,11 +99,12 @@ def file(consent_id: int):
         abort(404)
     record_event("consent.view", "household", consent.household_id, "查看签字授权书")
     db.session.commit()
-    response = send_file(
-        BytesIO(bytes(content)),
+    name = consent.filename or "consent"
+    response = attachment(
+        bytes(content),
         mimetype="application/octet-stream",
-        as_attachment=True,
-        download_name=consent.filename or "consent",
+        filename=name,
+        fallback=ascii_filename("signed-consent", consent.id, suffix=PurePath(name).suffix),
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

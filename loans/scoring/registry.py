@@ -8,7 +8,7 @@ import lightgbm as lgb
 from sqlalchemy import select, update
 
 from agri_credit.audit import record_event
-from models import ScoreModel, ScoreModelActivation, User, db, utcnow
+from models import N_, ScoreModel, ScoreModelActivation, User, db, utcnow
 
 from .asof import SUBJECT_TYPES
 from .calibration import Calibrator
@@ -102,12 +102,12 @@ def promote(model: ScoreModel, subject_type: str, user: User | None, reason: str
     """Make `model` the active one for `subject_type`; the caller commits."""
     reason = (reason or "").strip()
     if not reason:
-        raise RegistryRefused("请填写启用或回退模型的理由。")
+        raise RegistryRefused(N_("请填写启用或回退模型的理由。"))
     if subject_type not in model.subject_types:
-        raise RegistryRefused("该模型不适用于这一主体类别。")
+        raise RegistryRefused(N_("该模型不适用于这一主体类别。"))
     current = active_model(subject_type)
     if current is not None and current.id == model.id:
-        raise RegistryRefused("该模型已是这一主体类别的启用模型。")
+        raise RegistryRefused(N_("该模型已是这一主体类别的启用模型。"))
     # Close the current activation with a conditional update: two offices promoting at once
     # cannot both succeed (the partial unique index refuses the second insert).
     db.session.execute(
@@ -151,6 +151,6 @@ def rollback(subject_type: str, user: User | None, reason: str) -> ScoreModel:
     current = history[0].model_id if history and history[0].ended_at is None else None
     previous = next((a.model for a in history[1:] if a.model_id != current), None)
     if previous is None:
-        raise RegistryRefused("没有可回退的上一个模型。")
+        raise RegistryRefused(N_("没有可回退的上一个模型。"))
     promote(previous, subject_type, user, reason)
     return previous

@@ -34,7 +34,13 @@ def _no_progress(fraction: float, step: str) -> None:
 
 
 class TrainingRefused(ValueError):
-    """Not enough labelled loans to train on; Chinese message."""
+    """Not enough labelled loans to train on. `msgid` (marked for the catalog) and `params`
+    let the page say it in the reader's language; str() is the Chinese sentence."""
+
+    def __init__(self, msgid: str, **params: Any) -> None:
+        super().__init__(msgid % params if params else msgid)
+        self.msgid = msgid
+        self.params = params
 
 
 MIN_LABELLED = 200
@@ -108,7 +114,9 @@ def train_county(
     data = training_data(as_of, label_rules(config), zone)
     if len(data.labels) < MIN_LABELLED or data.labels["default"].nunique() < 2:
         raise TrainingRefused(
-            f"已标注的贷款只有{len(data.labels)}笔（需要至少{MIN_LABELLED}笔且有违约与未违约两类），无法训练。"
+            N_("已标注的贷款只有%(n)s笔（需要至少%(minimum)s笔且有违约与未违约两类），无法训练。"),
+            n=len(data.labels),
+            minimum=MIN_LABELLED,
         )
     true_probability = None
     if truth is not None:

@@ -120,7 +120,15 @@ def run_score_job(job_id: int) -> None:
         result, model_id = _run(job.kind, job.as_of, user, progress)
     except (TrainingRefused, RegistryRefused) as exc:  # a Chinese message for the user
         db.session.rollback()
-        _set(job_id, status="failed", message=str(exc), finished_at=utcnow())
+        # The msgid, with its figures in `result`: the job page says it in the reader's language.
+        params = getattr(exc, "params", {})
+        _set(
+            job_id,
+            status="failed",
+            message=getattr(exc, "msgid", str(exc)),
+            result={"message_params": params} if params else {},
+            finished_at=utcnow(),
+        )
         return
     except Exception:
         db.session.rollback()

@@ -17,6 +17,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from agri_credit.number_formats import thousands
 from agri_credit.rating_cycle.reports.exports import FONT, FONT_BOLD, register_cjk_font
 from models import ScoreModel, local_time
 
@@ -38,7 +39,7 @@ def _num(value: Any, digits: int = 4) -> str:
 
 
 def _count(value: Any) -> str:
-    return "—" if value is None else f"{int(value):,}"
+    return thousands(value)
 
 
 def _pct(value: Any) -> str:
@@ -57,7 +58,7 @@ def _group_table(rows: list[GroupRow], first: str) -> Table:
         + [
             [
                 r.label,
-                r.rows,
+                _count(r.rows),
                 _num(r.auc),
                 _pct(r.default_rate),
                 _pct(r.predicted),
@@ -85,6 +86,7 @@ def _roc_drawing(metrics: dict[str, Any]) -> Drawing:
         plot.lines[i].strokeWidth = 1.2
     for axis in (plot.xValueAxis, plot.yValueAxis):
         axis.valueMin, axis.valueMax, axis.valueStep = 0, 1, 0.2
+        axis.labelTextFormat = "%.1f"  # 0.6, not 0.6000000000000001
         axis.labels.fontName = FONT
         axis.labels.fontSize = 7
     drawing.add(plot)
@@ -252,7 +254,13 @@ def _per_type_section(report: ModelReport, h2: ParagraphStyle) -> list[Any]:
         _table(
             [[_("主体类别"), _("测试期贷款"), _("一个模型 AUC"), _("单独模型 AUC"), _("结论")]]
             + [
-                [r.label, r.rows_test, _num(r.pooled_auc), _num(r.separate_auc), verdicts[r.better]]
+                [
+                    r.label,
+                    _count(r.rows_test),
+                    _num(r.pooled_auc),
+                    _num(r.separate_auc),
+                    verdicts[r.better],
+                ]
                 for r in report.per_type
             ],
             [4, 2.2, 2.6, 2.6, 4],

@@ -1,12 +1,11 @@
 """Thin views of the model pages; county credit office only (access.py)."""
 
-from io import BytesIO
-
-from flask import abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from agri_credit.downloads import ascii_filename, attachment
 from agri_credit.rating_cycle.reports.exports import ReportFontMissing
 from loans.scoring.asof import SUBJECT_TYPE_LABELS, SUBJECT_TYPES
 from loans.scoring.catalog import SOURCE_NAMES
@@ -85,11 +84,11 @@ def model_report(model_id: int):
         pdf = model_report_pdf(model, report, current_app.config["ASSET_ROOT"], clock.now())
     except ReportFontMissing as exc:
         abort(503, description=str(exc))
-    return send_file(
-        BytesIO(pdf),
+    return attachment(
+        pdf,
         mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"score-model-v{model.id}.pdf",
+        filename=_("违约风险模型报告-v%(id)s.pdf", id=model.id),
+        fallback=ascii_filename("default-risk-model-report", f"v{model.id}", suffix=".pdf"),
     )
 
 

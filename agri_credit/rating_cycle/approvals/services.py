@@ -5,6 +5,7 @@ results once their 公示 is over and every objection is answered; the county of
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from agri_credit.audit import record_event
@@ -88,9 +89,9 @@ def may_approve_run(user: User, run: RatingRun) -> bool:
 
 def _run_blockers(run: RatingRun) -> list[str]:
     if run.status == RunStatus.SUPERSEDED:
-        return ["本次评定已被新的评定取代"]
+        return [_("本次评定已被新的评定取代")]
     if run.status == RunStatus.APPROVED:
-        return ["本次评定已审定"]
+        return [_("本次评定已审定")]
     return []
 
 
@@ -116,33 +117,34 @@ def village_blockers(
     """What stops a township from approving this village now, in Chinese."""
     blockers = _run_blockers(run)
     if rating.status == RegionResultStatus.APPROVED:
-        return blockers + ["已审核通过"]
+        return blockers + [_("已审核通过")]
     if rating.status == RegionResultStatus.PROPOSED or rating.publicity_ends_on is None:
-        blockers.append("村里尚未公示评定结果")
+        blockers.append(_("村里尚未公示评定结果"))
     elif today <= rating.publicity_ends_on:
-        blockers.append(f"公示期至 {rating.publicity_ends_on}，期满后方可审核")
+        blockers.append(_("公示期至 %(day)s，期满后方可审核", day=rating.publicity_ends_on))
     if open_objections is None:
         open_objections = open_objection_counts(run.id, [rating.region_code]).get(
             rating.region_code, 0
         )
     if open_objections:
-        blockers.append(f"有 {open_objections} 件异议尚未答复")
+        blockers.append(_("有 %(n)s 件异议尚未答复", n=open_objections))
     return blockers
 
 
 def village_waits_for(rating: RegionRating, today: date, open_objections: int) -> str:
-    """Where a village's results stand in the cycle and what they wait for, in Chinese."""
+    """Where a village's results stand in the cycle and what they wait for, in the user's
+    language (Chinese outside a request)."""
     if rating.status == RegionResultStatus.APPROVED:
-        return "已经乡镇审核通过"
+        return _("已经乡镇审核通过")
     if rating.status == RegionResultStatus.PROPOSED or rating.publicity_ends_on is None:
-        return "等待村干部初评并发布公示"
+        return _("等待村干部初评并发布公示")
     if today <= rating.publicity_ends_on:
-        return f"公示中，{rating.publicity_ends_on} 期满"
+        return _("公示中，%(day)s 期满", day=rating.publicity_ends_on)
     if open_objections:
-        return f"公示已期满，等待信用办答复 {open_objections} 件异议"
+        return _("公示已期满，等待信用办答复 %(n)s 件异议", n=open_objections)
     if rating.status == RegionResultStatus.RETURNED:
-        return "已退回，等待乡镇信用办重新审核"
-    return "公示已期满，等待乡镇信用办审核"
+        return _("已退回，等待乡镇信用办重新审核")
+    return _("公示已期满，等待乡镇信用办审核")
 
 
 def return_blockers(
@@ -156,13 +158,13 @@ def return_blockers(
         or rating.publicity_ends_on is None
         or today <= rating.publicity_ends_on
     ):
-        blockers.append("公示期满后方可退回")
+        blockers.append(_("公示期满后方可退回"))
     elif rating.status == RegionResultStatus.RETURNED:
-        blockers.append("已退回")
+        blockers.append(_("已退回"))
     elif rating.level == RegionLevel.TOWNSHIP and rating.status == RegionResultStatus.PROPOSED:
-        blockers.append("尚未审核，无需退回")
+        blockers.append(_("尚未审核，无需退回"))
     if parent_approved:
-        blockers.append("上一级结果已审核通过，不能再退回")
+        blockers.append(_("上一级结果已审核通过，不能再退回"))
     return blockers
 
 
@@ -214,7 +216,7 @@ def township_blockers(run: RatingRun, rating: RegionRating) -> list[str]:
     """What stops the county from approving this township now, in Chinese."""
     blockers = _run_blockers(run)
     if rating.status == RegionResultStatus.APPROVED:
-        return blockers + ["已审核通过"]
+        return blockers + [_("已审核通过")]
     waiting = _waiting_villages(run, rating)
     if waiting:
         blockers.append(f"{len(waiting)} 个村尚未通过乡镇审核：{_names(waiting)}")

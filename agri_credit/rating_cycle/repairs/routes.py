@@ -3,7 +3,7 @@ repaired when, the application on the subject's behalf, the pending list with ov
 highlighted, and the reviewer's decision."""
 
 from datetime import date
-from io import BytesIO
+from pathlib import PurePath
 
 from flask import (
     abort,
@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -23,6 +22,7 @@ from agri_credit.audit import record_event
 from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import enterprise_or_404, entity_or_404, household_or_404
 from agri_credit.deadlines import holidays_known, repair_decide_by
+from agri_credit.downloads import ascii_filename, attachment
 from agri_credit.url_arguments import page_number
 from models import (
     CreditRepair,
@@ -278,11 +278,12 @@ def repair_evidence(repair_id: int):
         f"查看证明材料 {repair.evidence_filename}",
     )
     db.session.commit()
-    response = send_file(
-        BytesIO(bytes(repair.evidence_file)),
+    name = repair.evidence_filename or "evidence"
+    response = attachment(
+        bytes(repair.evidence_file),
         mimetype="application/octet-stream",
-        as_attachment=True,
-        download_name=repair.evidence_filename or "evidence",
+        filename=name,
+        fallback=ascii_filename("credit-repair-evidence", repair.id, suffix=PurePath(name).suffix),
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -31,6 +31,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from sqlalchemy import select
 
 from agri_credit.auth.scopes import in_scope
+from agri_credit.number_formats import round_step, thousands
 from agri_credit.ratings.figures import Comparison, compared_number, percent_beside
 from agri_credit.ratings.rules import COUNTY, TOWNSHIP, VILLAGE, fmt
 from models import (
@@ -421,11 +422,18 @@ def _grade_drawing(grades: list[str], counts: list[int]) -> Drawing:
     chart.categoryAxis.labels.fontSize = 8
     chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontSize = 7
+    # Round ticks (0, 20, 40 … households) and headroom so the labels above the bars stay
+    # inside the chart.
+    step = round_step(max(counts, default=0))
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueStep = max(1, math.ceil(max(counts, default=0) / 5))  # whole households
+    chart.valueAxis.valueStep = step
+    chart.valueAxis.valueMax = step * math.ceil(max(max(counts, default=0) * 1.15, 1) / step)
+    chart.valueAxis.labelTextFormat = thousands
     chart.barLabels.fontName = FONT
     chart.barLabels.fontSize = 7
-    chart.barLabelFormat = "%d"
+    chart.barLabels.boxAnchor = "s"  # the label's bottom edge sits above the bar's top
+    chart.barLabels.dy = 2
+    chart.barLabelFormat = thousands
     chart.bars.strokeWidth = 0
     for i, colour in enumerate(grade_colours(grades)):
         chart.bars[(0, i)].fillColor = colors.HexColor(colour)
@@ -478,22 +486,22 @@ def report_pdf(
     beside = figures.thresholds(COUNTY)
     summary = [
         ["项目", "数量", "占比"],
-        ["参评农户", f"{totals['households']} 户", ""],
+        ["参评农户", f"{thousands(totals['households'])} 户", ""],
         [
             "信用户",
-            f"{totals['credit_households']} 户",
+            f"{thousands(totals['credit_households'])} 户",
             _percent(totals["credit_household_share"], beside.get("credit_household_share")),
         ],
-        ["参评新型农业经营主体", f"{totals['entities']} 个", ""],
-        ["评定等级的经营主体", f"{totals['credit_entities']} 个", ""],
+        ["参评新型农业经营主体", f"{thousands(totals['entities'])} 个", ""],
+        ["评定等级的经营主体", f"{thousands(totals['credit_entities'])} 个", ""],
         [
             "信用村",
-            f"{totals['credit_villages']} / {totals['villages']} 个",
+            f"{thousands(totals['credit_villages'])} / {totals['villages']} 个",
             _percent(totals["credit_village_share"], beside.get("credit_village_share")),
         ],
         [
             "信用乡镇",
-            f"{totals['credit_townships']} / {totals['townships']} 个",
+            f"{thousands(totals['credit_townships'])} / {totals['townships']} 个",
             _percent(totals["credit_township_share"], beside.get("credit_township_share")),
         ],
     ]
@@ -508,7 +516,7 @@ def report_pdf(
     households = sum(counts) or 1
     story.append(_grade_drawing(figures.grades, counts))
     rows = [["等级", *figures.grades]]
-    rows.append(["户数", *[str(n) for n in counts]])
+    rows.append(["户数", *[thousands(n) for n in counts]])
     rows.append(["占比", *[f"{n / households * 100:.1f}%" for n in counts]])
     width = 15 * cm / (len(figures.grades) + 1)
     story.append(_table(rows, [width] * (len(figures.grades) + 1)))
@@ -520,9 +528,9 @@ def report_pdf(
         rows.append(
             [
                 p(row["township_name"], "small"),
-                int(row["village_count"]),
-                int(row["credit_village_count"]),
-                int(row["households"]),
+                thousands(row["village_count"]),
+                thousands(row["credit_village_count"]),
+                thousands(row["households"]),
                 _percent(
                     row["credit_share"], figures.thresholds(TOWNSHIP).get("credit_household_share")
                 ),
@@ -547,8 +555,8 @@ def report_pdf(
             [
                 p(row["township_name"], "small"),
                 p(row["village_name"], "small"),
-                int(row["households"]),
-                int(row["credit_households"]),
+                thousands(row["households"]),
+                thousands(row["credit_households"]),
                 _percent(
                     row["credit_share"], figures.thresholds(VILLAGE).get("credit_household_share")
                 ),

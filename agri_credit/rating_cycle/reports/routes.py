@@ -3,14 +3,13 @@
 and a run's results as XLSX and as a PDF report. Credit offices and village cadres, each for
 their own scope."""
 
-from io import BytesIO
-
-from flask import current_app, flash, redirect, render_template, send_file, url_for
+from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
+from agri_credit.downloads import ascii_filename, attachment
 from agri_credit.url_arguments import id_arg
 from models import RUN_STATUS_LABELS, RatingRun, clock, db
 
@@ -25,6 +24,8 @@ from .exports import (
     results_workbook,
 )
 from .services import (
+    GATED,
+    UNGRADED,
     closest_villages,
     default_run,
     grade_chart,
@@ -55,9 +56,10 @@ def dashboard():
             "ratings/reports/dashboard.html", run=None, choices=[], figures=None, charts={}
         )
     figures = run_figures(run, current_user)
+    words = {UNGRADED: _(UNGRADED), GATED: _(GATED), "户": _("户")}
     charts = {
-        "townships": grade_chart(figures.townships, "township_name", figures.grades),
-        "villages": grade_chart(figures.villages, "village_name", figures.grades),
+        "townships": grade_chart(figures.townships, "township_name", figures.grades, words),
+        "villages": grade_chart(figures.villages, "village_name", figures.grades, words),
     }
     if len(years):
         charts["years"] = years_chart(years, labels)
@@ -74,6 +76,7 @@ def dashboard():
         village_rows=records(figures.villages),
         charts=charts,
         run_status_labels=RUN_STATUS_LABELS,
+        grade_names=words,
     )
 
 
@@ -90,11 +93,13 @@ def run_results_xlsx(run_id: int):
         f"导出评定结果（Excel）：{figures.scope_name} {run.year}年，{len(results)} 条",
     )
     db.session.commit()
-    return send_file(
-        BytesIO(results_workbook(figures, results, clock.now())),
+    return attachment(
+        results_workbook(figures, results, clock.now()),
         mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name=f"{_file_stem(run, figures.scope_name)}.xlsx",
+        filename=f"{_file_stem(run, figures.scope_name)}.xlsx",
+        fallback=ascii_filename(
+            "rating-results", run.year, current_user.scope_code, f"run{run.id}", suffix=".xlsx"
+        ),
     )
 
 
@@ -116,9 +121,11 @@ def run_report_pdf(run_id: int):
         f"导出评定报告（PDF）：{figures.scope_name} {run.year}年",
     )
     db.session.commit()
-    return send_file(
-        BytesIO(pdf),
+    return attachment(
+        pdf,
         mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"{_file_stem(run, figures.scope_name)}.pdf",
+        filename=f"{_file_stem(run, figures.scope_name)}.pdf",
+        fallback=ascii_filename(
+            "rating-report", run.year, current_user.scope_code, f"run{run.id}", suffix=".pdf"
+        ),
     )

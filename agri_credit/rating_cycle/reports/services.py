@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from agri_credit.auth.scopes import in_scope
@@ -29,6 +30,7 @@ from agri_credit.ratings.rules import (
     fmt,
 )
 from models import (
+    N_,
     RatingResult,
     RatingRun,
     Region,
@@ -43,8 +45,8 @@ from models import (
 from ..rulesets.services import readable_rules
 from ..runs.services import runs_for
 
-UNGRADED = "未达标"  # scored below the lowest grade
-GATED = "一票否决"  # disqualified by a gate whatever the score
+UNGRADED = N_("未达标")  # scored below the lowest grade (translated where shown)
+GATED = N_("一票否决")  # disqualified by a gate whatever the score
 CREDIT_COLOURS = ("#1b7a3d", "#43a047", "#9ccc65", "#c5e1a5")
 UNGRADED_COLOUR, GATED_COLOUR = "#b0bec5", "#e57373"
 CLOSEST_LIMIT = 10
@@ -339,7 +341,7 @@ def _lack(t: Threshold, m: dict[str, Any], value: float | None, readings: Readin
     rule set's readings compare them)."""
     label = METRIC_LABELS.get(t.metric, t.metric)
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return f"{label}：无数据"
+        return _("%(label)s：无数据", label=_(label))
 
     def num(key: str) -> float:
         x = m.get(key)
@@ -352,24 +354,55 @@ def _lack(t: Threshold, m: dict[str, Any], value: float | None, readings: Readin
     )
     if t.metric == "credit_household_share" and num(over):
         n = _need(t.value, num(over), num("credit_households"), strict)
-        return f"还需 {n} 户评为信用户（信用户占比 {shown}，需达 {fmt(t.value)}%）"
+        return _(
+            "还需 %(n)s 户评为信用户（信用户占比 %(shown)s，需达 %(need)s%%）",
+            n=n,
+            shown=shown,
+            need=fmt(t.value),
+        )
     if t.metric == "file_coverage" and num("registered_households"):
         n = _need(t.value, num("registered_households"), num("households"), strict)
-        return f"还需为 {n} 户建立信用档案（建档率 {shown}，需达 {fmt(t.value)}%）"
+        return _(
+            "还需为 %(n)s 户建立信用档案（建档率 %(shown)s，需达 %(need)s%%）",
+            n=n,
+            shown=shown,
+            need=fmt(t.value),
+        )
     if t.metric == "borrowers_not_overdue_share" and num("borrowers"):
         borrowers, overdue = num("borrowers"), num("borrowers_overdue")
         n = _need(t.value, borrowers, borrowers - overdue, strict)
-        return f"还需 {n} 户借款户结清逾期（无逾期借款户占比 {shown}，需达 {fmt(t.value)}%）"
+        return _(
+            "还需 %(n)s 户借款户结清逾期（无逾期借款户占比 %(shown)s，需达 %(need)s%%）",
+            n=n,
+            shown=shown,
+            need=fmt(t.value),
+        )
     if t.metric in ("npl_ratio", "new_npl_ratio") and num("loan_balance"):
         bad = num("npl_balance" if t.metric == "npl_ratio" else "new_npl_balance")
         allowed = t.value / 100 * num("loan_balance")
         cut = max(bad - allowed, 0.01)
-        return (
-            f"{label} {shown}，需{'低于' if strict else '不高于'} {fmt(t.value)}%："
-            f"不良贷款还需压降约 {cut / 10000:.1f} 万元"
+        words = {
+            "label": _(label),
+            "shown": shown,
+            "need": fmt(t.value),
+            "cut": f"{cut / 10000:.1f}",
+        }
+        if strict:
+            return _(
+                "%(label)s %(shown)s，需低于 %(need)s%%：不良贷款还需压降约 %(cut)s 万元", **words
+            )
+        return _(
+            "%(label)s %(shown)s，需不高于 %(need)s%%：不良贷款还需压降约 %(cut)s 万元", **words
         )
     gap = _failing_gap(pd.Series([value]), t).iloc[0]
-    return f"{label} {shown}，差 {gap:.1f} 个百分点（需{t.op} {fmt(t.value)}%）"
+    return _(
+        "%(label)s %(shown)s，差 %(gap)s 个百分点（需%(op)s %(need)s%%）",
+        label=_(label),
+        shown=shown,
+        gap=f"{gap:.1f}",
+        op=t.op,
+        need=fmt(t.value),
+    )
 
 
 def closest_villages(figures: RunFigures, limit: int = CLOSEST_LIMIT) -> list[CloseVillage]:
@@ -502,8 +535,15 @@ def grade_colours(grades: list[str]) -> list[str]:
     return colours + [UNGRADED_COLOUR, GATED_COLOUR][: len(grades) - len(colours)]
 
 
-def grade_chart(frame: pd.DataFrame, name_column: str, grades: list[str]) -> dict[str, Any]:
-    """Stacked bars of households per grade, one bar per row of `frame`."""
+def grade_chart(
+    frame: pd.DataFrame,
+    name_column: str,
+    grades: list[str],
+    words: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Stacked bars of households per grade, one bar per row of `frame`. `words` carries the
+    translated legend entries (未达标, 一票否决) and the axis unit ("户")."""
+    words = words or {}
     names = frame[name_column].astype("str").tolist()
     option: dict[str, Any] = {
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
@@ -514,10 +554,10 @@ def grade_chart(frame: pd.DataFrame, name_column: str, grades: list[str]) -> dic
             "data": names,
             "axisLabel": {"rotate": 30 if len(names) > 6 else 0},
         },
-        "yAxis": {"type": "value", "name": "户", "minInterval": 1},
+        "yAxis": {"type": "value", "name": words.get("户", "户"), "minInterval": 1},
         "series": [
             {
-                "name": grade,
+                "name": words.get(grade, grade),
                 "type": "bar",
                 "stack": "grades",
                 "emphasis": {"focus": "series"},
@@ -536,7 +576,9 @@ def grade_chart(frame: pd.DataFrame, name_column: str, grades: list[str]) -> dic
 
 
 def years_chart(years: pd.DataFrame, labels: dict[str, str]) -> dict[str, Any]:
-    """One point per year for the three shares (percent)."""
+    """One point per year for the three shares (percent). A single year is drawn as labelled
+    bars: a line through one point reads as an empty axis with a dot."""
+    kind = "line" if len(years) > 1 else "bar"
 
     def points(column: str) -> list[float | None]:
         return [None if pd.isna(v) else float(v) for v in years[column]]
@@ -550,9 +592,10 @@ def years_chart(years: pd.DataFrame, labels: dict[str, str]) -> dict[str, Any]:
         "series": [
             {
                 "name": labels[column],
-                "type": "line",
+                "type": kind,
                 "connectNulls": True,
-                "label": {"show": True, "formatter": "{c}%"},
+                "barMaxWidth": 48,
+                "label": {"show": True, "position": "top", "formatter": "{c}%"},
                 "data": points(column),
             }
             for column in (
