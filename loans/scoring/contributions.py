@@ -153,12 +153,14 @@ def _tree_contributions(
 
 
 def contributions(
-    booster: lgb.Booster, frame: pd.DataFrame, few_rows: int = FEW_ROWS
+    booster: lgb.Booster, frame: pd.DataFrame, few_rows: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(rows, features) log-odds contributions, what `booster.predict(frame,
     pred_contrib=True)[:, :-1]` gives (to float rounding), and each row's raw log-odds (the
-    contributions plus the bias: TreeSHAP adds up to the model's prediction)."""
+    contributions plus the bias: TreeSHAP adds up to the model's prediction). Under
+    `few_rows` rows (default FEW_ROWS) LightGBM computes them itself."""
     trees = _trees_of(booster)
+    few_rows = FEW_ROWS if few_rows is None else few_rows
     if len(frame) < few_rows or any(len(t.splits) > MAX_SPLITS for t in trees):
         contrib = booster.predict(frame, pred_contrib=True, num_threads=1)
         return contrib[:, :-1], contrib.sum(axis=1)
@@ -172,8 +174,8 @@ def contributions(
             bias += _tree_contributions(booster, x, index, tree, out)
         else:  # a stump: one leaf, its value is its bias
             bias += float(
-                booster.predict(
-                    x[:1], pred_contrib=True, start_iteration=index, num_iteration=1
-                )[0, -1]
+                booster.predict(x[:1], pred_contrib=True, start_iteration=index, num_iteration=1)[
+                    0, -1
+                ]
             )
     return np.ascontiguousarray(out), out.sum(axis=1) + bias
