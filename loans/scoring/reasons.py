@@ -179,6 +179,22 @@ def reasons_of(table: pd.DataFrame, slots: int = RAISING + LOWERING) -> list[lis
     return rows
 
 
+def reason_dicts(table: pd.DataFrame, slots: int = RAISING + LOWERING) -> list[list[dict]]:
+    """The reason table as the stored form, `Reason.to_dict()` of each reason, built straight
+    from the columns (a county's scores: `asdict` per reason cost seconds)."""
+    texts = [table[f"reason{k}"].to_numpy() for k in range(1, slots + 1)]
+    columns = [table[f"reason{k}_column"].to_numpy() for k in range(1, slots + 1)]
+    worth = [table[f"reason{k}_points"].to_numpy().tolist() for k in range(1, slots + 1)]
+    return [
+        [
+            {"column": columns[k][i], "sentence": texts[k][i], "points": int(worth[k][i])}
+            for k in range(slots)
+            if isinstance(texts[k][i], str)
+        ]
+        for i in range(len(table))
+    ]
+
+
 def top_reasons(
     model: TrainedModel, frame: pd.DataFrame, raising: int = RAISING, lowering: int = LOWERING
 ) -> list[list[Reason]]:
