@@ -19,7 +19,10 @@ def past_loan_features(
     seen = visible(rows, requests, "start_on", history=True)
     seen = seen[seen["reported_on"] <= seen["as_of"]]
     present = has_rows(seen, n)
-    source_known = bool(len(rows)) and bool((rows["visible_from"] <= requests["as_of"].max()).any())
+    if source_known is None:  # judged from the rows; the caller knows better for one subject
+        source_known = bool(len(rows)) and bool(
+            (rows["visible_from"] <= requests["as_of"].max()).any()
+        )
     base = 0.0 if source_known else np.nan
     by = seen["req"]
     rank = seen["status"].map(STATUS_ORDER).fillna(0).astype(np.float64)

@@ -30,7 +30,10 @@ def public_record_features(
     in_use = end.isna() | (end >= cutoff)
     not_repaired = seen["repaired_on"].isna() | (seen["repaired_on"] > as_of)
     counted = seen[(in_use & not_repaired).to_numpy()]
-    source_known = bool(len(rows)) and bool((rows["visible_from"] <= requests["as_of"].max()).any())
+    if source_known is None:  # judged from the rows; the caller knows better for one subject
+        source_known = bool(len(rows)) and bool(
+            (rows["visible_from"] <= requests["as_of"].max()).any()
+        )
     base = 0.0 if source_known else np.nan
 
     def count(mask: pd.Series) -> np.ndarray:

@@ -18,7 +18,7 @@ from .asof import SUBJECT_TYPES, requests_for, subject_id_of, subject_key, subje
 from .features import build_features
 from .labels import LabelRules, label_loans
 from .platform_outcomes import outcome_frame, outcome_labels
-from .reasons import reasons_of, score_frame
+from .reasons import reason_dicts, score_frame
 from .registry import active_model, load_model, promote, save_model
 from .signals import scores_stored
 from .stability import stability_report
@@ -175,20 +175,24 @@ def score_scope(
         features = build_features(sources, requests)
         scored = score_frame(model, features, with_reasons)
         ids = subject_id_of(requests["skey"]).to_numpy()
-        reasons = reasons_of(scored) if with_reasons else [[] for _ in range(len(scored))]
+        reasons = reason_dicts(scored) if with_reasons else [[] for _ in range(len(scored))]
+        probabilities = scored["probability"].to_numpy().tolist()
+        points = scored["points"].to_numpy().tolist()
         db.session.execute(
             insert(CreditScore),
             [
                 {
                     "subject_type": kind,
-                    "subject_id": int(ids[i]),
+                    "subject_id": subject_id,
                     "model_id": row.id,
                     "as_of": as_of,
-                    "probability": float(scored["probability"].iat[i]),
-                    "points": int(scored["points"].iat[i]),
-                    "reasons": [r.to_dict() for r in reasons[i]],
+                    "probability": probability,
+                    "points": point,
+                    "reasons": subject_reasons,
                 }
-                for i in range(len(scored))
+                for subject_id, probability, point, subject_reasons in zip(
+                    ids.tolist(), probabilities, points, reasons, strict=True
+                )
             ],
         )
         counts[kind] = len(scored)
@@ -219,5 +223,5 @@ def score_one(
         "as_of": as_of.isoformat(),
         "probability": float(scored["probability"].iat[0]),
         "points": int(scored["points"].iat[0]),
-        "reasons": [r.to_dict() for r in reasons_of(scored)[0]],
+        "reasons": reason_dicts(scored)[0],
     }
