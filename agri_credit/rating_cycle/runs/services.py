@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, Select, case, func, insert, or_, select, u
 
 from agri_credit.audit import record_event
 from agri_credit.ratings import engine
+from agri_credit.ratings.departmental_facts import attach_departmental_facts
 from agri_credit.ratings.rules import RatingRules
 from models import (
     RERATE_CAUSE_LABELS,
@@ -50,6 +51,7 @@ from models import (
 
 from ..publication.services import write_grades
 from ..rulesets.services import RuleSetRefused, rules_of
+from .departmental_inputs import read_departmental
 from .inputs import RunInputs, read_inputs
 from .source_dates import source_dates, stale_notes
 
@@ -169,6 +171,8 @@ def _with_facts(
     records = _subject_part(inputs.records, column, "subject_id")
     subjects = engine.attach_loan_facts(subjects, loans, rules, as_of, column)
     subjects = engine.attach_record_facts(subjects, records, rules, as_of, column)
+    if column == "household_id":
+        subjects = attach_departmental_facts(subjects, inputs.departmental, rules, as_of)
     if not inputs.has_public_records:
         # Without the court's list, "not listed" is unknown; a file's own 失信 record stands.
         listed = subjects["is_dishonest"].to_numpy(dtype=np.float64)
@@ -333,6 +337,45 @@ def _entity_breakdowns(frame: pd.DataFrame, rules: RatingRules) -> list[str]:
     return out
 
 
+def _plain_value(value: Any) -> Any:
+    """A departmental value for JSON: None for no records, a float to 4 decimals, a text."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.floating | float | np.integer | int):
+        return round(float(value), 4)
+    return str(value)
+
+
+def _indicator_values(frame: pd.DataFrame, rules: RatingRules) -> list[str | None]:
+    """Each household's {indicator: value} of the departmental indicators as JSON (None
+    without any). Written once per distinct combination, like the breakdowns."""
+    keys = [i.key for i in rules.household_indicators if i.departmental]
+    columns = [engine.VALUE_PREFIX + k for k in keys if engine.VALUE_PREFIX + k in frame]
+    if not len(frame) or not columns:
+        return [None] * len(frame)
+    part = frame[columns].astype(object)
+    joined = part.astype("str").agg("|".join, axis=1) if len(columns) > 1 else part.iloc[:, 0]
+    codes, uniques = pd.factorize(joined.astype("str"), use_na_sentinel=False)
+    first = np.empty(len(uniques), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    rows = part.iloc[first].to_numpy()
+    texts = np.array(
+        [
+            json.dumps(
+                {
+                    k[len(engine.VALUE_PREFIX) :]: _plain_value(v)
+                    for k, v in zip(columns, row, strict=True)
+                },
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            for row in rows.tolist()
+        ],
+        dtype=object,
+    )
+    return texts[codes].tolist()
+
+
 def _grades(frame: pd.DataFrame) -> list[str | None]:
     grade = frame["grade"].astype(object)
     return grade.where(grade.notna(), None).tolist()
@@ -355,6 +398,7 @@ def result_rows(scored: Scored, rules: RatingRules) -> dict[str, list]:
         + _entity_breakdowns(entities, rules),
         "gate_reasons": _texts(households["gate_reasons"]) + _texts(entities["gate_reasons"]),
         "missing": _texts(households["missing_labels"]) + _texts(entities["missing_labels"]),
+        "indicator_values": _indicator_values(households, rules) + [None] * n_e,
     }
 
 
@@ -369,6 +413,7 @@ RESULT_COLUMNS = (
     "gate_reasons",
     "missing",
     "status",
+    "indicator_values",
 )
 
 
@@ -389,6 +434,7 @@ def insert_results(run_id: int, columns: dict[str, list]) -> None:
         columns["gate_reasons"],
         columns["missing"],
         ["proposed"] * n,
+        columns["indicator_values"],
         strict=True,
     )
     connection = db.session.connection()
@@ -563,6 +609,7 @@ def start_run(region_code: str, year: int, as_of: date, rule_set: RuleSet, user:
     try:
         started = time.perf_counter()
         inputs = read_inputs(region, year, as_of, readings=rules.readings)
+        inputs = replace(inputs, departmental=read_departmental(region, as_of, rules))
         read = time.perf_counter()
         scored = score_inputs(inputs, rules, as_of)
         columns = result_rows(scored, rules)
@@ -806,6 +853,7 @@ def rerate_result(
         repairs_until=max(run.as_of, repairs_until or clock.today()),
         readings=rules.readings,
     )
+    inputs = replace(inputs, departmental=read_departmental(village, run.as_of, rules))
     scored = score_inputs(inputs, rules, run.as_of, run_benchmarks(run, village_rating))
     if result.household_id is not None:
         frame = scored.households
@@ -834,6 +882,8 @@ def rerate_result(
     result.breakdown = json.loads(values["breakdown"][0])
     result.gate_reasons = values["gate_reasons"][0]
     result.missing = values["missing"][0]
+    stated = values["indicator_values"][0]
+    result.indicator_values = None if stated is None else json.loads(stated)
     rerating.score_after = result.score
     rerating.grade_after = result.grade
     rerating.gate_reasons_after = result.gate_reasons
