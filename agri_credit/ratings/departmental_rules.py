@@ -129,8 +129,7 @@ def departmental_example_rule_set() -> RatingRules:
     default = default_rule_set()
     points = {"household_size": 6, "labour_count": 6, "evaluation": 24}
     households = tuple(
-        _rescaled(i, points[i.key]) if i.key in points else i
-        for i in default.household_indicators
+        _rescaled(i, points[i.key]) if i.key in points else i for i in default.household_indicators
     )
     households += (
         utility_on_time(6, missing_points=3),

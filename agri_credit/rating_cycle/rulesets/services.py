@@ -430,6 +430,10 @@ def describe(rules: RatingRules) -> dict[tuple[str, str], str]:
             out[(section, f"{ind.label} 计分")] = (
                 f"{METHODS.get(ind.method, ind.method)}：{indicator_text(ind)}"
             )
+            if ind.departmental:
+                out[(section, f"{ind.label} 统计月数")] = f"{ind.lookback_months} 个月"
+                out[(section, f"{ind.label} 无记录得分")] = f"{fmt(ind.missing_points)} 分"
+                continue
             out[(section, f"{ind.label} 缺失数据")] = MISSING_CHOICES.get(
                 ind.when_missing, ind.when_missing
             )

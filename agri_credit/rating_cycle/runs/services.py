@@ -354,8 +354,10 @@ def _indicator_values(frame: pd.DataFrame, rules: RatingRules) -> list[str | Non
     if not len(frame) or not columns:
         return [None] * len(frame)
     part = frame[columns].astype(object)
-    joined = part.astype("str").agg("|".join, axis=1) if len(columns) > 1 else part.iloc[:, 0]
-    codes, uniques = pd.factorize(joined.astype("str"), use_na_sentinel=False)
+    joined = part.iloc[:, 0].map(repr)
+    for column in columns[1:]:
+        joined = joined + "|" + part[column].map(repr)
+    codes, uniques = pd.factorize(joined.to_numpy(dtype=object))
     first = np.empty(len(uniques), dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
     rows = part.iloc[first].to_numpy()
