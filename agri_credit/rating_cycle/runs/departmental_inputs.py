@@ -48,8 +48,10 @@ _VALUES: dict[type, tuple[Any, ...]] = {
 
 def _statement(model: Any, region: Region, as_of: date, months: int) -> Select:
     """Rows of the region's households in the window's years (the month is judged in pandas),
-    current ones and those superseded (a later batch may have landed after the date)."""
-    first_year = as_of.year - (months // 12 + 1)
+    current ones and those superseded (a later batch may have landed after the date). No
+    ORDER BY: departmental_facts orders what it needs, and sorting a county's bills in SQL
+    costs more than reading them."""
+    first_year = (as_of.year * 12 + as_of.month - months) // 12
     return (
         select(
             SubjectKey.household_id.label("subject_id"),
@@ -66,7 +68,6 @@ def _statement(model: Any, region: Region, as_of: date, months: int) -> Select:
             _households_in(region),
             model.year.between(first_year, as_of.year),
         )
-        .order_by(SubjectKey.household_id, model.year, model.month, model.id)
     )
 
 
