@@ -62,7 +62,9 @@ def _key_every_household() -> None:
             Household.head_id_cipher,
             Household.head_id_masked,
             Household.head_name,
-        ).where(Household.id.not_in(keyed))
+        )
+        .where(Household.id.not_in(keyed))
+        .order_by(Household.id)
     ).all()
     base = int(db.session.scalar(select(func.coalesce(func.max(SubjectKey.id), 0))))
     _insert(
@@ -97,9 +99,9 @@ def seed_household_records(user_id: int, seed: int = 7) -> dict[str, int]:
     _key_every_household()
     keys = pd.DataFrame(
         db.session.execute(
-            select(SubjectKey.id, SubjectKey.household_id).where(
-                SubjectKey.household_id.is_not(None)
-            )
+            select(SubjectKey.id, SubjectKey.household_id)
+            .where(SubjectKey.household_id.is_not(None))
+            .order_by(SubjectKey.id)  # the same draws on both backends
         ).all(),
         columns=["key", "household"],
     )
