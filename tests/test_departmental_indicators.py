@@ -196,6 +196,10 @@ def test_records_dated_or_imported_after_the_data_date_change_nothing(county, ru
 
     again = start_run(f.COUNTY, rf.YEAR, AS_OF, rule_set, office)
     check_expected(again, households)
+    assert (
+        "税务：最近一批于2026-02-01导入，晚于本次评定的数据日期2025-12-31，其记录未计入部门数据指标"
+        in again.summary["notes"]
+    )
     assert {
         h: (r.breakdown, r.indicator_values, r.score) for h, r in results(again).items()
     } == snapshot

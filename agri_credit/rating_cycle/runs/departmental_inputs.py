@@ -29,7 +29,7 @@ from models import (
 from .inputs import _households_in, _money, _read
 
 # Which records each departmental field reads, and the sources that say "data exists".
-_READS: dict[str, tuple[type, tuple[Source, ...]]] = {  # sources: for the docs
+_READS: dict[str, tuple[type, tuple[Source, ...]]] = {
     "utility_on_time_rate": (UtilityRecord, (Source.WATER, Source.ELECTRICITY, Source.GAS)),
     "tax_credit_grade": (TaxRecord, (Source.TAX,)),
     "social_insurance_months": (SocialInsuranceRecord, (Source.SOCIAL_INSURANCE,)),
@@ -101,3 +101,13 @@ def read_departmental(
         social_insurance=frames.get("social_insurance_months"),
         provident_fund=frames.get("provident_fund_months"),
     )
+
+
+def sources_read(rules: RatingRules) -> set[str]:
+    """The departments (models.Source values) the rule set's departmental indicators read."""
+    return {
+        source.value
+        for ind in rules.household_indicators
+        if ind.departmental
+        for source in _READS[ind.field][1]
+    }

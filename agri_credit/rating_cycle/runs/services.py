@@ -51,9 +51,9 @@ from models import (
 
 from ..publication.services import write_grades
 from ..rulesets.services import RuleSetRefused, rules_of
-from .departmental_inputs import read_departmental
+from .departmental_inputs import read_departmental, sources_read
 from .inputs import RunInputs, read_inputs
-from .source_dates import source_dates, stale_notes
+from .source_dates import late_import_notes, source_dates, stale_notes
 
 RUN_LEVELS = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP)
 TEXT_LIMIT = 300  # RatingResult.gate_reasons and .missing
@@ -637,7 +637,13 @@ def start_run(region_code: str, year: int, as_of: date, rule_set: RuleSet, user:
         dates = source_dates(region, inputs.loans)
         refresh_summary(
             run,
-            notes=list(dict.fromkeys(scored.notes + stale_notes(dates, as_of))),
+            notes=list(
+                dict.fromkeys(
+                    scored.notes
+                    + stale_notes(dates, as_of)
+                    + late_import_notes(dates, as_of, sources_read(rules))
+                )
+            ),
             sources={
                 "loans": inputs.loans is not None,
                 "public_records": inputs.has_public_records,
