@@ -11,6 +11,13 @@ some, a few households often late), a yearly tax grade for 5 % (个体户), and 
 social insurance for 15 % (a few with a month in arrears or stopped).
 
     python -m bench.bench_departmental_indicators [--households 30000 200000] [--no-postgres]
+
+Measured 2026-12-03 on the shared 2-core machine (load average 15–20), total seconds of one
+run, default rule set → example with departmental indicators:
+SQLite 30,000: 16.3 → 36.6 (read 7.2 → 24.5); PostgreSQL 30,000: 15.3 → 29.0 (read 7.2 →
+16.3); SQLite 200,000: 49.4 → 117.9 (read 36.2 → 101.5, 3.0 M departmental rows; peak RSS
+394 → 1,131 MB). Reading the rows dominates: aggregating the bills per household in SQL is
+the next step if a county needs it faster.
 """
 
 import argparse
