@@ -15,7 +15,12 @@ from agri_credit.demo.accounts import demo_logins as demo_accounts
 from agri_credit.demo.accounts import display_width, pad
 from agri_credit.demo.departments import reference_date, write_department_files
 from agri_credit.demo.loader import DemoSeedError, generate_demo, load_demo_county
-from agri_credit.demo.ratings import DemoRatingError, adopt_default_rule_set, rate_demo_county
+from agri_credit.demo.ratings import (
+    DemoRatingError,
+    adopt_default_rule_set,
+    adopt_example_rule_set,
+    rate_demo_county,
+)
 from agri_credit.rating_cycle.objections.services import ObjectionRefused
 from agri_credit.rating_cycle.publication.services import PublicationError
 from agri_credit.rating_cycle.repairs.services import RepairRefused
@@ -118,6 +123,8 @@ def seed_demo(
         )
         adopt_default_rule_set()
         rating = None if without_ratings else rate_demo_county(day, publish_on=clock.today())
+        # After the first run, which uses the default: the example is published beside it.
+        adopt_example_rule_set()
     except (
         DemoSeedError,
         DemoRatingError,

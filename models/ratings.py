@@ -147,6 +147,9 @@ class RatingResult(db.Model):
     score: Mapped[Decimal] = mapped_column(Numeric(6, 2))
     grade: Mapped[str | None] = mapped_column(String(4), default=None)
     breakdown: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # indicator: points
+    # The value each departmental indicator scored (indicator: value, null for 无记录);
+    # NULL when the rule set has none.
+    indicator_values: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     gate_reasons: Mapped[str] = mapped_column(String(300), default="")
     missing: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[str] = mapped_column(String(12), default=ResultStatus.PROPOSED)

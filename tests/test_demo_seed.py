@@ -11,6 +11,8 @@ from agri_credit.demo import DEMO_PASSWORD
 from agri_credit.demo.generator import CountySizes, derived_inputs, generate_county
 from agri_credit.demo.loader import DemoSeedError, load_demo_county
 from agri_credit.households.completeness import assess_households
+from agri_credit.ratings.default_rules import default_rule_set
+from agri_credit.ratings.departmental_rules import departmental_example_rule_set
 from models import (
     AgriEntity,
     CreditRepair,
@@ -332,6 +334,11 @@ def test_seed_demo_starts_the_first_rating_cycle(runner):
     assert run.summary["household"]["total"] == 300
     rule_set = db.session.get(RuleSet, run.rule_set_id)
     assert rule_set.status == RuleSetStatus.PUBLISHED and rule_set.scope_code == run.region_code
+    # The second example, with departmental indicators, is published beside the default,
+    # which the first run uses.
+    names = db.session.scalars(select(RuleSet.name).order_by(RuleSet.id)).all()
+    assert names == [default_rule_set().name, departmental_example_rule_set().name]
+    assert rule_set.name == default_rule_set().name
     cadre = db.session.scalar(select(User).where(User.username == "cadre"))
     published = db.session.scalars(
         select(RegionRating.region_code).where(RegionRating.status == RegionResultStatus.PUBLISHED)

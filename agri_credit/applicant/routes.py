@@ -122,7 +122,9 @@ def result(result_id: int):
             select(AgriEntity.entity_type).where(AgriEntity.id == subject.id)
         )
         indicators = rules.entity_indicators(entity_type or "")
-    rows = breakdown_rows(indicators, result.breakdown or {}, result.missing or "")
+    rows = breakdown_rows(
+        indicators, result.breakdown or {}, result.missing or "", result.indicator_values
+    )
     record_event("rating_result.view", "rating_result", result.id, "查看本户评定结果")
     db.session.commit()
     today = _today()

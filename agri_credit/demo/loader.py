@@ -13,7 +13,7 @@ one-off command, so no other writer is expected meanwhile.
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,7 @@ from models import (
     HouseholdLiability,
     HouseholdMember,
     IdCipher,
+    ImportBatch,
     InsurancePolicy,
     ProductionItem,
     Region,
@@ -175,9 +176,25 @@ def load_demo_county(
         raise
     refresh_planner_statistics()
     if departmental:
+        first_batch = int(db.session.scalar(select(func.coalesce(func.max(ImportBatch.id), 0))))
         summary = replace(summary, departmental=import_department_files(data.department_files()))
+        _imported_on(data.as_of, first_batch)
         refresh_planner_statistics()
     return summary
+
+
+def _imported_on(day: date, after_batch: int) -> None:
+    """The demo's files are what the departments had sent by its reference date, the demo's
+    "today": their batches are dated that morning (when that is not in the future), so a
+    rating as of that date sees them (a batch imported after a run's data date never counts
+    in its departmental indicators)."""
+    moment = clock.utc_start_of(day) + timedelta(hours=9)
+    db.session.execute(
+        update(ImportBatch)
+        .where(ImportBatch.id > after_batch, ImportBatch.finished_at > moment)
+        .values(created_at=moment, finished_at=moment)
+    )
+    db.session.commit()
 
 
 def import_department_files(

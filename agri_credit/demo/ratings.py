@@ -23,7 +23,10 @@ from agri_credit.rating_cycle.publication.services import (
     region_rating,
 )
 from agri_credit.rating_cycle.repairs.services import apply_for_repair, earliest_repair_on
-from agri_credit.rating_cycle.rulesets.services import ensure_default_rule_set
+from agri_credit.rating_cycle.rulesets.services import (
+    ensure_default_rule_set,
+    ensure_example_rule_set,
+)
 from agri_credit.rating_cycle.runs.services import start_run
 from models import (
     Household,
@@ -73,6 +76,15 @@ def adopt_default_rule_set(office: str = "county_office") -> RuleSet:
     with the button on its rule-set page."""
     office_user = _user(office)
     rule_set = ensure_default_rule_set(office_user.scope_code, office_user)
+    db.session.commit()
+    return rule_set
+
+
+def adopt_example_rule_set(office: str = "county_office") -> RuleSet:
+    """The demo county also has the second example rule set (含部门数据试行版), published
+    beside the default, for a run that scores the departments' records."""
+    office_user = _user(office)
+    rule_set = ensure_example_rule_set(office_user.scope_code, office_user)
     db.session.commit()
     return rule_set
 

@@ -51,6 +51,8 @@ from .rules import (
 )
 
 POINTS_PREFIX = "points_"
+# The value a departmental indicator scored (NaN: 无记录), shown beside its points.
+VALUE_PREFIX = "value_"
 # A column `<field>_as_zero` next to an input field holds its value with the missing parts
 # counted as 0 (net income without spending, assets of a file that lists none): what the
 # MISSING_AS_ZERO reading scores where the field itself is NaN.
@@ -273,6 +275,8 @@ def _indicator_points(
     the average; or the value with its missing part as 0 (`<field>_as_zero`, else 0), which
     then counts in the average like any other."""
     n = len(frame)
+    if ind.departmental:
+        return _departmental_points(frame, ind, n)
     if ind.method == CATEGORY:
         if ind.field not in frame.columns:
             return np.full(n, np.nan), np.ones(n, dtype=bool)
@@ -299,6 +303,22 @@ def _indicator_points(
     if ind.when_missing == MISSING_AS_LOWEST:
         points = np.where(lacking, ind.lowest_points(), points)
     return points, lacking
+
+
+def _departmental_points(
+    frame: pd.DataFrame, ind: Indicator, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A departmental indicator's points: the band or category of its value, and
+    `missing_points` for a subject with no records (or a grade the sheet does not know).
+    No records is not a gap in the file, so no row is marked as lacking data."""
+    if ind.field not in frame.columns:
+        points = np.full(n, np.nan)
+    elif ind.method == CATEGORY:
+        points = _category_points(frame[ind.field], ind.categories)
+    else:
+        values = _floats(frame[ind.field])
+        points = np.where(np.isnan(values), np.nan, _band_points(values, ind.bands))
+    return np.where(np.isnan(points), ind.missing_points, points), np.zeros(n, dtype=bool)
 
 
 def _gate_fails(frame: pd.DataFrame, gate: Gate) -> np.ndarray:
@@ -466,6 +486,11 @@ def _score(
     columns: dict[str, object] = {c: frame[c].array for c in id_columns}
     for key in ordered:
         columns[POINTS_PREFIX + key] = points[key]
+    for key, ind in ordered.items():
+        if ind.departmental:
+            columns[VALUE_PREFIX + key] = (
+                frame[ind.field].array if ind.field in frame.columns else np.full(n, np.nan)
+            )
     columns["total_score"] = total
     columns["grade"] = grade
     columns[credit_column] = grade_codes >= 0
@@ -479,6 +504,8 @@ def _score(
     notes = [
         f"{ind.label}：本次评定尚无数据，未计入总分，其余指标折算为百分制"
         if ind.rescale_if_absent
+        else f"{ind.label}：本次评定尚无数据，均按无记录计 {fmt(ind.missing_points)} 分"
+        if ind.departmental
         else f"{ind.label}：本次评定尚无数据，均按 0 分计"
         for ind in absent.values()
     ]
@@ -1101,6 +1128,7 @@ def rate_counties(
 __all__ = [
     "MissingColumns",
     "POINTS_PREFIX",
+    "VALUE_PREFIX",
     "assign_grades",
     "attach_loan_facts",
     "attach_record_facts",

@@ -85,3 +85,21 @@ def percent_beside(
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
     return compared_number(float(value), op, float(threshold), decimals) + "%"
+
+
+def band_figure(value: float, edges: list[tuple[float | None, float | None]]) -> str:
+    """`value` (a percentage scored by bands [lower, upper)) as digits that agree with the
+    band it fell in: compared with the nearer edge of that band, as `percent_number` shows
+    a figure beside a threshold ("94.96", never "95.0" in the band below 95)."""
+    inside = [
+        (lo, hi) for lo, hi in edges if (lo is None or value >= lo) and (hi is None or value < hi)
+    ]
+    if not inside:
+        return f"{value:.{MIN_DECIMALS}f}"
+    lower, upper = inside[0]
+    sides = [(abs(value - lower), ">=", lower)] if lower is not None else []
+    sides += [(abs(upper - value), "<", upper)] if upper is not None else []
+    if not sides:
+        return f"{value:.{MIN_DECIMALS}f}"
+    _, op, edge = min(sides, key=lambda side: side[0])
+    return percent_number(value, op, edge)

@@ -107,6 +107,45 @@ HOUSEHOLD_COLUMNS = _contract(
     *GATE_COLUMNS.values(),
 )
 
+# Computed from departmental records by engine.attach_departmental_facts, each over the window
+# of the indicator that reads it (Indicator.lookback_months), as of the run's data date. NaN is
+# "no records" (无记录): scored as the indicator's missing_points, never as a bad record.
+DEPARTMENTAL_COLUMNS = _contract(
+    Column(
+        "utility_on_time_rate",
+        NUMBER,
+        "水电气按时缴费率",
+        "Percent of the water, electricity and gas bills of the window whose outcome is known "
+        "on the data date (paid by then, or overdue by then) that were paid on time.",
+    ),
+    Column(
+        "tax_credit_grade",
+        TEXT,
+        "纳税信用等级",
+        "The latest 纳税信用等级 (A / B / M / C / D) of the window.",
+    ),
+    Column(
+        "social_insurance_months",
+        NUMBER,
+        "社保连续缴纳月数",
+        "Months paid without arrears in a row, back from the latest month of the window "
+        "(0 when the latest paid month is over two months before the data date).",
+    ),
+    Column(
+        "provident_fund_months",
+        NUMBER,
+        "公积金连续缴存月数",
+        "As social_insurance_months, for 公积金 deposits.",
+    ),
+)
+# The unit a departmental value is shown with, beside its points.
+DEPARTMENTAL_UNITS = {
+    "utility_on_time_rate": "%",
+    "tax_credit_grade": "",
+    "social_insurance_months": "个月",
+    "provident_fund_months": "个月",
+}
+
 # Computed by the engine before scoring; an indicator may read them like input columns.
 HOUSEHOLD_DERIVED = _contract(
     Column(
@@ -255,7 +294,13 @@ def missing_required(frame_columns: Iterable[str], contract: dict[str, Column]) 
 
 def household_fields() -> dict[str, Column]:
     """Columns a household indicator or gate may read."""
-    return {**HOUSEHOLD_COLUMNS, **HOUSEHOLD_DERIVED}
+    return {**HOUSEHOLD_COLUMNS, **HOUSEHOLD_DERIVED, **DEPARTMENTAL_COLUMNS}
+
+
+def is_departmental(column: str | None) -> bool:
+    """Whether an indicator reading `column` scores departmental records (lookback window,
+    points for no records) rather than the file."""
+    return column in DEPARTMENTAL_COLUMNS
 
 
 def entity_fields() -> dict[str, Column]:

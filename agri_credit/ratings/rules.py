@@ -140,6 +140,15 @@ class Indicator:
     # One subject without the value (MISSING_CHOICES); a whole source without data is
     # `rescale_if_absent`'s business.
     when_missing: str = MISSING_SHOWN
+    # Departmental indicators (a field of inputs.DEPARTMENTAL_COLUMNS): the months of records
+    # up to the data date that count, and the points of a subject with no records there
+    # (无记录: not a bad record, and not a gap in the file either).
+    lookback_months: int = 0
+    missing_points: float = 0.0
+
+    @property
+    def departmental(self) -> bool:
+        return inputs.is_departmental(self.field)
 
     def lowest_points(self) -> float:
         """Points of the indicator's lowest band or category (0 for a yes/no indicator)."""
@@ -330,6 +339,8 @@ def _check_indicator(
             problems.append(f"指标「{label}」按分类计分，字段 {column} 却不是分类字段")
         elif ind.method != CATEGORY and columns[column].kind == inputs.TEXT:
             problems.append(f"指标「{label}」字段 {column} 是分类字段，应按分类计分")
+    if ind.departmental:
+        problems += _check_departmental(ind, label, subject)
     if ind.method in (BANDS, RELATIVE):
         problems += _check_bands(label, ind.bands, ind.points, "")
         if ind.alt_field:
@@ -355,6 +366,32 @@ def _check_indicator(
     return problems
 
 
+MAX_LOOKBACK_MONTHS = 120
+
+
+def _check_departmental(ind: Indicator, label: str, subject: str) -> list[str]:
+    problems = []
+    if subject != "农户":
+        problems.append(f"指标「{label}」读取部门数据，目前只能用于农户评分表")
+    if ind.method == RELATIVE or ind.alt_field:
+        problems.append(f"指标「{label}」读取部门数据，应按分档或分类计分")
+    months = ind.lookback_months
+    if (
+        isinstance(months, bool)
+        or not isinstance(months, int)
+        or not 1 <= months <= MAX_LOOKBACK_MONTHS
+    ):
+        problems.append(
+            f"指标「{label}」统计月数「{fmt(months)}」应为 1–{MAX_LOOKBACK_MONTHS} 的整数"
+        )
+    if not 0 <= ind.missing_points <= ind.points:
+        problems.append(
+            f"指标「{label}」无记录得分 {fmt(ind.missing_points)} 分，"
+            f"应在 0–{fmt(ind.points)} 分之间"
+        )
+    return problems
+
+
 def _check_sheet(
     indicators: tuple[Indicator, ...], columns: Mapping[str, inputs.Column], subject: str
 ) -> list[str]:
@@ -368,6 +405,9 @@ def _check_sheet(
     total = sum(i.points for i in indicators)
     if not math.isclose(total, 100, abs_tol=1e-9):
         problems.append(f"{subject}指标分值合计 {fmt(float(total))} 分，应为 100 分")
+    fields_read = [i.field for i in indicators if i.departmental]
+    for column in sorted({c for c in fields_read if fields_read.count(c) > 1}):
+        problems.append(f"{subject}部门数据指标「{columns[column].label}」重复，每类只能设一项")
     for ind in indicators:
         problems += _check_indicator(ind, columns, subject)
     return problems
@@ -549,7 +589,15 @@ def _indicator(data: Any, where: str) -> Indicator:
         rescale_if_absent=bool(data.get("rescale_if_absent", False)),
         note=str(data.get("note", "")),
         when_missing=str(data.get("when_missing", MISSING_SHOWN)),
+        lookback_months=_whole(data.get("lookback_months", 0), f"{where}统计月数"),
+        missing_points=_number(data.get("missing_points", 0.0), f"{where}无记录得分"),
     )
+
+
+def _whole(value: Any, where: str) -> int | float:
+    """A whole number as int; a fraction is kept as it is, for `validate` to name."""
+    number = _number(value, where)
+    return int(number) if number.is_integer() else number
 
 
 def _flag(value: Any, where: str) -> bool:

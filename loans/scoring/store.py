@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Float, Select, cast, func, literal, or_, select
 
+from agri_credit.departmental.landing_days import batch_days, day_of, local_days
 from models import (
     AgriEntity,
     BatchStatus,
@@ -66,13 +67,6 @@ def utc_end_of(day: date, zone: str = DEFAULT_ZONE) -> datetime:
     """The naive-UTC instant at which `day` ends in the county's zone."""
     local = datetime.combine(day + timedelta(days=1), time(), tzinfo=ZoneInfo(zone))
     return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-
-def local_days(moments: pd.Series, zone: str = DEFAULT_ZONE) -> pd.Series:
-    """Naive-UTC timestamps as the county's calendar days (datetime64 at midnight)."""
-    stamps = pd.to_datetime(moments)
-    local = stamps.dt.tz_localize("UTC").dt.tz_convert(zone).dt.tz_localize(None)
-    return local.dt.normalize().astype("datetime64[s]")
 
 
 def _dates(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
@@ -136,18 +130,6 @@ def subject_links(only: Only | None = None) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def batch_days(zone: str = DEFAULT_ZONE) -> pd.Series:
-    """Local day each imported batch landed, by batch id. A few hundred batches: mapping
-    rows to them is far cheaper than parsing a timestamp per row (SQLite returns strings)."""
-    frame = read_frame(
-        select(
-            ImportBatch.id,
-            func.coalesce(ImportBatch.finished_at, ImportBatch.created_at).label("at"),
-        ).where(ImportBatch.status == BatchStatus.IMPORTED)
-    )
-    return pd.Series(local_days(frame["at"], zone).to_numpy(), index=frame["id"].astype(np.int64))
-
-
 def _versions(model, columns: list) -> Select:
     return select(
         model.subject_key_id.label("key_id"),
@@ -164,27 +146,17 @@ def _departmental(
     if len(links) < 1000:  # a few subjects: their rows through the subject_key_id index
         statement = statement.where(model.subject_key_id.in_(links["key_id"].tolist()))
     frame = read_frame(statement)
-    frame["visible_from"] = _day_of(frame.pop("batch_id"), days)
+    frame["visible_from"] = day_of(frame.pop("batch_id"), days)
     # Rows of batches not imported (pending, rolled back) or imported after `until` never
     # enter; `days` knows every imported batch's landing day.
     landed = frame["visible_from"].notna() & (frame["visible_from"] <= pd.Timestamp(until))
     frame = frame[landed.to_numpy()]
     # A version superseded by a batch that is not (or no longer) imported is still current.
-    frame["visible_until"] = _day_of(frame.pop("superseded_by_id"), days)
+    frame["visible_until"] = day_of(frame.pop("superseded_by_id"), days)
     frame = frame.merge(links, on="key_id", how="inner").drop(columns="key_id")
     if "year" in frame.columns:
         frame["dated_on"] = period_date(frame["year"], frame["month"])
     return frame
-
-
-def _day_of(batch_ids: pd.Series, days: pd.Series) -> pd.Series:
-    """The landing day of each row's batch; NaT without a batch or for one not imported."""
-    ids = pd.to_numeric(batch_ids, errors="coerce").to_numpy(dtype=np.float64)
-    out = np.full(len(ids), np.datetime64("NaT"), dtype="datetime64[s]")
-    known = ~np.isnan(ids)
-    if known.any():
-        out[known] = days.reindex(ids[known].astype(np.int64)).to_numpy(dtype="datetime64[s]")
-    return pd.Series(out, index=batch_ids.index)
 
 
 def load_sources(until: date, zone: str = DEFAULT_ZONE, only: Only | None = None) -> Sources:

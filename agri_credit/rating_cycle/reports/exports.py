@@ -49,6 +49,7 @@ from models import (
 from village_forms.xlsx_writer import append_row, header_row
 
 from ..rulesets.services import readings_text
+from ..runs.breakdown import value_text
 from ..runs.source_dates import source_date_lines
 from .services import GATED, UNGRADED, RunFigures, grade_colours
 
@@ -78,6 +79,7 @@ def results_frame(figures: RunFigures, user: User) -> pd.DataFrame:
             RatingResult.score,
             RatingResult.grade,
             RatingResult.breakdown,
+            RatingResult.indicator_values,
             RatingResult.gate_reasons,
             RatingResult.missing,
             RatingResult.status,
@@ -102,6 +104,7 @@ def results_frame(figures: RunFigures, user: User) -> pd.DataFrame:
             "score",
             "grade",
             "breakdown",
+            "indicator_values",
             "gate_reasons",
             "missing",
             "status",
@@ -189,12 +192,25 @@ def _households_sheet(book: Workbook, figures: RunFigures, results: pd.DataFrame
     sheet = book.create_sheet("农户评定结果")
     titles = ["乡镇", "村", "户主", "身份证号（脱敏）", "总分", "等级"]
     titles += [f"{i.label}（{fmt(i.points)}分）" for i in indicators]
+    # Departmental indicators: the value each scored, as the result page shows it.
+    departmental = [i for i in indicators if i.departmental]
+    titles += [f"{i.label}（数值）" for i in departmental]
     titles += ["否决原因", "缺少数据", "状态"]
-    _header(sheet, titles, [10, 10, 10, 22, 8, 8] + [12] * len(keys) + [30, 30, 8])
+    widths = [10, 10, 10, 22, 8, 8] + [12] * len(keys) + [14] * len(departmental)
+    _header(sheet, titles, widths + [30, 30, 8])
     part = results[results["household_id"].notna()]
     points = _points(part["breakdown"], keys)
+    texts = [
+        [
+            None if key not in (stated or {}) else value_text(ind, stated[key], str)
+            for ind, key in ((i, i.key) for i in departmental)
+        ]
+        for stated in part["indicator_values"]
+    ]
     place = _place(figures)
-    for row, pts in zip(part.itertuples(index=False), points.itertuples(index=False), strict=True):
+    for row, pts, shown in zip(
+        part.itertuples(index=False), points.itertuples(index=False), texts, strict=True
+    ):
         township, village = place.get(row.village_code, ("", row.village_code))
         append_row(
             sheet,
@@ -206,6 +222,7 @@ def _households_sheet(book: Workbook, figures: RunFigures, results: pd.DataFrame
                 row.score,
                 _cell(row.grade) or (GATED if row.gate_reasons else UNGRADED),
                 *[_cell(p) for p in pts],
+                *shown,
                 row.gate_reasons,
                 row.missing,
                 RESULT_STATUS_LABELS.get(row.status, row.status),
@@ -573,6 +590,13 @@ def report_pdf(
         )
     )
 
+    departmental = departmental_summary(figures)
+    if departmental:
+        story.append(p("五、部门数据指标", "h2"))
+        rows = [["指标", "统计期", "有记录农户", "无记录农户", "平均得分", "满分"]]
+        rows += departmental
+        story.append(_table(rows, [4.2 * cm, 2.2 * cm, 2.4 * cm, 2.4 * cm, 2.2 * cm, 1.8 * cm]))
+
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,
@@ -587,6 +611,46 @@ def report_pdf(
     )
     doc.build(story, onFirstPage=_footer, onLaterPages=_footer)
     return out.getvalue()
+
+
+def departmental_summary(figures: RunFigures) -> list[list[Any]]:
+    """Per departmental indicator of the run's household sheet, over the households of the
+    villages in scope: its window, households with and without records, average points."""
+    indicators = (
+        [i for i in figures.rules.household_indicators if i.departmental] if (figures.rules) else []
+    )
+    if not indicators:
+        return []
+    codes = figures.villages["village_code"].astype("str").tolist()
+    rows = db.session.execute(
+        select(RatingResult.breakdown, RatingResult.indicator_values).where(
+            RatingResult.run_id == figures.run.id,
+            RatingResult.household_id.is_not(None),
+            RatingResult.village_code.in_(codes),
+        )
+    ).all()
+    points = _points(pd.Series([r[0] for r in rows], dtype=object), [i.key for i in indicators])
+    values = pd.DataFrame.from_records(
+        [r[1] or {} for r in rows], columns=[i.key for i in indicators]
+    )
+    out = []
+    for ind in indicators:
+        scored = pd.to_numeric(points[ind.key], errors="coerce")
+        if scored.isna().all():
+            continue  # left out of the run for want of data: its note says so
+        stated = values[ind.key] if len(values) else pd.Series(dtype=object)
+        with_records = int(stated.notna().sum())
+        out.append(
+            [
+                ind.label,
+                f"近 {ind.lookback_months} 个月",
+                f"{with_records} 户",
+                f"{len(rows) - with_records} 户",
+                f"{scored.mean():.2f}",
+                fmt(ind.points),
+            ]
+        )
+    return out
 
 
 def _reason_lines(reasons: Any, style: ParagraphStyle) -> Paragraph:

@@ -31,6 +31,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from agri_credit.ratings.default_rules import default_rule_set
+from agri_credit.ratings.departmental_rules import departmental_candidates
 from agri_credit.ratings.rules import (
     AVERAGE_OVER_CHOICES,
     BANDS,
@@ -39,6 +40,7 @@ from agri_credit.ratings.rules import (
     LABOUR_CHOICES,
     LEVEL_LABELS,
     LEVEL_METRICS,
+    MAX_LOOKBACK_MONTHS,
     METRIC_LABELS,
     MISSING_CHOICES,
     NEW_NPL_WINDOW_CHOICES,
@@ -110,6 +112,9 @@ class IndicatorFields:
     alt_bands: list[tuple[str, str]] = field(default_factory=list)
     categories: list[tuple[str, str]] = field(default_factory=list)  # (value, points)
     missing: str = ""  # how a subject without the value is scored (Indicator.when_missing)
+    # Departmental indicators: the window in months and the points for no records.
+    lookback: str = ""
+    missing_points: str = ""
 
 
 @dataclass
@@ -256,14 +261,28 @@ def _gate_candidates(rules: RatingRules) -> list[tuple[Gate, bool]]:
 
 def _indicator_candidates(rules: RatingRules) -> list[tuple[str, list[tuple[Indicator, bool]]]]:
     """Per sheet, its indicators (on), then the default sheet's indicators it has dropped
-    (off), so an indicator left out of one version can be taken up again in the next."""
+    (off), so an indicator left out of one version can be taken up again in the next; the
+    household sheet also offers each departmental indicator it does not have yet (off)."""
     defaults = dict(sheets(default_rule_set()))
     out = []
-    for title, indicators in sheets(rules):
+    for s, (title, indicators) in enumerate(sheets(rules)):
         keys = {i.key for i in indicators}
         dropped = [i for i in defaults.get(title, ()) if i.key not in keys]
+        if s == 0:  # households
+            read = {i.field for i in indicators} | {i.field for i in dropped}
+            keys |= {i.key for i in dropped}
+            dropped += [
+                i for i in departmental_candidates() if i.field not in read and i.key not in keys
+            ]
         out.append((title, [(i, True) for i in indicators] + [(i, False) for i in dropped]))
     return out
+
+
+def _whole_months(form: FlaskForm, field: NumberField) -> None:
+    if field.data is not None and (
+        not float(field.data).is_integer() or not 1 <= field.data <= MAX_LOOKBACK_MONTHS
+    ):
+        raise ValidationError(f"请填写 1–{MAX_LOOKBACK_MONTHS} 的整数月数")
 
 
 def draft_form(
@@ -282,14 +301,26 @@ def draft_form(
             values[fields.on] = on
             attrs[fields.points] = _number(f"{sheet}·{ind.label} 分值")
             values[fields.points] = ind.points
-            fields.missing = f"{prefix}_missing"
-            # An unknown choice is named in Chinese by `validate` when the draft is saved.
-            attrs[fields.missing] = SelectField(
-                f"{sheet}·{ind.label} 缺失数据",
-                choices=[(key, _l(label)) for key, label in MISSING_CHOICES.items()],
-                validate_choice=False,
-            )
-            values[fields.missing] = ind.when_missing
+            if ind.departmental:
+                fields.lookback = f"{prefix}_months"
+                attrs[fields.lookback] = NumberField(
+                    f"{sheet}·{ind.label} 统计月数",
+                    validators=[InputRequired(NUMBER_REQUIRED), _whole_months],
+                    render_kw={"inputmode": "numeric"},
+                )
+                values[fields.lookback] = ind.lookback_months
+                fields.missing_points = f"{prefix}_none"
+                attrs[fields.missing_points] = _number(f"{sheet}·{ind.label} 无记录得分")
+                values[fields.missing_points] = ind.missing_points
+            else:
+                fields.missing = f"{prefix}_missing"
+                # An unknown choice is named in Chinese by `validate` when the draft is saved.
+                attrs[fields.missing] = SelectField(
+                    f"{sheet}·{ind.label} 缺失数据",
+                    choices=[(key, _l(label)) for key, label in MISSING_CHOICES.items()],
+                    validate_choice=False,
+                )
+                values[fields.missing] = ind.when_missing
             if ind.method in (BANDS, RELATIVE):
                 fields.lower, fields.bands = _band_fields(
                     attrs, values, prefix, f"{sheet}·{ind.label}", ind.bands
@@ -394,6 +425,10 @@ def _indicator(fields: IndicatorFields, data: dict[str, Any]) -> Indicator:
         "points": float(data.get(fields.points) or 0),
         "when_missing": str(data.get(fields.missing) or ind.when_missing),
     }
+    if fields.lookback:
+        months = data.get(fields.lookback)
+        changes["lookback_months"] = int(months) if months is not None else ind.lookback_months
+        changes["missing_points"] = float(data.get(fields.missing_points) or 0)
     if fields.bands:
         changes["bands"] = _bands(data, fields.lower, fields.bands)
     if fields.alt_bands:
@@ -512,7 +547,11 @@ def problem_fields(layout: Layout, problems: list[str]) -> dict[str, list[str]]:
                 for value, name in row.categories:
                     if f"分类「{value}」" in message:
                         mark(name, message)
-                if not numbers and "分类「" not in message:
+                if "统计月数" in message:
+                    mark(row.lookback, message)
+                elif "无记录得分" in message:
+                    mark(row.missing_points, message)
+                elif not numbers and "分类「" not in message:
                     mark(row.points, message)
         for band, name in layout.grades:
             if f"「{band.grade}」" in message and "分数线" in message:

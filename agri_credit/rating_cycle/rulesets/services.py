@@ -26,6 +26,7 @@ from agri_credit.config import DefaultConfig
 from agri_credit.rating_cycle.second_person import own_work, rule_set_authors
 from agri_credit.ratings import inputs
 from agri_credit.ratings.default_rules import default_rule_set
+from agri_credit.ratings.departmental_rules import EXAMPLE_NOTE, departmental_example_rule_set
 from agri_credit.ratings.rules import (
     AVERAGE_OVER_CHOICES,
     BANDS,
@@ -196,6 +197,38 @@ def ensure_default_rule_set(scope_code: str, user: User | None = None) -> RuleSe
             select(RuleSet).where(RuleSet.scope_code == scope_code).order_by(RuleSet.id).limit(1)
         )
     return newest
+
+
+def ensure_example_rule_set(scope_code: str, user: User | None = None) -> RuleSet:
+    """The second example 评定办法 (ratings.departmental_rules: the default sheet with 10 of
+    its household points on 水电气按时缴费率, 纳税信用等级 and 社保连续缴纳月数), published as
+    version 1 of its own name for the office of `scope_code` unless it has one of that name
+    already; returns the office's newest version of it. The default stays as it is.
+    Flushes; the caller commits."""
+    rules = departmental_example_rule_set()
+    existing = db.session.scalar(
+        select(RuleSet)
+        .where(RuleSet.scope_code == scope_code, RuleSet.name == rules.name)
+        .order_by(RuleSet.version.desc())
+        .limit(1)
+    )
+    if existing is not None:
+        return existing
+    row = RuleSet(
+        name=rules.name,
+        title=f"{_county_name(scope_code)}{rules.name}",
+        version=1,
+        status=RuleSetStatus.PUBLISHED,
+        scope_code=scope_code,
+        body=rules.to_dict(),
+        notes=EXAMPLE_NOTE,
+        created_by_id=user.id if user else None,
+        published_by_id=user.id if user else None,
+        published_at=utcnow(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
 
 
 # ---- versions --------------------------------------------------------------------------------
@@ -430,6 +463,10 @@ def describe(rules: RatingRules) -> dict[tuple[str, str], str]:
             out[(section, f"{ind.label} 计分")] = (
                 f"{METHODS.get(ind.method, ind.method)}：{indicator_text(ind)}"
             )
+            if ind.departmental:
+                out[(section, f"{ind.label} 统计月数")] = f"{ind.lookback_months} 个月"
+                out[(section, f"{ind.label} 无记录得分")] = f"{fmt(ind.missing_points)} 分"
+                continue
             out[(section, f"{ind.label} 缺失数据")] = MISSING_CHOICES.get(
                 ind.when_missing, ind.when_missing
             )

@@ -519,7 +519,9 @@ def _score_text(score: Any, grade: str | None) -> str:
 
 def _result_page(result: RatingResult, run: RatingRun, form: RerateForm):
     rules, indicators = _indicators(run, result)
-    rows = breakdown_rows(indicators, result.breakdown or {}, result.missing or "")
+    rows = breakdown_rows(
+        indicators, result.breakdown or {}, result.missing or "", result.indicator_values
+    )
     subject = _subjects([result]).get(result.id)
     # A score and its breakdown describe a family's assets and income against the village:
     # each look is logged like a look at the file.

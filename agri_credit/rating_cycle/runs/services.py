@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, Select, case, func, insert, or_, select, u
 
 from agri_credit.audit import record_event
 from agri_credit.ratings import engine
+from agri_credit.ratings.departmental_facts import attach_departmental_facts
 from agri_credit.ratings.rules import RatingRules
 from models import (
     RERATE_CAUSE_LABELS,
@@ -50,8 +51,9 @@ from models import (
 
 from ..publication.services import write_grades
 from ..rulesets.services import RuleSetRefused, rules_of
+from .departmental_inputs import read_departmental, sources_read
 from .inputs import RunInputs, read_inputs
-from .source_dates import source_dates, stale_notes
+from .source_dates import late_import_notes, source_dates, stale_notes
 
 RUN_LEVELS = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP)
 TEXT_LIMIT = 300  # RatingResult.gate_reasons and .missing
@@ -169,6 +171,8 @@ def _with_facts(
     records = _subject_part(inputs.records, column, "subject_id")
     subjects = engine.attach_loan_facts(subjects, loans, rules, as_of, column)
     subjects = engine.attach_record_facts(subjects, records, rules, as_of, column)
+    if column == "household_id":
+        subjects = attach_departmental_facts(subjects, inputs.departmental, rules, as_of)
     if not inputs.has_public_records:
         # Without the court's list, "not listed" is unknown; a file's own 失信 record stands.
         listed = subjects["is_dishonest"].to_numpy(dtype=np.float64)
@@ -333,6 +337,47 @@ def _entity_breakdowns(frame: pd.DataFrame, rules: RatingRules) -> list[str]:
     return out
 
 
+def _plain_value(value: Any) -> Any:
+    """A departmental value for JSON: None for no records, a float to 4 decimals, a text."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.floating | float | np.integer | int):
+        return round(float(value), 4)
+    return str(value)
+
+
+def _indicator_values(frame: pd.DataFrame, rules: RatingRules) -> list[str | None]:
+    """Each household's {indicator: value} of the departmental indicators as JSON (None
+    without any). Written once per distinct combination, like the breakdowns."""
+    keys = [i.key for i in rules.household_indicators if i.departmental]
+    columns = [engine.VALUE_PREFIX + k for k in keys if engine.VALUE_PREFIX + k in frame]
+    if not len(frame) or not columns:
+        return [None] * len(frame)
+    part = frame[columns].astype(object)
+    joined = part.iloc[:, 0].map(repr)
+    for column in columns[1:]:
+        joined = joined + "|" + part[column].map(repr)
+    codes, uniques = pd.factorize(joined.to_numpy(dtype=object))
+    first = np.empty(len(uniques), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    rows = part.iloc[first].to_numpy()
+    texts = np.array(
+        [
+            json.dumps(
+                {
+                    k[len(engine.VALUE_PREFIX) :]: _plain_value(v)
+                    for k, v in zip(columns, row, strict=True)
+                },
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+            for row in rows.tolist()
+        ],
+        dtype=object,
+    )
+    return texts[codes].tolist()
+
+
 def _grades(frame: pd.DataFrame) -> list[str | None]:
     grade = frame["grade"].astype(object)
     return grade.where(grade.notna(), None).tolist()
@@ -355,6 +400,7 @@ def result_rows(scored: Scored, rules: RatingRules) -> dict[str, list]:
         + _entity_breakdowns(entities, rules),
         "gate_reasons": _texts(households["gate_reasons"]) + _texts(entities["gate_reasons"]),
         "missing": _texts(households["missing_labels"]) + _texts(entities["missing_labels"]),
+        "indicator_values": _indicator_values(households, rules) + [None] * n_e,
     }
 
 
@@ -369,6 +415,7 @@ RESULT_COLUMNS = (
     "gate_reasons",
     "missing",
     "status",
+    "indicator_values",
 )
 
 
@@ -389,6 +436,7 @@ def insert_results(run_id: int, columns: dict[str, list]) -> None:
         columns["gate_reasons"],
         columns["missing"],
         ["proposed"] * n,
+        columns["indicator_values"],
         strict=True,
     )
     connection = db.session.connection()
@@ -563,6 +611,7 @@ def start_run(region_code: str, year: int, as_of: date, rule_set: RuleSet, user:
     try:
         started = time.perf_counter()
         inputs = read_inputs(region, year, as_of, readings=rules.readings)
+        inputs = replace(inputs, departmental=read_departmental(region, as_of, rules))
         read = time.perf_counter()
         scored = score_inputs(inputs, rules, as_of)
         columns = result_rows(scored, rules)
@@ -588,7 +637,13 @@ def start_run(region_code: str, year: int, as_of: date, rule_set: RuleSet, user:
         dates = source_dates(region, inputs.loans)
         refresh_summary(
             run,
-            notes=list(dict.fromkeys(scored.notes + stale_notes(dates, as_of))),
+            notes=list(
+                dict.fromkeys(
+                    scored.notes
+                    + stale_notes(dates, as_of)
+                    + late_import_notes(dates, as_of, sources_read(rules))
+                )
+            ),
             sources={
                 "loans": inputs.loans is not None,
                 "public_records": inputs.has_public_records,
@@ -806,6 +861,7 @@ def rerate_result(
         repairs_until=max(run.as_of, repairs_until or clock.today()),
         readings=rules.readings,
     )
+    inputs = replace(inputs, departmental=read_departmental(village, run.as_of, rules))
     scored = score_inputs(inputs, rules, run.as_of, run_benchmarks(run, village_rating))
     if result.household_id is not None:
         frame = scored.households
@@ -834,6 +890,8 @@ def rerate_result(
     result.breakdown = json.loads(values["breakdown"][0])
     result.gate_reasons = values["gate_reasons"][0]
     result.missing = values["missing"][0]
+    stated = values["indicator_values"][0]
+    result.indicator_values = None if stated is None else json.loads(stated)
     rerating.score_after = result.score
     rerating.grade_after = result.grade
     rerating.gate_reasons_after = result.gate_reasons

@@ -102,3 +102,14 @@ def source_date_lines(summary: dict[str, Any] | None) -> list[str]:
         text = f"{row['label']}：数据日期 {stated}，" if stated else f"{row['label']}："
         lines.append(f"{text}导入于 {row['imported_on']}")
     return lines
+
+
+def late_import_notes(dates: list[dict[str, Any]], as_of: date, sources: set[str]) -> list[str]:
+    """A note for each source a departmental indicator reads whose latest file was imported
+    after the run's date: what it brought does not count in this run."""
+    return [
+        f"{row['label']}：最近一批于{row['imported_on']}导入，晚于本次评定的数据日期"
+        f"{as_of.isoformat()}，其记录未计入部门数据指标"
+        for row in dates
+        if row["source"] in sources and row["imported_on"] > as_of.isoformat()
+    ]
