@@ -1,7 +1,7 @@
 """Rating results keep the value each departmental indicator scored
 
 Revision ID: 0025
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-03 16:10:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0025"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
