@@ -27,8 +27,15 @@ def utility_features(rows: pd.DataFrame, requests: pd.DataFrame) -> pd.DataFrame
         monthly["late"] = monthly["late"].astype(np.float64).fillna(0)
         recent = monthly[monthly["lag"] < 12]
         total = per_request(recent.groupby("req")["consumption"].sum(), n)
-        last3 = per_request(monthly[monthly["lag"] < 3].groupby("req")["consumption"].sum(), n)
-        year_before = monthly[(monthly["lag"] >= 12) & (monthly["lag"] < 15)]
+        # The trend compares the latest three months on file with the same three months a
+        # year before. The month just ended is rarely on file yet (its bills arrive in the
+        # following days), so "the last three calendar months" would compare two months with
+        # three, and a score on the 10th would read another trend than one on the 3rd.
+        # A subject whose newest bill is older than that has no current trend.
+        newest = monthly.groupby("req")["lag"].transform("min")
+        since = (monthly["lag"] - newest).where(newest < 3)
+        last3 = per_request(monthly[since < 3].groupby("req")["consumption"].sum(), n)
+        year_before = monthly[(since >= 12) & (since < 15)]
         before3 = per_request(year_before.groupby("req")["consumption"].sum(), n)
         stats = recent.groupby("req")["consumption"].agg(["mean", "std", "count"])
         cv = (stats["std"] / stats["mean"].replace(0, np.nan)).where(stats["count"] >= 3)
