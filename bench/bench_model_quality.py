@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     for kind, figures in r.get("by_subject_type", {}).items():
         print(f"  {kind}: AUC {figures['auc']} on {figures['rows']:,} held-out loans")
-    print(f"trees {r.get('best_iteration', '?')}; peak memory {peak_rss_mb():,.0f} MB")
+    print(f"trees {r.get('trees', '?')}; peak memory {peak_rss_mb():,.0f} MB")
 
 
 if __name__ == "__main__":

@@ -37,8 +37,8 @@ from .asof import ENTERPRISE, ENTITY, HOUSEHOLD, subject_key
 from .loan_history import EVALUATIONS, write_history
 from .service import TrainingRefused, score_scope, train_county
 from .store import local_days, read_frame
+from .truth import truth_path as truth_file
 
-TRUTH_FILE = "demo_truth.csv"
 LABELLED_YEARS = 3  # years of loan starts old enough to be labelled
 # Defaults of the config keys DEMO_HISTORY_HOUSEHOLDS and DEMO_HISTORY_LOANS_PER_SUBJECT: with
 # the county's ~3,400 firms, ~26,000 labelled loans.
@@ -48,7 +48,7 @@ DEMO_IMPORTER = "county_office"
 
 
 def truth_path() -> Path:
-    return Path(current_app.instance_path) / TRUTH_FILE
+    return truth_file(current_app.instance_path)
 
 
 def history_subjects(as_of: date, households: int, seed: int, zone: str) -> pd.DataFrame:

@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from .catalog import BY_COLUMN, FLAG, SOURCE_NAMES, Feature
+from . import reason_text
+from .catalog import Feature
 from .scorecard import points as to_points
 from .training import TrainedModel
 
@@ -47,15 +48,8 @@ def format_value(feature: Feature, value) -> str:
 
 
 def sentence(column: str, value) -> str:
-    feature = BY_COLUMN.get(column)
-    if feature is None:  # a bank's own CSV column
-        return f"{column}为{value}"
-    missing = value is None or (isinstance(value, float) and math.isnan(value))
-    if missing:
-        return f"缺少{feature.name}数据（{SOURCE_NAMES.get(feature.source, feature.source)}）"
-    if feature.kind == FLAG:
-        return feature.sentence if float(value) >= 0.5 else f"未{feature.sentence}"
-    return feature.sentence.format(value=format_value(feature, value))
+    """The reason's plain Chinese sentence with the subject's own value (reason_text)."""
+    return reason_text.sentence(column, value)
 
 
 def contributions(model: TrainedModel, frame: pd.DataFrame) -> np.ndarray:
