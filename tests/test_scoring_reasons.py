@@ -52,9 +52,7 @@ def test_zero_and_missing_values_say_what_is_not_there():
     assert sentence("tax_paid_12m", float("nan")) == "没有纳税记录"
     assert sentence("si_months_paid_12m", None) == "没有社保缴费记录"
     assert sentence("gas_late_count_12m", float("nan")) == "没有燃气费缴纳记录"
-    assert sentence("electricity_trend", float("nan")) == (
-        "没有去年同期的用电量记录，无法比较变化"
-    )
+    assert sentence("electricity_trend", float("nan")) == ("没有去年同期的用电量记录，无法比较变化")
     assert sentence("evaluation_overall", None) == "没有村评议结果"
     assert sentence("rating_grade", None) == "没有生效的信用等级"
     assert sentence("thin_social_insurance", 1.0) == "没有社保缴费记录"

@@ -41,9 +41,12 @@ from .truth import truth_path as truth_file
 
 LABELLED_YEARS = 3  # years of loan starts old enough to be labelled
 # Defaults of the config keys DEMO_HISTORY_HOUSEHOLDS and DEMO_HISTORY_LOANS_PER_SUBJECT: with
-# the county's ~3,400 firms, ~26,000 labelled loans.
+# the county's ~3,400 firms, ~44,500 labelled loans. Five loans a subject, not three (26,600):
+# the held-out AUC still rose steeply with the data (half the 26,600 loans: 0.650, all: 0.671)
+# and 4,000 held-out loans left ±2 pp of pure chance in the calibration deciles (the true
+# probability itself missed its decile rates by up to 2.0 pp).
 HISTORY_HOUSEHOLDS = 5_500
-LOANS_PER_SUBJECT = 3.0
+LOANS_PER_SUBJECT = 5.0
 DEMO_IMPORTER = "county_office"
 
 

@@ -26,12 +26,16 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary",
     # Shallow trees: on the synthetic book depth 4 / 15 leaves reach the AUC of 31 free leaves
     # (0.809 vs 0.809), and the reasons' TreeSHAP (pred_contrib), which grows with leaves ×
-    # depth², costs 0.27 ms a row instead of 2.1 ms.
-    "learning_rate": 0.08,
-    "num_leaves": 15,
-    "max_depth": 4,
-    "min_data_in_leaf": 50,
-    "feature_fraction": 0.9,
+    # depth², costs 0.27 ms a row instead of 2.1 ms. On the demo history (a weak signal among
+    # many empty or noisy columns) a slower rate, depth 3 / 8 leaves, leaves of 200 loans and
+    # 70 % of the columns per tree measured best: held-out AUC 0.676 vs 0.654 (26,600 loans;
+    # with the refit), 0.709 vs 0.699 (44,500). At 0.08 boosting stopped after ~30 trees,
+    # before the valid loss had settled.
+    "learning_rate": 0.03,
+    "num_leaves": 8,
+    "max_depth": 3,
+    "min_data_in_leaf": 200,
+    "feature_fraction": 0.7,
     "bagging_fraction": 0.8,
     "bagging_freq": 1,
     "lambda_l2": 1.0,
@@ -248,6 +252,11 @@ def train_model(
         report["auc_on_true_probability_rows"] = metrics.finite(
             metrics.auc(y[test][known], probability[known])
         )
+        # How far even the truth misses the observed decile rates: the chance in the
+        # calibration table at this many held-out loans.
+        if known.sum() >= 10:
+            table = metrics.calibration_table(y[test][known], truth[known])
+            report["true_probability_calibration"] = table.round(4).to_dict("records")
     if settings.baseline:
         baseline = fit_baseline(frame[train], y[train])
         base_p = baseline.predict(frame[test])
