@@ -60,7 +60,9 @@ def test_zero_and_missing_values_say_what_is_not_there():
 
 # Typical values per feature kind; trends and ratios as the features store them.
 TYPICAL = {"trend": [np.log(0.6), 0.0, np.log(1.3), np.log(4.0)], "ratio": [0.0, 0.35, 0.9]}
-LEAKS = re.compile(r"[A-Za-z_]{3,}|nan|None|inf|对数比|变异系数|比率|\d\.\d{3,}|-\d")
+# English words, feature codes, nan/None/inf (credit grades such as AAA are capitals), model
+# units and raw decimals or negative numbers.
+LEAKS = re.compile(r"[a-z_]{2,}|对数比|变异系数|比率|\d\.\d{3,}|-\d")
 
 
 def _typical_values(feature: Feature) -> list:
