@@ -139,6 +139,20 @@ def out_of_time_split(
     return ~(test | valid), valid, test
 
 
+MIN_LEAF_SHARE = 150  # a leaf holds at least 1/150 of the rows, up to min_data_in_leaf
+
+
+def sized_params(params: dict[str, Any], rows: int) -> dict[str, Any]:
+    """The parameters for `rows` training rows: leaves of min_data_in_leaf loans where there
+    are enough (the demo's 31,000 training loans), smaller in a small county so the trees
+    can still split (500 loans with leaves of 200 grow no tree and give no reasons)."""
+    out = dict(params)
+    out["min_data_in_leaf"] = min(
+        int(params.get("min_data_in_leaf", 20)), max(20, rows // MIN_LEAF_SHARE)
+    )
+    return out
+
+
 def fit_booster(
     frame: pd.DataFrame,
     y: np.ndarray,
@@ -148,7 +162,7 @@ def fit_booster(
 ) -> lgb.Booster:
     """LightGBM on `frame`, boosting stopped where the loss on `stop_frame` stops falling.
     Category columns (pandas categoricals) are split natively."""
-    params = dict(settings.params)
+    params = sized_params(settings.params, len(frame))
     params["monotone_constraints"] = monotone_constraints(list(frame.columns))
     train = lgb.Dataset(frame, label=y, free_raw_data=False)
     stop = lgb.Dataset(stop_frame, label=stop_y, reference=train)
@@ -166,7 +180,7 @@ def refit_booster(
 ) -> lgb.Booster:
     """LightGBM again on train + valid, with the stopping point found on valid scaled by the
     larger data (more rows support more trees at the same leaf sizes)."""
-    params = dict(settings.params)
+    params = sized_params(settings.params, len(frame))
     params["monotone_constraints"] = monotone_constraints(list(frame.columns))
     rounds = max(1, round(stopped_at * len(y) / max(int(train_rows), 1)))
     return lgb.train(params, lgb.Dataset(frame, label=y), num_boost_round=rounds)
