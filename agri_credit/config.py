@@ -54,7 +54,7 @@ class DefaultConfig:
     DEMO_ENTERPRISES = 3_000
     DEMO_SCORING = True
     DEMO_HISTORY_HOUSEHOLDS = 5_500
-    DEMO_HISTORY_LOANS_PER_SUBJECT = 3.0
+    DEMO_HISTORY_LOANS_PER_SUBJECT = 5.0
     # Rating cycle (DOMAIN.md): 公示 days, days to answer an objection, minimum months a
     # negative public record shows before credit repair by severity, working days to decide
     # a repair, largest evidence file.

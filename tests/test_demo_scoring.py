@@ -2,6 +2,7 @@
 and active, and the county scored (issue 14 point 11); the true default probability behind
 each demo loan stays in the instance folder, out of every table and page."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -55,3 +56,13 @@ def test_a_seeded_county_has_an_active_model_scores_and_a_truth_no_page_shows(
     assert not [p for p in shown if p in page]
     for url in ("/instance/demo_truth.csv", "/static/../instance/demo_truth.csv"):
         assert client.get(url).status_code == 404
+
+    # A retrain (`flask model train`, as the office's button runs it) reads the same ledger as
+    # of today, where loans without a truth may join: the truth's AUC is still reported, on
+    # the held-out loans that have one.
+    trained = runner.invoke(args=["model", "train"])
+    assert trained.exit_code == 0, trained.output
+    summary = json.loads(trained.output.strip().splitlines()[-1])
+    for key in ("model_version", "auc", "ks", "baseline_auc", "true_probability_auc", "rows"):
+        assert summary[key] is not None, key
+    assert 0 < summary["true_probability_rows"] <= summary["rows_test"]

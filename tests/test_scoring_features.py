@@ -10,6 +10,7 @@ import pytest
 from loans.scoring.asof import HOUSEHOLD, requests_for, subject_key
 from loans.scoring.catalog import FEATURES, assert_no_protected, feature_columns
 from loans.scoring.features import build_features
+from loans.scoring.features_utilities import utility_features
 from loans.scoring.labels import label_loans
 from loans.scoring.store import load_sources, loan_versions
 from models import LoanStatus, PublicRecordKind, Source, db
@@ -204,3 +205,33 @@ def test_outcomes_recorded_by_banks_join_the_same_labels():
     assert labels.set_index("loan")["default"].to_dict() == {"行/A": 0, "行/B": 1, "行/C": 0}
     # On 31 January 2025 loan B (started 5 February 2024) is younger than the window.
     assert label_loans(versions, ts(2025, 1, 31))["loan"].tolist() == ["行/A"]
+
+
+def _bills(months: pd.PeriodIndex, consumption: list[float]) -> pd.DataFrame:
+    dated = months.to_timestamp().astype("datetime64[s]")
+    return pd.DataFrame(
+        {
+            "skey": 1,
+            "visible_from": pd.Timestamp("2020-01-01"),
+            "visible_until": pd.NaT,
+            "dated_on": dated,
+            "utility": "electricity",
+            "consumption": consumption,
+            "days_late": 0,
+        }
+    ).astype({"visible_from": "datetime64[s]", "visible_until": "datetime64[s]"})
+
+
+def test_the_consumption_trend_compares_the_latest_three_months_on_file_with_a_year_before():
+    # As of 30 June the June bills have not arrived: the latest three months on file are
+    # March-May 2025, compared with March-May 2024 (half the use: a trend of ln(151/301)),
+    # not April-June, which would compare two months with three.
+    months = pd.period_range("2024-01", "2025-05", freq="M")
+    use = [100.0 if m.year == 2024 else 50.0 for m in months]
+    requests = requests_for([1], pd.Timestamp("2025-06-30"))
+    trend = utility_features(_bills(months, use), requests)["electricity_trend"].iloc[0]
+    assert trend == pytest.approx(np.log(151 / 301))
+    # A subject whose newest bill is half a year old has no current trend.
+    stale = utility_features(_bills(months[:-6], use[:-6]), requests)
+    assert np.isnan(stale["electricity_trend"].iloc[0])
+    assert stale["electricity_late_count_12m"].iloc[0] == 0

@@ -69,7 +69,8 @@ _as_of_option = click.option(
     "--truth",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="CSV (skey, loan, true_probability) of a synthetic county's known probabilities.",
+    help="CSV (skey, loan, true_probability) of a synthetic county's known probabilities "
+    "(default: the demo's instance/demo_truth.csv when it exists).",
 )
 def train(
     as_of: datetime | None, username: str | None, activate: str | None, truth: Path | None
@@ -77,9 +78,10 @@ def train(
     """Train the default-risk model on every labelled loan; prints one JSON object."""
     from .registry import RegistryRefused
     from .service import TrainingRefused, train_county
+    from .truth import read_truth
 
     day = as_of.date() if as_of else _today()
-    truth_frame = pd.read_csv(truth) if truth else None
+    truth_frame = pd.read_csv(truth) if truth else read_truth(current_app.instance_path)
     try:
         version, report = train_county(
             day, _user(username), current_app.config, truth=truth_frame, activate_reason=activate
@@ -95,6 +97,10 @@ def train(
         "baseline_auc": report.get("baseline_auc"),
         "baseline_ks": report.get("baseline_ks"),
         "true_probability_auc": report.get("true_probability_auc"),
+        # The truth is judged on the held-out loans that have one: how many, and the model's
+        # AUC on those same loans.
+        "true_probability_rows": report.get("true_probability_rows"),
+        "auc_on_true_probability_rows": report.get("auc_on_true_probability_rows"),
         "rows": report["rows"],
         "rows_test": report["rows_test"],
         "by_subject_type": report.get("by_subject_type"),

@@ -37,18 +37,21 @@ from .asof import ENTERPRISE, ENTITY, HOUSEHOLD, subject_key
 from .loan_history import EVALUATIONS, write_history
 from .service import TrainingRefused, score_scope, train_county
 from .store import local_days, read_frame
+from .truth import truth_path as truth_file
 
-TRUTH_FILE = "demo_truth.csv"
 LABELLED_YEARS = 3  # years of loan starts old enough to be labelled
 # Defaults of the config keys DEMO_HISTORY_HOUSEHOLDS and DEMO_HISTORY_LOANS_PER_SUBJECT: with
-# the county's ~3,400 firms, ~26,000 labelled loans.
+# the county's ~3,400 firms, ~44,500 labelled loans. Five loans a subject, not three (26,600):
+# the held-out AUC still rose steeply with the data (half the 26,600 loans: 0.650, all: 0.671)
+# and 4,000 held-out loans left ±2 pp of pure chance in the calibration deciles (the true
+# probability itself missed its decile rates by up to 2.0 pp).
 HISTORY_HOUSEHOLDS = 5_500
-LOANS_PER_SUBJECT = 3.0
+LOANS_PER_SUBJECT = 5.0
 DEMO_IMPORTER = "county_office"
 
 
 def truth_path() -> Path:
-    return Path(current_app.instance_path) / TRUTH_FILE
+    return truth_file(current_app.instance_path)
 
 
 def history_subjects(as_of: date, households: int, seed: int, zone: str) -> pd.DataFrame:
@@ -165,21 +168,16 @@ def history_subjects(as_of: date, households: int, seed: int, zone: str) -> pd.D
     return subjects.drop(columns="debts")
 
 
-def seed_scoring(seed: int, as_of: date) -> dict:
-    """Write the history, keep the truth in the instance folder, train and activate the first
-    model as of the demo's reference date, and score the county as of today."""
+def write_demo_history(seed: int, as_of: date, user: User) -> pd.DataFrame | None:
+    """Write the demo county's loan history as of its reference date and commit; returns the
+    truth (skey, loan, true_probability), None when the county has no departmental keys."""
     config = current_app.config
-    if not config.get("DEMO_SCORING", True):
-        return {"skipped": "DEMO_SCORING is off"}
     zone = config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
-    user = db.session.scalar(select(User).where(User.username == DEMO_IMPORTER))
-    if user is None:
-        return {"skipped": "no county office account"}
     subjects = history_subjects(
         as_of, config.get("DEMO_HISTORY_HOUSEHOLDS", HISTORY_HOUSEHOLDS), seed, zone
     )
     if subjects.empty:
-        return {"skipped": "no departmental keys (seeded without the departments' files?)"}
+        return None
     truth = write_history(
         user,
         as_of,
@@ -196,6 +194,21 @@ def seed_scoring(seed: int, as_of: date) -> dict:
         contract_prefix="LS",
     )
     db.session.commit()
+    return truth
+
+
+def seed_scoring(seed: int, as_of: date) -> dict:
+    """Write the history, keep the truth in the instance folder, train and activate the first
+    model as of the demo's reference date, and score the county as of today."""
+    config = current_app.config
+    if not config.get("DEMO_SCORING", True):
+        return {"skipped": "DEMO_SCORING is off"}
+    user = db.session.scalar(select(User).where(User.username == DEMO_IMPORTER))
+    if user is None:
+        return {"skipped": "no county office account"}
+    truth = write_demo_history(seed, as_of, user)
+    if truth is None:
+        return {"skipped": "no departmental keys (seeded without the departments' files?)"}
     path = truth_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     truth.to_csv(path, index=False)
@@ -207,7 +220,7 @@ def seed_scoring(seed: int, as_of: date) -> dict:
         return {"history_loans": len(truth), "skipped": str(exc)}
     scored = score_scope(None, clock.today(), config)
     return {
-        "history_subjects": len(subjects),
+        "history_subjects": int(truth["skey"].nunique()),
         "labelled_loans": report["rows"],
         "model_version": version,
         "auc": report["auc"],

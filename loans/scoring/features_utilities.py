@@ -40,8 +40,15 @@ def utility_features(rows: pd.DataFrame, requests: pd.DataFrame) -> pd.DataFrame
     cv = (stats["std"] / stats["mean"].replace(0, np.nan)).where(stats["count"] >= 3)
     late_count = recent[recent["late"] > 0].groupby(["utility", "req"], sort=False).size()
     late_max = by_recent["late"].max()
-    last3 = monthly[lag < 3].groupby(["utility", "req"], sort=False)["consumption"].sum()
-    before = monthly[(lag >= 12) & (lag < 15)]
+    # The trend compares the latest three months on file with the same three months a year
+    # before. The month just ended is rarely on file yet (its bills arrive in the following
+    # days), so "the last three calendar months" would compare two months with three, and a
+    # score on the 10th would read another trend than one on the 3rd. A subject whose newest
+    # bill is older than that has no current trend.
+    newest = monthly.groupby(["utility", "req"], sort=False)["lag"].transform("min")
+    since = (lag - newest).where(newest < 3)
+    last3 = monthly[since < 3].groupby(["utility", "req"], sort=False)["consumption"].sum()
+    before = monthly[(since >= 12) & (since < 15)]
     before3_all = before.groupby(["utility", "req"], sort=False)["consumption"].sum()
     present_all = keyed[["utility", "req"]].drop_duplicates()
 

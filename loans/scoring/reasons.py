@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
-from .catalog import BY_COLUMN, CATEGORY, FLAG, SOURCE_NAMES, Feature
+from . import reason_text
+from .catalog import Feature
 from .contributions import contributions as tree_contributions
 from .scorecard import points as to_points
 from .training import TrainedModel
@@ -53,15 +54,8 @@ def format_value(feature: Feature, value) -> str:
 
 
 def sentence(column: str, value) -> str:
-    feature = BY_COLUMN.get(column)
-    if feature is None:  # a bank's own CSV column
-        return f"{column}为{value}"
-    missing = value is None or (isinstance(value, float) and math.isnan(value))
-    if missing:
-        return f"缺少{feature.name}数据（{SOURCE_NAMES.get(feature.source, feature.source)}）"
-    if feature.kind == FLAG:
-        return feature.sentence if float(value) >= 0.5 else f"未{feature.sentence}"
-    return feature.sentence.format(value=format_value(feature, value))
+    """The reason's plain Chinese sentence with the subject's own value (reason_text)."""
+    return reason_text.sentence(column, value)
 
 
 def contributions(model: TrainedModel, frame: pd.DataFrame) -> np.ndarray:
@@ -70,32 +64,17 @@ def contributions(model: TrainedModel, frame: pd.DataFrame) -> np.ndarray:
 
 
 def _sentences(column: str, values: np.ndarray) -> np.ndarray:
-    """`sentence` for many values of one feature, formatting each distinct value once."""
-    feature = BY_COLUMN.get(column)
-    if feature is not None and feature.kind not in (FLAG, CATEGORY) and values.dtype.kind == "f":
-        return _number_sentences(feature, values)
+    """`sentence` for many values of one feature, writing each distinct value once (a
+    million subjects' reasons name far fewer distinct values than reasons)."""
+    if values.dtype.kind == "f":
+        # + 0.0 turns -0.0 into 0.0: the two are one distinct value, and which one came
+        # first must not decide the sentence.
+        values = values + 0.0
     codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
     texts = np.array(
         [sentence(column, v) for v in uniques] + [sentence(column, np.nan)], dtype=object
     )
     return texts[np.where(codes < 0, len(uniques), codes)]
-
-
-def _number_sentences(feature: Feature, values: np.ndarray) -> np.ndarray:
-    """`sentence` for a number feature's values: the template split once around its value
-    and one `format` per distinct value (a million subjects' reasons name about two million
-    distinct amounts; `sentence` itself costs 6 µs each)."""
-    # + 0.0 turns -0.0 into 0.0: the two are one distinct value, and which one came first
-    # must not decide the sentence.
-    codes, uniques = pd.factorize(values + 0.0, use_na_sentinel=True)
-    spec, template = _value_spec(feature), feature.sentence
-    before, marker, after = template.partition("{value}")
-    if marker and "{" not in before + after and "}" not in before + after:
-        texts = [before + format(v, spec) + after for v in uniques.tolist()]
-    else:
-        texts = [template.format(value=format(v, spec)) for v in uniques.tolist()]
-    texts.append(sentence(feature.column, np.nan))
-    return np.array(texts, dtype=object)[np.where(codes < 0, len(uniques), codes)]
 
 
 def _largest(values: np.ndarray, count: int) -> np.ndarray:

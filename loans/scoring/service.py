@@ -120,9 +120,15 @@ def train_county(
         )
     true_probability = None
     if truth is not None:
-        joined = data.labels.merge(truth, on=["skey", "loan"], how="left")
-        if joined["true_probability"].notna().all():
-            true_probability = joined["true_probability"].to_numpy()
+        # Loans without a truth (recorded later, outside the generator) stay NaN: the report
+        # gives the truth's AUC on the held-out loans that have one, and on how many.
+        joined = data.labels[["skey", "loan"]].merge(
+            truth[["skey", "loan", "true_probability"]].drop_duplicates(["skey", "loan"]),
+            on=["skey", "loan"],
+            how="left",
+        )
+        if joined["true_probability"].notna().any():
+            true_probability = joined["true_probability"].to_numpy(np.float64)
     groups = report_groups(data)
     kinds = groups["subject_type"]
     progress(0.4, N_("训练模型与逻辑回归基准"))

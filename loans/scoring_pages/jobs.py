@@ -151,10 +151,28 @@ def run_score_job(job_id: int) -> None:
 def _run(kind: str, as_of: date, user: User | None, progress) -> tuple[dict, int | None]:
     # LightGBM and friends load only when a run starts (seconds of import for every worker).
     from loans.scoring.service import score_scope, train_county
+    from loans.scoring.truth import read_truth
 
     if kind == "train":
-        version, report = train_county(as_of, user, current_app.config, progress=progress)
-        keep = ("auc", "ks", "gini", "brier", "baseline_auc", "baseline_ks", "rows", "rows_test")
+        version, report = train_county(
+            as_of,
+            user,
+            current_app.config,
+            truth=read_truth(current_app.instance_path),  # the demo's known probabilities
+            progress=progress,
+        )
+        keep = (
+            "auc",
+            "ks",
+            "gini",
+            "brier",
+            "baseline_auc",
+            "baseline_ks",
+            "true_probability_auc",
+            "true_probability_rows",
+            "rows",
+            "rows_test",
+        )
         return {"model_version": version, **{k: report.get(k) for k in keep}}, version
     region = db.session.get(Region, user.scope_code) if user else None
     return score_scope(region, as_of, current_app.config, progress=progress), None

@@ -153,6 +153,7 @@ def model_report_pdf(
                         "同一批测试期贷款上真实违约概率的 AUC：%(auc)s（任何模型能达到的上限）。",
                         auc=_num(h["true_probability_auc"]),
                     )
+                    + _partial_truth(h)
                 ),
                 base,
             )
@@ -266,3 +267,16 @@ def _per_type_section(report: ModelReport, h2: ParagraphStyle) -> list[Any]:
             [4, 2.2, 2.6, 2.6, 4],
         ),
     ]
+
+
+def _partial_truth(h: dict) -> str:
+    """When only some held-out loans have a known truth: on how many, and the model's AUC there."""
+    known, total = h.get("true_probability_rows"), h.get("rows_test")
+    if known is None or total is None or known >= total:
+        return ""
+    return _(
+        "只算有真实概率的 %(known)s 笔测试期贷款（共 %(total)s 笔），模型在这些贷款上的 AUC 为 %(auc)s。",
+        known=f"{known:,}",
+        total=f"{total:,}",
+        auc=_num(h.get("auc_on_true_probability_rows")),
+    )

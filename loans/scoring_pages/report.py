@@ -149,6 +149,8 @@ def build_report(
             "baseline_gini",
             "baseline_brier",
             "true_probability_auc",
+            "true_probability_rows",
+            "auc_on_true_probability_rows",
             "points_mean",
         )
     }
