@@ -1,0 +1,41 @@
+"""household name search: a trigram index on PostgreSQL
+
+Revision ID: 0026
+Revises: 0021
+Create Date: 2026-12-03 16:00:00
+
+The household list's name search is a contains match (LIKE '%…%'), which no B-tree serves:
+at 200,000 households PostgreSQL read the county for each search. pg_trgm's GIN index finds
+the names holding a pattern of three characters or more. pg_trgm ships with PostgreSQL's
+contrib and is a trusted extension (PostgreSQL 13+): a user with CREATE on the database may
+install it, a superuser is not needed. On SQLite the index is partial on a condition no row
+meets (empty, never planned), so the models describe one schema on both backends.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0026"
+down_revision = "0021"
+branch_labels = None
+depends_on = None
+
+INDEX = "ix_households_head_name_trgm"
+
+
+def upgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.create_index(
+        INDEX,
+        "households",
+        ["head_name"],
+        postgresql_using="gin",
+        postgresql_ops={"head_name": "gin_trgm_ops"},
+        sqlite_where=sa.text("0"),
+    )
+
+
+def downgrade():
+    # The extension stays: other database objects may have come to use it.
+    op.drop_index(INDEX, table_name="households")
