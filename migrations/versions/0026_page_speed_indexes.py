@@ -1,4 +1,5 @@
-"""household name search: a trigram index on PostgreSQL
+"""page speed: a trigram index for household name search (PostgreSQL), a covering index for
+the data-coverage dashboard's count of utility records per batch
 
 Revision ID: 0026
 Revises: 0021
@@ -10,6 +11,9 @@ the names holding a pattern of three characters or more. pg_trgm ships with Post
 contrib and is a trusted extension (PostgreSQL 13+): a user with CREATE on the database may
 install it, a superuser is not needed. On SQLite the index is partial on a condition no row
 meets (empty, never planned), so the models describe one schema on both backends.
+
+The data-coverage dashboard counts each batch's current utility records and their latest
+month; with (batch_id, superseded_by_id, year, month) it reads the index alone.
 """
 
 import sqlalchemy as sa
@@ -21,6 +25,7 @@ branch_labels = None
 depends_on = None
 
 INDEX = "ix_households_head_name_trgm"
+UTILITY_INDEX = "ix_utility_records_batch_current"
 
 
 def upgrade():
@@ -34,8 +39,12 @@ def upgrade():
         postgresql_ops={"head_name": "gin_trgm_ops"},
         sqlite_where=sa.text("0"),
     )
+    op.create_index(
+        UTILITY_INDEX, "utility_records", ["batch_id", "superseded_by_id", "year", "month"]
+    )
 
 
 def downgrade():
     # The extension stays: other database objects may have come to use it.
+    op.drop_index(UTILITY_INDEX, table_name="utility_records")
     op.drop_index(INDEX, table_name="households")
