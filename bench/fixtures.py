@@ -32,9 +32,14 @@ def postgres_available() -> bool:
 
 def backends() -> Iterator[tuple[str, str]]:
     """(label, database URL) for a fresh SQLite file and, when reachable, a fresh PostgreSQL
-    database. Each is removed when the caller moves on to the next or finishes the loop."""
-    with tempfile.TemporaryDirectory(prefix="agri_bench_") as folder:
-        yield "SQLite", f"sqlite:///{Path(folder) / 'bench.db'}"
+    database. Each is removed when the caller moves on to the next or finishes the loop.
+    BENCH_BACKENDS=sqlite (or postgresql) runs one of them only."""
+    only = os.environ.get("BENCH_BACKENDS", "sqlite,postgresql").lower().split(",")
+    if "sqlite" in only:
+        with tempfile.TemporaryDirectory(prefix="agri_bench_") as folder:
+            yield "SQLite", f"sqlite:///{Path(folder) / 'bench.db'}"
+    if "postgresql" not in only:
+        return
     if not postgres_available():
         print("PostgreSQL is not reachable on 127.0.0.1:5432; skipping it.")
         return
@@ -49,13 +54,14 @@ def backends() -> Iterator[tuple[str, str]]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def bench_app(url: str) -> Flask:
-    """The app on `url`, configured like production but with throwaway secrets."""
+def bench_app(url: str, id_key: str | None = None) -> Flask:
+    """The app on `url`, configured like production but with throwaway secrets (`id_key`:
+    the ID-number key of a database seeded before, reused)."""
 
     class BenchConfig(DefaultConfig):
         SQLALCHEMY_DATABASE_URI = url
         SECRET_KEY = "bench-secret-key"
-        ID_ENCRYPTION_KEY = generate_master_key()
+        ID_ENCRYPTION_KEY = id_key or generate_master_key()
         WTF_CSRF_ENABLED = False  # benchmarks post the login form without a page round trip
 
     app = create_app(BenchConfig)

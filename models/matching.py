@@ -1,9 +1,10 @@
 """信易贷 matching results, claims (抢单) and loan officers' decisions.
 
-A match result is one (need, product) pair as the engine last evaluated it: the failure
-bitmask (`loans.matching.rules.Rule` bits; 0 = eligible), the rank among the need's eligible
-products, and the versions of the need and product and the score it used, so that a result
-can be checked against the data it came from.
+A match result is one eligible (need, product) pair as the engine last evaluated it: the rank
+among the need's eligible products, and the versions of the need and product and the score it
+used, so that a result can be checked against the data it came from. Pairs that do not fit are
+not stored (a product change would rewrite needs × products rows): why a product does not fit
+a need is recomputed for that one need when its page is opened.
 """
 
 from datetime import date, datetime
@@ -39,7 +40,7 @@ class MatchResult(db.Model):
         ForeignKey("loan_products.id", ondelete="CASCADE"), primary_key=True
     )
     bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"))  # the product's bank
-    failures: Mapped[int]  # Rule bitmask; 0: every hard rule passed
+    failures: Mapped[int]  # Rule bitmask; always 0, as only eligible pairs are stored
     rank: Mapped[int] = mapped_column(default=0)  # 1 = best eligible product; 0: not eligible
     # 1 = the best eligible product of this bank for the need (one queue row per need).
     bank_rank: Mapped[int] = mapped_column(default=0)

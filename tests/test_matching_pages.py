@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from agri_credit.rating_cycle.publication.services import write_grades
+from loans.matching.applicant import need_matches
 from loans.scoring.signals import scores_stored
 from models import (
     AuthorisationUse,
@@ -112,22 +113,39 @@ def test_another_applicant_and_another_villages_cadre_get_404(client, lending, u
     assert client.get(f"/needs/{lending.need.id}/matches").status_code == 403
 
 
-def test_results_are_stored_per_pair_and_follow_every_change_of_their_data(lending):
+def failed_rules(need: FinancingNeed) -> dict[int, int]:
+    """Per listed product, the failure bitmask the applicant's page explains for the need
+    (computed on demand: only eligible pairs are stored)."""
+    db.session.expire_all()
+    matches = need_matches(need, clock.today(), str)
+    return {
+        line.product.id: line.explanation.failures
+        for line in [*matches.eligible, *matches.not_fitting]
+    }
+
+
+def test_eligible_pairs_are_stored_and_follow_every_change_of_their_data(lending):
     stored = results(lending.need.id)
+    assert set(stored) == {lending.fits.id, lending.other.id}  # the short product does not fit
     assert stored[lending.fits.id].failures == 0 and stored[lending.fits.id].rank > 0
-    assert stored[lending.short.id].rank == 0 and stored[lending.short.id].failures == 1 << 5
+    assert failed_rules(lending.need)[lending.short.id] == 1 << 5
 
     lending.short.term_max_months = 36  # a product changes
     lending.short.version += 1
     db.session.commit()
-    assert results(lending.need.id)[lending.short.id].failures == 0
+    assert results(lending.need.id)[lending.short.id].rank > 0
+    assert failed_rules(lending.need)[lending.short.id] == 0
 
     lending.need.term_months = 48  # the need changes
     lending.need.version += 1
     db.session.commit()
-    stored = results(lending.need.id)
-    assert all(r.failures for r in stored.values())
-    assert {r.need_version for r in stored.values()} == {lending.need.version}
+    assert results(lending.need.id) == {}  # nothing fits 48 months
+    assert all(failed_rules(lending.need).values())
+
+    lending.need.term_months = 24
+    lending.need.version += 1
+    db.session.commit()
+    assert {r.need_version for r in results(lending.need.id).values()} == {lending.need.version}
 
     lending.need.status = "withdrawn"  # a need leaves the pool: its results go
     db.session.commit()
@@ -138,10 +156,11 @@ def test_matching_reruns_when_a_grade_or_a_score_is_written(lending):
     lending.fits.min_grade, lending.fits.min_score = "AA", 600
     db.session.commit()
     # No grade yet; no score either, and an applicant without one is not held to a minimum.
-    assert results(lending.need.id)[lending.fits.id].failures == 1 << 6
+    assert lending.fits.id not in results(lending.need.id)
+    assert failed_rules(lending.need)[lending.fits.id] == 1 << 6
 
     write_grades([SimpleNamespace(household_id=lending.yang.id, entity_id=None, grade="AAA")], 2026)
-    assert results(lending.need.id)[lending.fits.id].failures == 0
+    assert results(lending.need.id)[lending.fits.id].rank > 0
 
     model = ScoreModel(subject_types=["household"], model_text="")
     db.session.add(model)
@@ -160,9 +179,10 @@ def test_matching_reruns_when_a_grade_or_a_score_is_written(lending):
         )
         db.session.flush()
         scores_stored.send(None, subject_type="household", subject_ids=[lending.yang.id])
-        stored = results(lending.need.id)[lending.fits.id]
-        assert stored.score_points == points
-        assert stored.failures == (1 << 7 if points < 600 else 0)
+        stored = results(lending.need.id)
+        assert stored[lending.other.id].score_points == points
+        assert (lending.fits.id in stored) == (points >= 600)
+        assert failed_rules(lending.need)[lending.fits.id] == (1 << 7 if points < 600 else 0)
 
 
 def test_the_queue_shows_only_authorised_needs_matched_to_the_banks_products(

@@ -1,4 +1,4 @@
-import pandas as pd
+
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -16,7 +16,7 @@ from agri_credit.rating_cycle.objections.services import STATUS_LABELS as OBJECT
 from agri_credit.rating_cycle.publication.services import STATUS_LABELS as PUBLICATION_STATUS_LABELS
 from agri_credit.rating_cycle.repairs.services import STATUS_LABELS as REPAIR_LABELS
 from agri_credit.url_arguments import page_number
-from models import SOURCE_LABELS, AgriEntity, Household, Region, Role, SubjectKey, clock, db
+from models import SOURCE_LABELS, AgriEntity, Region, Role, SubjectKey, clock, db
 
 from . import bp
 from .data_coverage import (
@@ -25,7 +25,7 @@ from .data_coverage import (
     chart_options,
     coverage_workbook,
 )
-from .file_coverage import summarise_files
+from .file_coverage import load_file_groups, summarise_files
 from .file_requests import FileRequestRefused, request_file, unmatched_keys, unmatched_rows
 from .forms import FileRequestForm
 from .work import cadre_work, office_work
@@ -45,20 +45,7 @@ def index():
         return redirect(url_for("review.queue"))  # the officer's work is his queue
     if current_user.role not in (Role.CADRE, Role.OFFICE):
         return render_template("dashboard/other.html")
-    rows = db.session.execute(
-        select(
-            Region.code.label("village_code"),
-            Region.name.label("village_name"),
-            Household.completeness,
-            Household.missing_fields,
-        )
-        .join(Region, Region.code == Household.village_code)
-        .where(in_scope(Household.village_code, current_user))
-    ).all()
-    frame = pd.DataFrame(
-        rows, columns=["village_code", "village_name", "completeness", "missing_fields"]
-    )
-    coverage = summarise_files(frame)
+    coverage = summarise_files(load_file_groups(current_user))
     entity_count = db.session.scalar(
         select(func.count()).select_from(entities_in_scope(current_user).subquery())
     )

@@ -31,13 +31,12 @@ from loans.review.queue import (
     SCORE_BANDS,
     QueueFilters,
     in_queue,
-    queue_query,
+    queue_window,
 )
 from models import (
     FinancingNeed,
     LoanDecision,
     LoanProduct,
-    MatchResult,
     ProductStatus,
     clock,
     db,
@@ -160,16 +159,8 @@ def list_needs():
     filters = _queue_filters()
     page, per_page = paging()
     now = clock.utcnow()
-    query = queue_query(_bank_id(), now, filters)
-    # Counted as the officer's queue page counts: up to its cap, on the queue's index.
-    capped = query.with_only_columns(MatchResult.need_id).limit(COUNT_CAP).subquery()
-    total = db.session.scalar(select(func.count()).select_from(capped)) or 0
-    # The officer's queue order (loans.review.queue.queue_page): highest score first.
-    rows = db.session.execute(
-        query.order_by(MatchResult.queue_order.desc(), MatchResult.need_id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
+    # The officer's queue, counted and paged as his page does: highest score first.
+    rows, total = queue_window(_bank_id(), now, filters, page, per_page)
     items = [
         need_json(
             need,

@@ -41,6 +41,22 @@ def _same(text: str) -> str:
     return text
 
 
+RULES = tuple(Rule)  # iterating the enum itself costs more than the check, 800 times a page
+
+
+def _memoised(translate: Translate) -> Translate:
+    """`translate` asked once per text: a page explains up to 800 products with a dozen
+    labels, and each gettext call looks up the request's catalogue."""
+    done: dict[str, str] = {}
+
+    def once(text: str) -> str:
+        if text not in done:
+            done[text] = translate(text)
+        return done[text]
+
+    return once
+
+
 def format_wan(yuan: float) -> str:
     """Yuan as 万元 with at most two decimals and no trailing zeros: 500000 -> "50"."""
     return f"{yuan / 10_000:.2f}".rstrip("0").rstrip(".")
@@ -126,6 +142,7 @@ def explain_need(
     rules first. Pass `encoded` (encode_products of the same frame) to reuse it."""
     p = encoded if encoded is not None else encode_products(products)
     names = region_names or {}
+    translate = _memoised(translate)  # the same few labels, asked for once per product
     n = encode_needs(pd.DataFrame([dict(need)]), p)
     failures = block_failures(n, p, slice(0, 1))[0]
     eligible = np.flatnonzero(failures == 0)
@@ -160,7 +177,7 @@ def explain_need(
         mask = int(failures[i])
         reasons = [
             templates[rule] % {"value": values[rule], "limit": limits[rule](i)}
-            for rule in Rule
+            for rule in RULES
             if mask >> rule & 1
         ]
         out.append(

@@ -30,7 +30,11 @@ from .store import needs_frame, products_frame
 
 def _store(need_ids: list[int] | None) -> int:
     """Rerun matching for these needs (all open needs when None) and replace their rows.
-    Needs that are no longer open lose their rows. Returns the pairs written."""
+    Only the eligible pairs are stored: every page, the queue and the API read those, and
+    why a product does not fit one need is recomputed when the applicant opens it
+    (`applicant.need_matches`, milliseconds), so a product change writes the open needs'
+    eligible pairs, not needs × products rows. Needs that are no longer open lose their
+    rows. Returns the pairs written."""
     day = today()
     products = products_frame(day)
     needs = needs_frame(day, need_ids)
@@ -40,34 +44,30 @@ def _store(need_ids: list[int] | None) -> int:
         db.session.execute(delete(MatchResult).where(MatchResult.need_id.in_(need_ids)))
     if needs.empty or products.empty:
         return 0
-    result = match(needs, products)
-    pairs = result.pairs()
-    m = len(products)
-    pairs["bank_id"] = np.tile(products["bank_id"].to_numpy(), len(needs))
-    pairs["need_version"] = np.repeat(needs["need_version"].to_numpy(), m)
-    pairs["product_version"] = np.tile(products["product_version"].to_numpy(), len(needs))
-    pairs["score_points"] = np.repeat(needs["score_points"].to_numpy(dtype=float), m)
-    pairs["credit_grade"] = np.repeat(needs["credit_grade"].to_numpy(dtype=object), m)
-    pairs["bank_rank"] = bank_ranks(pairs)
+    pairs = eligible_pairs(needs, products)
+    if pairs.empty:
+        return 0
     stamp = utcnow()
+    points = pairs["score_points"].to_numpy(dtype=float)
+    has_points = ~np.isnan(points)
+    columns = {
+        "need_id": pairs["need_id"].to_numpy(dtype=np.int64).tolist(),
+        "product_id": pairs["product_id"].to_numpy(dtype=np.int64).tolist(),
+        "bank_id": pairs["bank_id"].to_numpy(dtype=np.int64).tolist(),
+        "rank": pairs["rank"].to_numpy(dtype=np.int64).tolist(),
+        "bank_rank": pairs["bank_rank"].to_numpy(dtype=np.int64).tolist(),
+        "queue_order": np.where(has_points, points, -1).astype(np.int64).tolist(),
+        "rank_key": _nullable(pairs["rank_key"]),
+        "approval_chance": _nullable(pairs["approval_chance"]),
+        "need_version": pairs["need_version"].to_numpy(dtype=np.int64).tolist(),
+        "product_version": pairs["product_version"].to_numpy(dtype=np.int64).tolist(),
+        "score_points": [int(v) if ok else None for v, ok in zip(points, has_points, strict=True)],
+        "credit_grade": [g if isinstance(g, str) else None for g in pairs["credit_grade"]],
+    }
+    names = list(columns)
     rows = [
-        {
-            "need_id": int(r.need_id),
-            "product_id": int(r.product_id),
-            "bank_id": int(r.bank_id),
-            "failures": int(r.failures),
-            "rank": int(r.rank),
-            "bank_rank": int(r.bank_rank),
-            "queue_order": -1 if np.isnan(r.score_points) else int(r.score_points),
-            "rank_key": None if np.isnan(r.rank_key) else float(r.rank_key),
-            "approval_chance": None if np.isnan(r.approval_chance) else float(r.approval_chance),
-            "need_version": int(r.need_version),
-            "product_version": int(r.product_version),
-            "score_points": None if np.isnan(r.score_points) else int(r.score_points),
-            "credit_grade": r.credit_grade if isinstance(r.credit_grade, str) else None,
-            "matched_at": stamp,
-        }
-        for r in pairs.itertuples(index=False)
+        {**dict(zip(names, values, strict=True)), "failures": 0, "matched_at": stamp}
+        for values in zip(*columns.values(), strict=True)
     ]
     db.session.execute(insert(MatchResult), rows)
     _note_first_match(pairs.loc[pairs["rank"] > 0, "need_id"].unique().tolist(), stamp)
@@ -94,14 +94,34 @@ def _note_first_match(need_ids: list[int], stamp) -> None:
         .where(which, table.c.first_matched_at.is_(None))
         .values(first_matched_at=stamp, updated_at=table.c.updated_at)
     )
+def _nullable(series: pd.Series) -> list[float | None]:
+    values = series.to_numpy(dtype=float)
+    return [None if np.isnan(v) else float(v) for v in values]
+
+
+def eligible_pairs(needs: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
+    """The engine's eligible pairs with what the stored row keeps beside them: the product's
+    bank and version, the need's version, score and grade, and the pair's bank rank."""
+    pairs = match(needs, products).eligible
+    by_need = needs.set_index("need_id")
+    by_product = products.set_index("product_id")
+    need_index = by_need.index.get_indexer(pairs["need_id"])
+    product_index = by_product.index.get_indexer(pairs["product_id"])
+    pairs["bank_id"] = by_product["bank_id"].to_numpy()[product_index]
+    pairs["product_version"] = by_product["product_version"].to_numpy()[product_index]
+    pairs["need_version"] = by_need["need_version"].to_numpy()[need_index]
+    pairs["score_points"] = by_need["score_points"].to_numpy(dtype=float)[need_index]
+    pairs["credit_grade"] = by_need["credit_grade"].to_numpy(dtype=object)[need_index]
+    pairs["bank_rank"] = bank_ranks(pairs)
+    return pairs
 
 
 def bank_ranks(pairs: pd.DataFrame) -> np.ndarray:
-    """Per pair, its place among the need's eligible products of the same bank (1 = the
-    bank's best product for the need, the one its queue shows); 0 when not eligible."""
-    eligible = pairs[pairs["rank"] > 0].sort_values(["need_id", "bank_id", "rank"])
+    """Per eligible pair, its place among the need's eligible products of the same bank
+    (1 = the bank's best product for the need, the one its queue shows)."""
+    ordered = pairs.sort_values(["need_id", "bank_id", "rank"])
     ranks = pd.Series(0, index=pairs.index, dtype=np.int64)
-    ranks[eligible.index] = eligible.groupby(["need_id", "bank_id"]).cumcount().to_numpy() + 1
+    ranks[ordered.index] = ordered.groupby(["need_id", "bank_id"]).cumcount().to_numpy() + 1
     return ranks.to_numpy()
 
 

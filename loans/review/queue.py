@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, or_, select
 
 from models import (
     Authorisation,
@@ -157,17 +157,49 @@ class QueuePage:
         return self.total >= COUNT_CAP
 
 
-def queue_page(bank_id: int, now: datetime, filters: QueueFilters) -> QueuePage:
+QUEUE_ORDER = (MatchResult.queue_order.desc(), MatchResult.need_id.desc())
+
+
+def _ordered_ids(query, reach: int) -> list[int]:
+    """The queue's need ids in order, up to `reach`: light rows off the queue's index."""
+    return list(
+        db.session.scalars(
+            query.with_only_columns(MatchResult.need_id).order_by(*QUEUE_ORDER).limit(reach)
+        )
+    )
+
+
+def _rows_of(query, need_ids: list[int]) -> list[Any]:
+    if not need_ids:
+        return []
+    return db.session.execute(
+        query.where(MatchResult.need_id.in_(need_ids)).order_by(*QUEUE_ORDER)
+    ).all()
+
+
+def queue_window(
+    bank_id: int, now: datetime, filters: QueueFilters, page: int, per_page: int
+) -> tuple[list[Any], int]:
+    """The rows of one page in queue order, and the queue's length capped at COUNT_CAP.
+
+    One walk of the queue's index gives both: the need ids in order up to the cap (or to the
+    page's end, if further) count the queue and place the page; then only the page's needs
+    are read whole. Counting and then skipping with OFFSET walked the same rows twice, each
+    through the joins, and a deep page paid for every row before it."""
     query = queue_query(bank_id, now, filters)
-    capped = query.with_only_columns(MatchResult.need_id).limit(COUNT_CAP).subquery()
-    total = db.session.scalar(select(func.count()).select_from(capped)) or 0
+    ids = _ordered_ids(query, max(COUNT_CAP, page * per_page))
+    rows = _rows_of(query, ids[(page - 1) * per_page : page * per_page])
+    return rows, min(len(ids), COUNT_CAP)
+
+
+def queue_page(bank_id: int, now: datetime, filters: QueueFilters) -> QueuePage:
+    """A page of the officer's queue; a page past the last shows the last."""
+    query = queue_query(bank_id, now, filters)
+    ids = _ordered_ids(query, COUNT_CAP)
+    total = len(ids)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(filters.page, pages)
-    rows = db.session.execute(
-        query.order_by(MatchResult.queue_order.desc(), MatchResult.need_id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    rows = _rows_of(query, ids[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
     return QueuePage(rows, total, page, pages)
 
 
