@@ -2,7 +2,7 @@
 the data-coverage dashboard's count of utility records per batch
 
 Revision ID: 0026
-Revises: 0021
+Revises: 0025
 Create Date: 2026-12-03 16:00:00
 
 The household list's name search is a contains match (LIKE '%…%'), which no B-tree serves:
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0021"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ backfilled from the stored matches, claims and decisions.
 officers (NULL when the officer made it himself).
 
 Revision ID: 0028
-Revises: 0025
+Revises: 0026
 Create Date: 2026-12-03 16:00:00
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0028"
-down_revision = "0025"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
