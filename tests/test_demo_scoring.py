@@ -44,7 +44,10 @@ def test_a_seeded_county_has_an_active_model_scores_and_a_truth_no_page_shows(
     assert model.metrics["auc"] > 0.55
     truth = pd.read_csv(Path(app.instance_path) / "demo_truth.csv")
     assert list(truth.columns) == ["skey", "loan", "true_probability"]
-    assert len(truth) == model.metrics["rows"]
+    # Every generated loan is learned from; the demo's departmental bank ledgers may add loans
+    # of their own, which have no truth: the truth's AUC is judged on the loans that have one.
+    assert 0 < len(truth) <= model.metrics["rows"]
+    assert 0 < model.metrics["true_probability_rows"] <= model.metrics["rows_test"]
 
     # The truth is in no table, and no page serves it: the report shows only its AUC.
     for table in db.metadata.tables.values():
