@@ -8,9 +8,7 @@ import pandas as pd
 from sqlalchemy import case, func, select
 
 from agri_credit.auth.scopes import in_scope
-from models import Household, Region, User, db
-
-from models import N_
+from models import N_, Household, Region, User, db
 
 # Labels marked for the catalog; the page translates them (`_(label)`).
 # "%%": the page formats these through gettext, which reads % as a placeholder.
