@@ -9,13 +9,12 @@ import io
 from datetime import date
 from io import BytesIO
 
-import pandas as pd
 import pytest
 from flask import current_app
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from agri_credit.dashboard.file_coverage import summarise_files
+from agri_credit.dashboard.file_coverage import load_file_groups, summarise_files
 from agri_credit.rating_cycle.runs.inputs import household_facts
 from models import (
     AgriEntity,
@@ -25,6 +24,7 @@ from models import (
     ProductionItem,
     Region,
     UploadBatch,
+    User,
     VillageEvaluation,
     clock,
     db,
@@ -159,17 +159,10 @@ def test_every_kind_is_offered_beside_the_household_sheet(as_cadre):
 
 
 def missing_evaluations() -> int:
-    """The dashboard's count of files missing 村评议 (summarise_files over every file)."""
+    """The county office dashboard's count of files missing 村评议."""
     db.session.expire_all()
-    rows = db.session.execute(
-        select(Region.code, Region.name, Household.completeness, Household.missing_fields).join(
-            Region, Region.code == Household.village_code
-        )
-    ).all()
-    frame = pd.DataFrame(
-        rows, columns=["village_code", "village_name", "completeness", "missing_fields"]
-    )
-    return dict(summarise_files(frame).missing).get("村评议", 0)
+    office = db.session.scalar(select(User).where(User.username == "office_county"))
+    return dict(summarise_files(load_file_groups(office)).missing).get("村评议", 0)
 
 
 def test_bulk_village_evaluations_count_in_missing_items_and_rating_inputs(

@@ -43,9 +43,9 @@ def test_a_tax_import_rematches_the_needs_of_the_firms_it_names(client, users):
     need = lf.make_need("enterprise", firm.id, firm.region_code, office, amount=200_000)
     untouched = lf.make_need("enterprise", other.id, other.region_code, office, amount=200_000)
     db.session.commit()
-    before = _result(need.id, product.id)
-    assert before.failures != 0 and before.rank == 0  # no 纳税信用等级 on file yet
-    other_before = _result(untouched.id, product.id).matched_at
+    # Only eligible pairs are stored: without a 纳税信用等级 on file neither firm matches.
+    assert _result(need.id, product.id) is None
+    assert _result(untouched.id, product.id) is None
 
     login(client, "office_county")
     rows = [[firm.uscc, firm.name, "2025", "36000", "A"]]
@@ -56,7 +56,7 @@ def test_a_tax_import_rematches_the_needs_of_the_firms_it_names(client, users):
 
     after = _result(need.id, product.id)
     assert after.failures == 0 and after.rank == 1  # eligible now, from the imported grade
-    assert _result(untouched.id, product.id).matched_at == other_before  # not rerun
+    assert _result(untouched.id, product.id) is None
 
     # A later year's grade C supersedes it: the need falls out again.
     rows = [[firm.uscc, firm.name, "2026", "1000", "C"]]
@@ -64,4 +64,4 @@ def test_a_tax_import_rematches_the_needs_of_the_firms_it_names(client, users):
         client, upload(client, csv_bytes(rows, TAX_HEADERS), "税务2026.csv", "tax")
     )
     assert again.status_code == 302
-    assert _result(need.id, product.id).rank == 0
+    assert _result(need.id, product.id) is None
