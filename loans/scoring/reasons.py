@@ -8,7 +8,6 @@ with the scorecard factor (−factor·contribution), so they show how much each 
 the score, not an exact split of the calibrated points.
 """
 
-import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -16,7 +15,6 @@ import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
 from . import reason_text
-from .catalog import Feature
 from .contributions import contributions as tree_contributions
 from .scorecard import points as to_points
 from .training import TrainedModel
@@ -32,25 +30,6 @@ class Reason:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def _value_spec(feature: Feature) -> str:
-    """How a feature's number is written in its sentence (a `format` spec)."""
-    if feature.unit == "元":
-        return ",.0f"
-    if feature.unit in ("比率", "对数比", "变异系数"):
-        return ".2f"
-    if feature.unit == "年":
-        return ".1f"
-    return ",.0f"
-
-
-def format_value(feature: Feature, value) -> str:
-    if isinstance(value, float) and math.isnan(value):
-        return ""
-    if not isinstance(value, int | float | np.floating | np.integer):
-        return str(value)
-    return format(float(value), _value_spec(feature))
 
 
 def sentence(column: str, value) -> str:
