@@ -41,8 +41,13 @@ services:
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
+# Two pytest-xdist workers (this machine has 2 cores; PostgreSQL needs CPU too). loadgroup:
+# single tests go to whichever worker is free; files marked xdist_group (module-scoped
+# fixtures: trained models, generated counties) stay on one worker. `make test TEST_WORKERS=0`
+# runs in one process.
+TEST_WORKERS ?= 2
 test: setup services lint
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 bench: setup services
 	$(VENV)/bin/python -m bench.run_all

@@ -40,6 +40,8 @@ class DefaultConfig:
     PAGE_SIZE = 20
     ASSET_ROOT = PROJECT_ROOT / "node_modules"
     REDIS_URL: str | None = None
+    # The RQ queue of imports and scoring runs (None: agri-credit-imports, as `rq worker` is told).
+    IMPORT_QUEUE_NAME: str | None = None
     # Without REDIS_URL, an import runs in a background thread of the web process (True) or
     # inside the request (False: tests, to wait for it deterministically).
     IMPORTS_IN_BACKGROUND = True

@@ -15,7 +15,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import psycopg
 import pytest
@@ -64,11 +64,6 @@ def new_database(backend: str, directory, prefix: str) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request, tmp_path_factory):
-    yield from new_database(request.param, tmp_path_factory.mktemp("db"), "agri_credit_test")
-
-
 @pytest.fixture(params=BACKENDS)
 def own_database_url(request, tmp_path):
     """An empty database for this test alone (migration tests go up and down in it)."""
@@ -113,9 +108,10 @@ class _WriteGuard:
             raise ForeignWrite(f"mark the test real_commits: {self.foreign[-1]}")
 
 
-@pytest.fixture(scope="session")
-def migrated_app(database_url, tmp_path_factory):
-    app = app_on(database_url, str(tmp_path_factory.mktemp("instance")))
+def _migrated_app(url: str, instance_path: str) -> Iterator[Flask]:
+    """The app on a database freshly built by the migrations, with the region tree; its
+    connections closed at the end."""
+    app = app_on(url, instance_path)
     guard = _WriteGuard()
     app.extensions["test_write_guard"] = guard
     with app.app_context():
@@ -128,6 +124,52 @@ def migrated_app(database_url, tmp_path_factory):
     with app.app_context():
         event.remove(db.engine, "before_cursor_execute", guard)
         db.engine.dispose()
+
+
+class _BackendApps:
+    """Each backend's migrated app, built when a test first asks for it and kept until the
+    session ends. A session-scoped parametrised fixture would be torn down and built again
+    each time the backend changes between two tests, which pytest-xdist's grouped
+    distributions (`--dist loadfile/loadgroup`: one file's SQLite and PostgreSQL tests on one
+    worker) do at every file. Each xdist worker is its own session: its own SQLite file under
+    its own basetemp, its own uuid-named PostgreSQL database, so `real_commits` cleanups
+    empty only that worker's tables."""
+
+    def __init__(self, stack: ExitStack, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.stack, self.tmp_path_factory = stack, tmp_path_factory
+        self.apps: dict[str, Flask] = {}
+        self.skipped: dict[str, BaseException] = {}
+
+    def get(self, backend: str) -> Flask:
+        if backend in self.skipped:  # PostgreSQL unreachable: say so once, not per test
+            raise self.skipped[backend]
+        if backend not in self.apps:
+            try:
+                url = self.stack.enter_context(
+                    contextmanager(new_database)(
+                        backend, self.tmp_path_factory.mktemp("db"), "agri_credit_test"
+                    )
+                )
+            except pytest.skip.Exception as skip:
+                self.skipped[backend] = skip
+                raise
+            instance = str(self.tmp_path_factory.mktemp("instance"))
+            self.apps[backend] = self.stack.enter_context(
+                contextmanager(_migrated_app)(url, instance)
+            )
+        return self.apps[backend]
+
+
+@pytest.fixture(scope="session")
+def backend_apps(tmp_path_factory) -> Iterator[_BackendApps]:
+    with ExitStack() as stack:
+        yield _BackendApps(stack, tmp_path_factory)
+
+
+@pytest.fixture(params=BACKENDS)
+def migrated_app(request, backend_apps):
+    """The app on this test's backend, migrated once per session (per xdist worker)."""
+    return backend_apps.get(request.param)
 
 
 def _reset_database() -> None:

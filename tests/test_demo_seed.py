@@ -45,6 +45,11 @@ AS_OF = date(2026, 11, 23)
 SMALL = CountySizes(households=600)
 
 
+# One xdist worker runs this file (`make test`: --dist loadgroup), so its module-scoped
+# fixtures are built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("test_demo_seed")
+
+
 @pytest.fixture(scope="module")
 def county():
     return generate_county(seed=11, sizes=SMALL, as_of=AS_OF)

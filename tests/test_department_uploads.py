@@ -60,6 +60,11 @@ def records_of(batch: ImportBatch) -> int:
 # ---- every file the demo writes --------------------------------------------------------------
 
 
+# One xdist worker runs this file (`make test`: --dist loadgroup), so its module-scoped
+# fixtures are built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("test_department_uploads")
+
+
 @pytest.fixture(scope="module")
 def demo_files(tmp_path_factory):
     """What `flask demo-department-files OUT_DIR --households 300` writes, with each file's

@@ -43,7 +43,9 @@ from models import (
 from village_forms.identifiers import id_number_error, uscc_error
 
 # Seeding imports the departmental files through the importer's own connection.
-pytestmark = pytest.mark.real_commits
+# One xdist worker runs this file (`make test`: --dist loadgroup): its module-scoped
+# fixtures are built once.
+pytestmark = [pytest.mark.real_commits, pytest.mark.xdist_group("test_departmental_demo")]
 
 AS_OF = date(2026, 11, 23)
 SEED = 5

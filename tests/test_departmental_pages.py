@@ -5,6 +5,7 @@ import io
 import os
 import re
 import subprocess
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from tests.test_departmental_import import POWER_HEADERS, power_rows
 
 # Parallel runs of the suite use different Redis databases.
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_RUN = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{uuid.uuid4().hex[:8]}"
 
 
 def csv_bytes(rows: list[list], headers=POWER_HEADERS, encoding: str = "gb18030") -> bytes:
@@ -216,10 +218,17 @@ def redis_queue(app):
         subprocess.run(["make", "services"], check=False, cwd=Path(__file__).parent.parent)
         redis.ping()
     app.config["REDIS_URL"] = REDIS_URL
+    # A queue of this process's own: another xdist worker (or another checkout's suite) on
+    # the same Redis would otherwise take, or empty away, this test's jobs.
+    app.config["IMPORT_QUEUE_NAME"] = f"{jobs.QUEUE_NAME}-test-{TEST_RUN}"
     jobs.queue().empty()
     yield jobs.queue()
     jobs.queue().empty()
-    app.config["REDIS_URL"] = None
+    # The queue and its registries (finished, failed, ...): a unique name each run would
+    # otherwise leave its keys behind.
+    for key in redis.scan_iter(f"rq:*:{app.config['IMPORT_QUEUE_NAME']}"):
+        redis.delete(key)
+    app.config["REDIS_URL"] = app.config["IMPORT_QUEUE_NAME"] = None
 
 
 @pytest.mark.real_commits  # the importer's own connection

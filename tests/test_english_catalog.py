@@ -39,6 +39,11 @@ CONVERSION = re.compile(r"%(?:\((\w+)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?([d
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+# One xdist worker runs this file (`make test`: --dist loadgroup), so its module-scoped
+# fixtures are built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("test_english_catalog")
+
+
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     pot = tmp_path_factory.mktemp("i18n") / "messages.pot"

@@ -42,6 +42,11 @@ def bomb(sheet_mb: int) -> bytes:
     return buffer.getvalue()
 
 
+# One xdist worker runs this file (`make test`: --dist loadgroup), so its module-scoped
+# fixtures are built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("test_spreadsheet_safety")
+
+
 @pytest.fixture(scope="module")
 def small_bomb() -> bytes:
     return bomb(60)  # 60 MB of sheet XML: under every size limit, compressed ~1000 times

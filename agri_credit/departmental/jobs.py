@@ -37,10 +37,13 @@ LOST = (None, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
 
 
 def queue(app: Flask | None = None) -> Queue | None:
-    url = (app or current_app).config.get("REDIS_URL")
+    config = (app or current_app).config
+    url = config.get("REDIS_URL")
     if not url:
         return None
-    return Queue(QUEUE_NAME, connection=Redis.from_url(url), default_timeout=JOB_TIMEOUT)
+    # IMPORT_QUEUE_NAME: parallel test workers sharing one Redis each use their own queue.
+    name = config.get("IMPORT_QUEUE_NAME") or QUEUE_NAME
+    return Queue(name, connection=Redis.from_url(url), default_timeout=JOB_TIMEOUT)
 
 
 def dispatch(batch: ImportBatch, path: Path) -> None:
