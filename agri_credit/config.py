@@ -130,6 +130,10 @@ class TestConfig(DefaultConfig):
     IMPORTS_IN_BACKGROUND = False
     # Three more models per training; the test that reads the comparison turns it on.
     SCORING_COMPARE_PER_TYPE = False
+    # Faster training for tests about what is done with a model, not how well it ranks: on
+    # 6,000 synthetic loans ~110 trees instead of ~420 at the default 0.03, about the same
+    # AUC. Tests of the defaults' quality (tests/test_scoring_training.py) train with them.
+    SCORING_LGBM_PARAMS: dict = {"learning_rate": 0.1}
     # Small demo counties: the seed's tests that need SMEs or the first model turn them on.
     DEMO_ENTERPRISES = 60
     DEMO_SCORING = False

@@ -14,17 +14,23 @@ from loans.scoring.registry import promote, save_model
 from loans.scoring.service import score_one, score_scope
 from loans.scoring.synthetic import synthetic_book
 from loans.scoring.synthetic_county import build_synthetic_county
-from loans.scoring.training import TrainSettings, train_model
+from loans.scoring.training import train_model
 from models import CreditScore, Household, LoanStatus, PublicRecordKind, Source, db
 from tests import departmental_factories as d
+from tests.scoring_settings import quick_settings
 
 AS_OF = date(2026, 6, 30)
+
+
+# One xdist worker runs this file (`make test`: --dist loadgroup), so its module-scoped
+# fixtures are built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("test_scoring_fast_paths")
 
 
 @pytest.fixture(scope="module")
 def trained():
     book = synthetic_book(6000, seed=11)
-    return train_model(book.features, book.default, book.start_on, TrainSettings(baseline=False))
+    return train_model(book.features, book.default, book.start_on, quick_settings(baseline=False))
 
 
 def test_contributions_per_split_pattern_equal_lightgbm_pred_contrib(trained):
@@ -46,8 +52,10 @@ def scored_county(app, users, trained, monkeypatch):
     """A small synthetic county, the model active for every type, the batch scorer forced onto
     its fast path (any batch of 2 or more rows)."""
     monkeypatch.setattr(fast, "FEW_ROWS", 2)
+    # 36 subjects of the three types: each is scored again on its own below (the slow path
+    # per subject), so the county is no larger than the comparison needs.
     build_synthetic_county(
-        users["office"], AS_OF, households=60, entities=15, enterprises=15, months=30, seed=4
+        users["office"], AS_OF, households=24, entities=6, enterprises=6, months=30, seed=4
     )
     row = save_model(trained, users["office"])
     for kind in row.subject_types:
@@ -70,7 +78,8 @@ def _stored() -> dict[tuple[str, int], tuple[int, list]]:
 
 
 def test_the_batch_and_one_subject_give_the_same_score_and_reasons(app, scored_county):
-    assert len(scored_county) == 90
+    assert len(scored_county) == 36
+    assert {kind for kind, _ in scored_county} == {"household", "entity", "enterprise"}
     for (kind, subject_id), (points, reasons) in scored_county.items():
         one = score_one(kind, subject_id, AS_OF, app.config)
         assert (one["points"], one["reasons"]) == (points, reasons), (kind, subject_id)

@@ -9,14 +9,19 @@ import pytest
 from loans.scoring.catalog import CATEGORY, FEATURES, FLAG, Feature
 from loans.scoring.reasons import reasons_of, score_frame, sentence, top_reasons
 from loans.scoring.synthetic import synthetic_book
-from loans.scoring.training import TrainSettings, train_model
+from loans.scoring.training import train_model
+from tests.scoring_settings import quick_settings
+
+# One xdist worker runs this file (`make test`: --dist loadgroup), so its module-scoped
+# fixtures are built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("test_scoring_reasons")
 
 
 @pytest.fixture(scope="module")
 def model():
     book = synthetic_book(8000, seed=21)
     return train_model(
-        book.features, book.default, book.start_on, TrainSettings(baseline=False)
+        book.features, book.default, book.start_on, quick_settings(baseline=False)
     ), book
 
 

@@ -11,6 +11,11 @@ from loans.scoring import metrics
 from loans.scoring.scorecard import PointsScale, points
 from loans.scoring.synthetic import synthetic_book
 from loans.scoring.training import TrainSettings, out_of_time_split, train_model
+from tests.scoring_settings import quick_settings
+
+# One xdist worker runs this file (`make test`: --dist loadgroup), so its module-scoped
+# fixtures are built once, not once per worker.
+pytestmark = pytest.mark.xdist_group("test_scoring_training")
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +103,7 @@ def test_isotonic_calibration_can_be_chosen(book):
         book.features,
         book.default,
         book.start_on,
-        TrainSettings(calibration="isotonic", baseline=False),
+        quick_settings(calibration="isotonic", baseline=False),
     )
     assert model.calibrator.method == "isotonic" and model.calibrator.xs
     _, _, test = out_of_time_split(book.start_on, 0.15, 0.15)
@@ -115,7 +120,7 @@ def test_the_truth_is_judged_on_the_held_out_loans_that_have_one(book):
         book.features,
         book.default,
         book.start_on,
-        TrainSettings(baseline=False),
+        quick_settings(baseline=False),
         true_probability=partial,
     )
     report = model.metrics
