@@ -99,6 +99,9 @@ class DefaultConfig:
     SCORING_VALID_SHARE = 0.15  # most recent starts but the test period: stop and calibrate
     SCORING_TEST_SHARE = 0.15  # most recent starts: the reported metrics
     SCORING_LGBM_PARAMS: dict = {}  # overrides of loans.scoring.training.DEFAULT_PARAMS
+    # Fit the WOE-logistic scorecard beside each model and report its figures (optbinning;
+    # most of a training's time on a small county). Tests not about it turn it off.
+    SCORING_BASELINE = True
     # Sign-in (issue 10): remember-me lasts two weeks at most; both cookies are SameSite=Lax
     # and, with SECURE_COOKIES (production behind HTTPS), sent over HTTPS only.
     REMEMBER_COOKIE_DURATION = timedelta(days=14)

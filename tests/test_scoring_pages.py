@@ -36,7 +36,8 @@ AS_OF = date(2026, 6, 30)
 
 @pytest.fixture
 def county(app, users, monkeypatch):
-    app.config.update(SCORING_TEST_SHARE=0.3, SCORING_VALID_SHARE=0.2)
+    monkeypatch.setitem(app.config, "SCORING_TEST_SHARE", 0.3)
+    monkeypatch.setitem(app.config, "SCORING_VALID_SHARE", 0.2)
     monkeypatch.setitem(app.config, "SCORING_COMPARE_PER_TYPE", True)
     # The buttons train and score "as of today": the county's today is the fixture's date.
     monkeypatch.setattr(clock, "today", lambda: AS_OF)

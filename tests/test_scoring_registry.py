@@ -18,14 +18,31 @@ from models import AuditEvent, CreditScore, ScoreModel, db
 AS_OF = date(2026, 6, 30)
 
 
-@pytest.fixture
-def county(app, users):
+# The county the model's figures are judged on; the tests that only store, promote and score
+# a model use a smaller one (each county is written to the database for each test).
+FULL = {"households": 1000, "entities": 250, "enterprises": 250}
+SMALL = {"households": 500, "entities": 120, "enterprises": 120}
+
+
+def _county(app, users, monkeypatch, sizes: dict[str, int]):
     # Judge on the most recent 30% of the starts: enough held-out loans to tell a model
-    # from chance in a county this small.
-    app.config.update(SCORING_TEST_SHARE=0.3, SCORING_VALID_SHARE=0.2)
-    return build_synthetic_county(
-        users["office"], AS_OF, households=1000, entities=250, enterprises=250, months=40, seed=3
-    )
+    # from chance in a county this small. (monkeypatch: the app outlives the test, and under
+    # xdist the next test on this worker is any test.)
+    monkeypatch.setitem(app.config, "SCORING_TEST_SHARE", 0.3)
+    monkeypatch.setitem(app.config, "SCORING_VALID_SHARE", 0.2)
+    return build_synthetic_county(users["office"], AS_OF, **sizes, months=40, seed=3)
+
+
+@pytest.fixture
+def county(app, users, monkeypatch):
+    return _county(app, users, monkeypatch, FULL)
+
+
+@pytest.fixture
+def small_county(app, users, monkeypatch):
+    # The WOE scorecard (most of a training's time here) is the first test's to show.
+    monkeypatch.setitem(app.config, "SCORING_BASELINE", False)
+    return _county(app, users, monkeypatch, SMALL)
 
 
 def _train(runner, tmp_path, county, *extra):
@@ -58,18 +75,24 @@ def test_train_stores_the_model_and_prints_its_figures(runner, tmp_path, county,
     assert again["auc"] == report["auc"]  # same data, same seed, same model
 
 
-def test_score_keeps_history_with_model_version_and_date(runner, tmp_path, county, app):
-    report = _train(runner, tmp_path, county, "--activate", "首个模型")
+def test_score_keeps_history_with_model_version_and_date(runner, tmp_path, small_county, app):
+    report = _train(runner, tmp_path, small_county, "--activate", "首个模型")
     first = runner.invoke(args=["model", "score", "--as-of", "2026-06-30"])
     assert first.exit_code == 0, first.output
     printed = json.loads(first.output)
-    assert printed["scored"] == {"household": 1000, "entity": 250, "enterprise": 250}
+    assert printed["scored"] == {
+        "household": SMALL["households"],
+        "entity": SMALL["entities"],
+        "enterprise": SMALL["enterprises"],
+    }
     # Population stability against the training data, with its warning level.
     stability = printed["stability"]["household"]
     assert "points" in stability and len(stability) == 11
     assert all(v["level"] in ("稳定", "关注", "偏移") for v in stability.values())
     runner.invoke(args=["model", "score", "--as-of", "2026-07-31"])
-    assert db.session.scalar(select(func.count()).select_from(CreditScore)) == 3000
+    assert db.session.scalar(select(func.count()).select_from(CreditScore)) == 2 * sum(
+        SMALL.values()
+    )
     score = db.session.scalars(select(CreditScore).order_by(CreditScore.id)).first()
     assert score.model_id == report["model_version"] and score.as_of == AS_OF
     assert 300 <= score.points <= 900 and score.reasons
@@ -79,7 +102,7 @@ def test_score_keeps_history_with_model_version_and_date(runner, tmp_path, count
     assert one["points"] == score.points and one["model_version"] == score.model_id
 
 
-def test_promote_and_rollback_need_a_reason_and_are_audited(county, app, users):
+def test_promote_and_rollback_need_a_reason_and_are_audited(small_county, app, users):
     first, _ = train_county(AS_OF, users["office"], app.config, activate_reason="首个模型")
     second, _ = train_county(AS_OF, users["office"], app.config)
     v2 = db.session.get(ScoreModel, second)
@@ -103,7 +126,7 @@ def test_promote_and_rollback_need_a_reason_and_are_audited(county, app, users):
     assert reasons[-2:] == ["新模型在近期贷款上更准", "新模型对农户评分偏低，先回退"]
 
 
-def test_the_stored_model_scores_like_the_trained_one(county, app, users):
+def test_the_stored_model_scores_like_the_trained_one(small_county, app, users):
     version, _ = train_county(AS_OF, users["office"], app.config)
     stored = db.session.get(ScoreModel, version)
     loaded = load_model(stored)

@@ -82,6 +82,7 @@ class TrainSettings:
             valid_share=config.get("SCORING_VALID_SHARE", 0.15),
             test_share=config.get("SCORING_TEST_SHARE", 0.15),
             scale=PointsScale.from_config(config),
+            baseline=config.get("SCORING_BASELINE", True),
             per_type=config.get("SCORING_COMPARE_PER_TYPE", True),
         )
 
