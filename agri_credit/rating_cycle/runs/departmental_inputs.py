@@ -105,24 +105,40 @@ def _as_of_index(as_of: date) -> int:
     return as_of.year * 12 + as_of.month - 1
 
 
-def _rows(model: Any, region: Region, as_of: date, months: int, *columns: Any) -> Select:
-    """The counted rows of the region's households: visible on the date, in the window. The
+def _region_keys(region: Region) -> Select:
+    """The subject keys linked to the region's households. Rows are picked by key from this
+    list rather than joined to their household row by row: the statement then reads the
+    region's rows only (a village's for a re-rating, not the county's) and the households
+    once per key."""
+    return (
+        select(SubjectKey.id)
+        .join(Household, Household.id == SubjectKey.household_id)
+        .where(_households_in(region))
+    )
+
+
+def _counted(model: Any, region: Region, as_of: date, months: int) -> list[ColumnElement[bool]]:
+    """The rows that count: the region's households', visible on the date, in the window. The
     year range is there for the index; the period decides."""
     now = _as_of_index(as_of)
     first_year = (now - months + 1) // 12
     period = _period(model)
+    return [
+        model.subject_key_id.in_(_region_keys(region)),
+        model.year.between(first_year, as_of.year),
+        period <= now,
+        period > now - months,
+        _visible(model, as_of),
+    ]
+
+
+def _rows(model: Any, region: Region, as_of: date, months: int, *columns: Any) -> Select:
+    """The counted rows with their household as `subject_id`."""
     return (
         select(SubjectKey.household_id.label("subject_id"), *columns)
         .select_from(model)
         .join(SubjectKey, SubjectKey.id == model.subject_key_id)
-        .join(Household, Household.id == SubjectKey.household_id)
-        .where(
-            _households_in(region),
-            model.year.between(first_year, as_of.year),
-            period <= now,
-            period > now - months,
-            _visible(model, as_of),
-        )
+        .where(*_counted(model, region, as_of, months))
     )
 
 
@@ -148,15 +164,27 @@ def _utility_counts(region: Region, as_of: date, months: int) -> Select:
         late > _days_after(UtilityRecord.paid_on, as_of),
     )
     on_time = and_(paid_by, late <= 0)
-    statement = _rows(
-        UtilityRecord,
-        region,
-        as_of,
-        months,
-        func.sum(case((known, 1), else_=0)).label("known"),
-        func.sum(case((on_time, 1), else_=0)).label("on_time"),
+    # Summed per key first, without a join: a household's keys are summed after, so the
+    # county's 2.3 million bills are not each looked up against their key and household.
+    per_key = (
+        select(
+            UtilityRecord.subject_key_id.label("key"),
+            func.sum(case((known, 1), else_=0)).label("known"),
+            func.sum(case((on_time, 1), else_=0)).label("on_time"),
+        )
+        .where(*_counted(UtilityRecord, region, as_of, months))
+        .group_by(UtilityRecord.subject_key_id)
+        .subquery()
     )
-    return statement.group_by(SubjectKey.household_id)
+    return (
+        select(
+            SubjectKey.household_id.label("subject_id"),
+            func.sum(per_key.c.known).label("known"),
+            func.sum(per_key.c.on_time).label("on_time"),
+        )
+        .join(SubjectKey, SubjectKey.id == per_key.c.key)
+        .group_by(SubjectKey.household_id)
+    )
 
 
 def _latest_grades(region: Region, as_of: date, months: int) -> Select:
@@ -235,11 +263,8 @@ def _any_landed(model: Any, region: Region, as_of: date, months: int) -> bool:
     (superseded or not): the source has delivered data here."""
     first_year = (_as_of_index(as_of) - months + 1) // 12
     found = exists(
-        select(model.id)
-        .join(SubjectKey, SubjectKey.id == model.subject_key_id)
-        .join(Household, Household.id == SubjectKey.household_id)
-        .where(
-            _households_in(region),
+        select(model.id).where(
+            model.subject_key_id.in_(_region_keys(region)),
             model.year.between(first_year, as_of.year),
             model.batch_id.in_(_landed_by(as_of)),
         )
