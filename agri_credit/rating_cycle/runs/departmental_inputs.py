@@ -44,6 +44,7 @@ from models import (
     ImportBatch,
     ProvidentFundRecord,
     Region,
+    RegionLevel,
     SocialInsuranceRecord,
     Source,
     SubjectKey,
@@ -123,7 +124,7 @@ def _counted(model: Any, region: Region, as_of: date, months: int) -> list[Colum
     now = _as_of_index(as_of)
     first_year = (now - months + 1) // 12
     period = _period(model)
-    return [
+    return [  # the region's keys first (_utility_counts leaves them out for a county)
         model.subject_key_id.in_(_region_keys(region)),
         model.year.between(first_year, as_of.year),
         period <= now,
@@ -164,15 +165,21 @@ def _utility_counts(region: Region, as_of: date, months: int) -> Select:
         late > _days_after(UtilityRecord.paid_on, as_of),
     )
     on_time = and_(paid_by, late <= 0)
-    # Summed per key first, without a join: a household's keys are summed after, so the
-    # county's 2.3 million bills are not each looked up against their key and household.
+    # Summed per key first, then per household over its keys: the county's 2.3 million
+    # bills are not each looked up against their key and household. A county's run sums
+    # every key's bills and keeps its households' after (PostgreSQL, misjudging the window's
+    # rows, would otherwise check each bill's key in a nested loop); a smaller region picks
+    # its keys' bills only.
+    where = _counted(UtilityRecord, region, as_of, months)
+    if region.level == RegionLevel.COUNTY:
+        where = where[1:]
     per_key = (
         select(
             UtilityRecord.subject_key_id.label("key"),
             func.sum(case((known, 1), else_=0)).label("known"),
             func.sum(case((on_time, 1), else_=0)).label("on_time"),
         )
-        .where(*_counted(UtilityRecord, region, as_of, months))
+        .where(*where)
         .group_by(UtilityRecord.subject_key_id)
         .subquery()
     )
@@ -183,6 +190,8 @@ def _utility_counts(region: Region, as_of: date, months: int) -> Select:
             func.sum(per_key.c.on_time).label("on_time"),
         )
         .join(SubjectKey, SubjectKey.id == per_key.c.key)
+        .join(Household, Household.id == SubjectKey.household_id)
+        .where(_households_in(region))
         .group_by(SubjectKey.household_id)
     )
 
