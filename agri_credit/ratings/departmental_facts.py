@@ -12,6 +12,10 @@ A subject without a counted row gets NaN (无记录): the engine scores it as th
 `missing_points`, never as a bad record.
 
     subjects = attach_departmental_facts(subjects, records, rules, as_of)
+
+A rating run does not read the rows: rating_cycle.runs.departmental_inputs computes the same
+values in SQL, one row per subject (DepartmentalValues), and these functions are the
+reference its tests hold it to.
 """
 
 from dataclasses import dataclass
@@ -42,6 +46,18 @@ class DepartmentalRecords:
     tax: pd.DataFrame | None = None
     social_insurance: pd.DataFrame | None = None
     provident_fund: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class DepartmentalValues:
+    """Each departmental indicator's value per subject id as of the date, computed where the
+    records are (`values[(field, lookback_months)]`: absent subject: 无记录; None: the source
+    has no data in the region)."""
+
+    values: dict[tuple[str, int], pd.Series | None]
+
+    def of(self, ind: Indicator) -> pd.Series | None:
+        return self.values.get((ind.field, int(ind.lookback_months)))
 
 
 def _month_index(year: pd.Series, month: pd.Series) -> np.ndarray:
@@ -89,8 +105,14 @@ def utility_on_time_rate(bills: pd.DataFrame, as_of: date) -> pd.Series:
     on_time = paid_by & (days_late <= 0)
     subject = bills["subject_id"].to_numpy()
     counts = pd.DataFrame({"known": known, "on_time": on_time}).groupby(subject).sum()
-    counts = counts[counts["known"] > 0]
-    return (counts["on_time"] / counts["known"] * 100.0).round(VALUE_DECIMALS)
+    return on_time_rate(counts["known"], counts["on_time"])
+
+
+def on_time_rate(known: pd.Series, on_time: pd.Series) -> pd.Series:
+    """The percent on time of each subject's known bills (counts by subject id), for the
+    subjects with any: the one division both the pandas and the SQL reading use."""
+    has = (known > 0).to_numpy()
+    return (on_time[has] / known[has] * 100.0).round(VALUE_DECIMALS)
 
 
 def latest_tax_grade(rows: pd.DataFrame) -> pd.Series:
@@ -161,14 +183,15 @@ def departmental_indicators(rules: RatingRules) -> list[Indicator]:
 
 def attach_departmental_facts(
     subjects: pd.DataFrame,
-    records: DepartmentalRecords | None,
+    records: DepartmentalRecords | DepartmentalValues | None,
     rules: RatingRules,
     as_of: date,
     id_column: str = "household_id",
 ) -> pd.DataFrame:
     """`subjects` with one column per departmental indicator of the rule set (its field):
     the value as of the date over the indicator's window, NaN for no records; all NaN when
-    the source has no data in the region (the engine then leaves the indicator out)."""
+    the source has no data in the region (the engine then leaves the indicator out).
+    `records`: the rows, or the values already computed (DepartmentalValues)."""
     indicators = departmental_indicators(rules)
     if not indicators:
         return subjects
@@ -176,7 +199,10 @@ def attach_departmental_facts(
     ids = subjects[id_column]
     columns = {}
     for ind in indicators:
-        values = indicator_values(ind, records, as_of)
+        if isinstance(records, DepartmentalValues):
+            values = records.of(ind)
+        else:
+            values = indicator_values(ind, records, as_of)
         kind = inputs.DEPARTMENTAL_COLUMNS[ind.field].kind
         if values is None:
             values = pd.Series([], dtype="str" if kind == inputs.TEXT else np.float64)

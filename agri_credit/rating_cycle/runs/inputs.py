@@ -36,7 +36,7 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from agri_credit.credit_records.repaired import not_repaired
 from agri_credit.credit_records.retention import in_use
 from agri_credit.credit_records.same_event import copies_public_record
-from agri_credit.ratings.departmental_facts import DepartmentalRecords
+from agri_credit.ratings.departmental_facts import DepartmentalValues
 from agri_credit.ratings.rules import (
     LABOUR_ABILITY_HALF,
     LABOUR_WORKING_AGE,
@@ -92,9 +92,9 @@ class RunInputs:
     records: pd.DataFrame  # inputs.RECORD_COLUMNS: public records and the files' 不良记录
     villages: pd.DataFrame  # inputs.VILLAGE_FACT_COLUMNS, every village of the region
     has_public_records: bool  # False: no public credit records in the region yet
-    # Records the rule set's departmental indicators read (runs.departmental_inputs); None
-    # when it has none.
-    departmental: DepartmentalRecords | None = None
+    # The values of the rule set's departmental indicators per household
+    # (runs.departmental_inputs); None when it has none.
+    departmental: DepartmentalValues | None = None
 
     def digest(self, *extra: Any) -> str:
         """SHA-256 of the frames (values, column names and types, in row order: the frames
@@ -105,11 +105,13 @@ class RunInputs:
             sha.update(part.name.encode())
             if isinstance(value, pd.DataFrame):
                 sha.update(_frame_digest(value))
-            elif isinstance(value, DepartmentalRecords):
-                for source in fields(value):
-                    frame = getattr(value, source.name)
-                    sha.update(source.name.encode())
-                    sha.update(b"-" if frame is None else _frame_digest(frame))
+            elif isinstance(value, DepartmentalValues):
+                for (field, months), values in sorted(value.values.items()):
+                    sha.update(f"{field}/{months}".encode())
+                    if values is None:
+                        sha.update(b"-")
+                    else:  # the subject ids too: they are the index
+                        sha.update(_frame_digest(values.rename("value").reset_index()))
             else:
                 sha.update(json.dumps(value).encode())
         for value in extra:
