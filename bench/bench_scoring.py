@@ -129,7 +129,8 @@ def scoring_part(model, subjects: int) -> None:
     with Clock() as clock:
         scored = score_frame(model, frame)
     print(
-        f"batch scoring with reasons of {subjects:,} subjects: {clock} "
+        f"batch scoring with reasons of {subjects:,} subjects, {model.booster.num_trees()} "
+        f"trees, the model's first batch in this process: {clock} "
         f"(target for 1,000,000: under 60 s; {_load()}); mean points "
         f"{scored['points'].mean():.0f}"
     )

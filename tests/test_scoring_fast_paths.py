@@ -4,6 +4,7 @@ give the same points and reasons; neither lets in a record dated or imported aft
 
 from datetime import date, datetime
 
+import lightgbm as lgb
 import numpy as np
 import pytest
 from sqlalchemy import select
@@ -45,6 +46,34 @@ def test_contributions_per_split_pattern_equal_lightgbm_pred_contrib(trained):
     batch = reasons_of(score_frame(trained, frame))[:200]
     one_by_one = [reasons_of(score_frame(trained, frame.loc[[i]]))[0] for i in rows]
     assert batch == one_by_one
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"num_leaves": 8, "max_depth": 3},  # the defaults' shape: tables kept with the booster
+        {"num_leaves": 8, "max_depth": 3, "use_missing": False},  # missing read as 0
+        {"num_leaves": 8, "max_depth": 3, "zero_as_missing": True},  # zero is missing
+        {"num_leaves": 15, "max_depth": 4},  # over 10 splits: tables per batch
+    ],
+)
+def test_contributions_equal_pred_contrib_for_every_kind_of_split(params, monkeypatch):
+    book = synthetic_book(3000, seed=13)
+    frame = book.features
+    booster = lgb.train(
+        {"objective": "binary", "verbose": -1, "num_threads": 1, "min_data_in_leaf": 20, **params},
+        lgb.Dataset(frame, book.default),
+        num_boost_round=40,
+    )
+    # Small blocks: patterns first seen in a later block are asked of LightGBM then.
+    monkeypatch.setattr(fast, "BLOCK", 256)
+    for seed in (14, 15):  # the second batch reuses the tables the first one filled
+        rows = synthetic_book(2000, seed=seed).features
+        rows.loc[rows.index[:40], "tax_grade"] = None
+        reference = booster.predict(rows, pred_contrib=True)
+        contrib, raw = fast.contributions(booster, rows, few_rows=0)
+        np.testing.assert_allclose(contrib, reference[:, :-1], rtol=0, atol=1e-9)
+        np.testing.assert_allclose(raw, booster.predict(rows, raw_score=True), atol=1e-9)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from loans.scoring.labels import LabelRules
 from loans.scoring.registry import RegistryRefused, active_model, load_model, promote, rollback
 from loans.scoring.service import score_one, train_county, training_data
 from loans.scoring.synthetic_county import build_synthetic_county
-from models import AuditEvent, CreditScore, ScoreModel, db
+from models import AuditEvent, CreditScore, Household, ScoreModel, db
 
 AS_OF = date(2026, 6, 30)
 
@@ -108,13 +108,19 @@ def test_promote_and_rollback_need_a_reason_and_are_audited(small_county, app, u
     v2 = db.session.get(ScoreModel, second)
     with pytest.raises(RegistryRefused, match="请填写启用或回退模型的理由"):
         promote(v2, "household", users["office"], "  ")
+    household = db.session.scalar(select(Household.id).order_by(Household.id).limit(1))
+    assert score_one("household", household, AS_OF, app.config)["model_version"] == first
     promote(v2, "household", users["office"], "新模型在近期贷款上更准")
     db.session.commit()
     assert active_model("household").id == second
     assert active_model("entity").id == first
+    # One subject's score follows the promotion at once, though each model is parsed once
+    # per process and kept.
+    assert score_one("household", household, AS_OF, app.config)["model_version"] == second
     back = rollback("household", users["office"], "新模型对农户评分偏低，先回退")
     db.session.commit()
     assert back.id == first and active_model("household").id == first
+    assert score_one("household", household, AS_OF, app.config)["model_version"] == first
     reasons = [
         e.changes.get("reason")
         for e in db.session.scalars(

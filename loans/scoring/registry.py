@@ -73,6 +73,30 @@ def load_model(row: ScoreModel) -> TrainedModel:
     return _loaded[key]
 
 
+def active_model_key(subject_type: str) -> tuple[int, str] | None:
+    """(id, data hash) of the active model of the type: the key `load_model` caches by,
+    without reading the stored model text (megabytes with hundreds of trees)."""
+    found = db.session.execute(
+        select(ScoreModel.id, ScoreModel.data_hash)
+        .join(ScoreModelActivation, ScoreModelActivation.model_id == ScoreModel.id)
+        .where(
+            ScoreModelActivation.subject_type == subject_type,
+            ScoreModelActivation.ended_at.is_(None),
+        )
+    ).first()
+    return None if found is None else (found.id, found.data_hash)
+
+
+def load_model_by_key(key: tuple[int, str]) -> TrainedModel:
+    """`load_model` from its key: the row is read only the first time in this process."""
+    if key not in _loaded:
+        row = db.session.get(ScoreModel, key[0])
+        if row is None:
+            raise LookupError(f"score model {key[0]} does not exist")
+        _loaded[key] = _parse(row)
+    return _loaded[key]
+
+
 def _parse(row: ScoreModel) -> TrainedModel:
     return TrainedModel(
         booster=lgb.Booster(model_str=row.model_text),

@@ -19,7 +19,14 @@ from .features import build_features
 from .labels import LabelRules, label_loans
 from .platform_outcomes import outcome_frame, outcome_labels
 from .reasons import reason_dicts, score_frame
-from .registry import active_model, load_model, promote, save_model
+from .registry import (
+    active_model,
+    active_model_key,
+    load_model,
+    load_model_by_key,
+    promote,
+    save_model,
+)
 from .signals import scores_stored
 from .stability import stability_report
 from .store import Only, load_sources, loan_versions, subject_genders
@@ -216,16 +223,17 @@ def score_one(
     subject_type: str, subject_id: int, as_of: date, config: Any
 ) -> dict[str, Any] | None:
     """One subject's score with reasons, features included, on demand (not stored)."""
-    row = active_model(subject_type)
-    if row is None:
+    # The active model's key only: its text is parsed once per process (load_model_by_key).
+    key = active_model_key(subject_type)
+    if key is None:
         return None
     zone = config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     skey = subject_key(subject_type, subject_id)
-    sources = load_sources(as_of, zone, Only.of([skey]))
+    sources = load_sources(as_of, zone, Only(**{subject_type: (int(subject_id),)}))
     requests = requests_for(np.array([skey]), pd.Timestamp(as_of))
-    scored = score_frame(load_model(row), build_features(sources, requests))
+    scored = score_frame(load_model_by_key(key), build_features(sources, requests))
     return {
-        "model_version": row.id,
+        "model_version": key[0],
         "as_of": as_of.isoformat(),
         "probability": float(scored["probability"].iat[0]),
         "points": int(scored["points"].iat[0]),
