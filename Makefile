@@ -3,6 +3,7 @@
 SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
+PORT ?= 5000
 FLASK := $(VENV)/bin/flask --app app
 PG_VERSION := $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
 
@@ -30,7 +31,7 @@ run: setup instance/settings.py
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) demo-logins
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # Start PostgreSQL and Redis if this machine has them but they are down (commands from the
 # machine page); the suite still runs on SQLite alone where PostgreSQL is absent.
