@@ -15,6 +15,11 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/pip install --quiet -r requirements.txt
 	touch $@
 
+# Test and lint tools (requirements-dev.txt): not needed to serve the app.
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -39,10 +44,10 @@ services:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { [ -n "$(PG_VERSION)" ] && pg_ctlcluster --skip-systemctl-redirect $(PG_VERSION) main start; } || true
 	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /tmp >/dev/null 2>&1 || true
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 
-test: setup services lint
+test: setup $(VENV)/.dev-installed services lint
 	$(VENV)/bin/pytest -q
 
 bench: setup services
