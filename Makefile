@@ -3,6 +3,7 @@
 SHELL := /bin/bash
 VENV := .venv
 PYTHON ?= python3
+PORT ?= 5000
 FLASK := $(VENV)/bin/flask --app app
 PG_VERSION := $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
 
@@ -12,6 +13,11 @@ $(VENV)/.installed: requirements.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+# Test and lint tools (requirements-dev.txt): not needed to serve the app.
+$(VENV)/.dev-installed: $(VENV)/.installed requirements-dev.txt
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -30,7 +36,7 @@ run: setup instance/settings.py
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	$(FLASK) demo-logins
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # Start PostgreSQL and Redis if this machine has them but they are down (commands from the
 # machine page); the suite still runs on SQLite alone where PostgreSQL is absent.
@@ -38,7 +44,7 @@ services:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { [ -n "$(PG_VERSION)" ] && pg_ctlcluster --skip-systemctl-redirect $(PG_VERSION) main start; } || true
 	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /tmp >/dev/null 2>&1 || true
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 
 # Two pytest-xdist workers (this machine has 2 cores; PostgreSQL needs CPU too). loadgroup:
@@ -46,7 +52,7 @@ lint: $(VENV)/.installed
 # fixtures: trained models, generated counties) stay on one worker. `make test TEST_WORKERS=0`
 # runs in one process.
 TEST_WORKERS ?= 2
-test: setup services lint
+test: setup $(VENV)/.dev-installed services lint
 	$(VENV)/bin/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 bench: setup services

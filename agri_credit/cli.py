@@ -1,7 +1,6 @@
 """Thin `flask` commands over services."""
 
 import secrets
-import time
 from datetime import date, datetime
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from agri_credit.demo.ratings import (
     adopt_example_rule_set,
     rate_demo_county,
 )
+from agri_credit.demo.timing import StepTimer
 from agri_credit.rating_cycle.objections.services import ObjectionRefused
 from agri_credit.rating_cycle.publication.services import PublicationError
 from agri_credit.rating_cycle.repairs.services import RepairRefused
@@ -112,7 +112,7 @@ def seed_demo(
         click.echo("Database already has data; demo seed skipped.")
         return
     seed, day = _seed_and_date(seed, as_of)
-    started = time.perf_counter()
+    timer = StepTimer()
     try:
         summary = load_demo_county(
             seed=seed,
@@ -120,11 +120,13 @@ def seed_demo(
             as_of=day,
             departmental=not without_departmental,
             enterprises=enterprises or current_app.config["DEMO_ENTERPRISES"],
+            timer=timer,
         )
-        adopt_default_rule_set()
-        rating = None if without_ratings else rate_demo_county(day, publish_on=clock.today())
-        # After the first run, which uses the default: the example is published beside it.
-        adopt_example_rule_set()
+        with timer.step("first rating run"):
+            adopt_default_rule_set()
+            rating = None if without_ratings else rate_demo_county(day, publish_on=clock.today())
+            # After the first run, which uses the default: the example is published beside it.
+            adopt_example_rule_set()
     except (
         DemoSeedError,
         DemoRatingError,
@@ -136,11 +138,14 @@ def seed_demo(
         raise click.ClickException(str(exc)) from exc
     # Features above agri_credit (信易贷) add their demo data through steps app.py registers.
     for step in current_app.extensions.get(DEMO_STEPS, ()):
-        click.echo(f"Demo {step.__module__}: {step(seed, day)}")
+        with timer.step(f"{step.__module__}.{step.__name__}"):
+            result = step(seed, day)
+        click.echo(f"Demo {step.__module__}: {result}")
     db.session.commit()
-    click.echo(f"Demo county loaded in {time.perf_counter() - started:.1f}s: {summary}")
+    click.echo(f"Demo county loaded in {timer.wall:.1f}s (CPU {timer.cpu:.1f}s): {summary}")
     if rating:
         click.echo(f"Demo rating: {rating}")
+    click.echo(f"Demo steps:\n{timer.report()}")
 
 
 @click.command("demo-department-files")

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
 
 from agri_credit.departmental.sources import spec_for, suggest_mapping
 from models import RegionLevel, Source
 
 from . import vocabulary as v
 from .generator import COUNTY_CODE, _given_names, _id_numbers, _surnames, _uscc
+from .xlsx import write_xlsx
 
 MONTHS = 13  # monthly bills: the 13 months before the reference date
 TAX_YEARS = 3  # annual tax: the three years before the reference year
@@ -157,24 +157,6 @@ def write_department_file(file: DepartmentFile, out_dir: Path) -> Path:
 
 def write_department_files(files: list[DepartmentFile], out_dir: Path) -> list[Path]:
     return [write_department_file(file, out_dir) for file in files]
-
-
-# ---- XLSX ------------------------------------------------------------------------------------
-
-
-def write_xlsx(frame: pd.DataFrame, path: Path, sheet_name: str = "Sheet1") -> None:
-    """One sheet: the headers in row 1, then the rows. Text (ID numbers, account numbers)
-    stays text, numbers are numbers, dates are date cells; blanks are left empty."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_name[:31])
-    sheet.append([str(name) for name in frame.columns])
-    columns = [
-        frame[name].astype(object).where(frame[name].notna(), None).tolist()
-        for name in frame.columns
-    ]
-    for values in zip(*columns, strict=True):
-        sheet.append(values)
-    workbook.save(path)
 
 
 # ---- who the departments know ----------------------------------------------------------------

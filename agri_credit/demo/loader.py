@@ -51,6 +51,7 @@ from . import DEMO_PASSWORD
 from .departments import DepartmentFile, generate_department_files, write_department_file
 from .enterprises import DEFAULT_COUNT, ENTERPRISE_COLUMNS, generate_enterprises
 from .generator import COUNTY_CODE, CountySizes, DemoCounty, generate_county
+from .timing import StepTimer
 
 CHUNK_ROWS = 20_000  # rows converted and sent per executemany: bounds memory at 200k households
 
@@ -154,32 +155,42 @@ def load_demo_county(
     as_of: date | None = None,
     departmental: bool = False,
     enterprises: int = DEFAULT_COUNT,
+    timer: StepTimer | None = None,
 ) -> DemoSummary:
     """Generate the demo county and write it, committing once; nothing is written on error.
     With `departmental`, then import the departments' files (see `import_department_files`).
+    `timer` records each step's wall and CPU time (the command prints them).
 
     Regions that already exist (an imported division list, a test's tree) are kept as they
     are; the county must have no households or entities yet and no demo username may be taken.
     """
-    data = generate_demo(seed, households, sizes=sizes, as_of=as_of, enterprises=enterprises)
-    try:
-        summary = write_county(
-            data.county,
-            id_cipher(),
-            generate_password_hash(DEMO_PASSWORD),
-            enterprises=data.enterprises,
-            registered=data.registered_households,
-        )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    refresh_planner_statistics()
-    if departmental:
-        first_batch = int(db.session.scalar(select(func.coalesce(func.max(ImportBatch.id), 0))))
-        summary = replace(summary, departmental=import_department_files(data.department_files()))
-        _imported_on(data.as_of, first_batch)
+    timer = timer or StepTimer()
+    with timer.step("generate county"):
+        data = generate_demo(seed, households, sizes=sizes, as_of=as_of, enterprises=enterprises)
+    with timer.step("write county"):
+        try:
+            summary = write_county(
+                data.county,
+                id_cipher(),
+                generate_password_hash(DEMO_PASSWORD),
+                enterprises=data.enterprises,
+                registered=data.registered_households,
+            )
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
         refresh_planner_statistics()
+    if departmental:
+        with timer.step("department files (frames)"):
+            files = data.department_files()
+        with timer.step("department files (write + import)"):
+            first_batch = int(
+                db.session.scalar(select(func.coalesce(func.max(ImportBatch.id), 0)))
+            )
+            summary = replace(summary, departmental=import_department_files(files))
+            _imported_on(data.as_of, first_batch)
+            refresh_planner_statistics()
     return summary
 
 

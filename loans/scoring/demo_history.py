@@ -21,6 +21,7 @@ from sqlalchemy import func, null, select
 from agri_credit.demo import vocabulary as v
 from agri_credit.demo.departments import MONTHS as DEMO_BILL_MONTHS
 from agri_credit.demo.departments import TAX_YEARS as DEMO_TAX_YEARS
+from agri_credit.demo.timing import StepTimer
 from models import (
     AgriEntity,
     Enterprise,
@@ -206,20 +207,29 @@ def seed_scoring(seed: int, as_of: date) -> dict:
     user = db.session.scalar(select(User).where(User.username == DEMO_IMPORTER))
     if user is None:
         return {"skipped": "no county office account"}
-    truth = write_demo_history(seed, as_of, user)
+    timer = StepTimer()  # its CPU seconds per part go into the summary the command prints
+    with timer.step("history"):
+        truth = write_demo_history(seed, as_of, user)
     if truth is None:
         return {"skipped": "no departmental keys (seeded without the departments' files?)"}
     path = truth_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     truth.to_csv(path, index=False)
     try:
-        version, report = train_county(
-            as_of, user, config, truth=truth, activate_reason="演示县的第一个模型（seed-demo 训练）"
-        )
+        with timer.step("train"):
+            version, report = train_county(
+                as_of,
+                user,
+                config,
+                truth=truth,
+                activate_reason="演示县的第一个模型（seed-demo 训练）",
+            )
     except TrainingRefused as exc:  # a county seeded too small to learn from
         return {"history_loans": len(truth), "skipped": str(exc)}
-    scored = score_scope(None, clock.today(), config)
+    with timer.step("score"):
+        scored = score_scope(None, clock.today(), config)
     return {
+        "cpu_seconds": {name: round(cpu, 1) for name, _, cpu in timer.steps},
         "history_subjects": int(truth["skey"].nunique()),
         "labelled_loans": report["rows"],
         "model_version": version,
