@@ -2,18 +2,14 @@
 entities): the same steps as the household sheet (template, upload and check, the batch page
 with its errors, the marked copy, "import the valid rows"), one set of views for every kind."""
 
-from io import BytesIO
-from pathlib import PurePath
-
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from agri_credit.audit import record_event
 from agri_credit.auth.permissions import permission_required
-from agri_credit.auth.scopes import region_in_scope
+from agri_credit.downloads import XLSX_MIME, ascii_filename, attachment
 from agri_credit.extensions import id_cipher
-from models import Permission, Region, UploadBatch, db
+from models import Permission, UploadBatch, db
 from village_forms.bulk_sheets import BULK_SHEETS, BulkSheet, build_bulk_template, sheets_of
 from village_forms.household_sheet import error_report, mark_errors
 from village_forms.xlsx_archive import XlsxLimits
@@ -21,7 +17,16 @@ from village_forms.xlsx_archive import XlsxLimits
 from . import bp
 from .bulk_batches import is_xlsx, process_bulk_batch, read_bulk_upload
 from .forms import BulkUploadForm
-from .routes import ERRORS_SHOWN, XLSX_MIME, _batch_or_404, _target_village, _upload_form
+from .pages import (
+    batch_url,
+    import_valid_rows,
+    marked_copy_download,
+    render_batch_page,
+    render_upload_page,
+    run_import,
+    template_place,
+)
+from .routes import _batch_or_404, _target_village, _upload_form
 from .services import store_upload
 
 
@@ -33,9 +38,9 @@ def _spec_or_404(kind: str) -> BulkSheet:
 
 
 def _process(batch: UploadBatch, spec: BulkSheet, content: bytes, valid_rows: bool, parsed=None):
-    """Check and maybe import; on any failure roll the import back and say so."""
-    try:
-        process_bulk_batch(
+    return run_import(
+        batch,
+        lambda: process_bulk_batch(
             db.session,
             batch,
             spec,
@@ -47,24 +52,7 @@ def _process(batch: UploadBatch, spec: BulkSheet, content: bytes, valid_rows: bo
             remote_addr=request.remote_addr,
             parsed=parsed,
             user_scope=current_user.scope_code,
-        )
-        db.session.commit()
-        return True
-    except Exception:
-        db.session.rollback()
-        current_app.logger.exception("bulk import failed, batch %s", batch.id)
-        batch.status = "failed"
-        db.session.commit()
-        return False
-
-
-def _page(spec: BulkSheet, form: BulkUploadForm, file_error: str | None = None):
-    return render_template(
-        "household_import/bulk_upload.html",
-        spec=spec,
-        kinds=BULK_SHEETS.values(),
-        form=form,
-        file_error=file_error,
+        ),
     )
 
 
@@ -76,7 +64,7 @@ def bulk_upload(kind: str):
     if not form.validate_on_submit():
         if request.method == "POST":
             flash(_("请按红色提示修改后重新上传"), "danger")
-        return _page(spec, form)
+        return render_upload_page(spec, form, BULK_SHEETS.values())
     village = _target_village(form)
     content = form.file.data.read()
     parsed = read_bulk_upload(
@@ -86,7 +74,9 @@ def bulk_upload(kind: str):
         XlsxLimits.from_config(current_app.config),
     )
     if parsed.fatal:
-        return _page(spec, form, parsed.errors[0]["message"]), 400
+        return render_upload_page(
+            spec, form, BULK_SHEETS.values(), parsed.errors[0]["message"]
+        ), 400
     batch = store_upload(
         db.session,
         content,
@@ -98,22 +88,20 @@ def bulk_upload(kind: str):
     )
     db.session.commit()  # the upload and its errors survive a failed import
     _process(batch, spec, content, form.import_valid_rows.data, parsed)
-    return redirect(url_for("household_import.bulk_batch", kind=spec.kind, batch_id=batch.id))
+    return redirect(batch_url(spec, batch))
 
 
 @bp.route("/bulk/<kind>/template")
 @permission_required(Permission.EDIT_FILES)
 def bulk_template(kind: str):
     spec = _spec_or_404(kind)
-    code = request.args.get("village") or current_user.scope_code
-    region = db.session.get(Region, code) if region_in_scope(code, current_user) else None
-    name = region.name if region else current_user.scope.name
+    code, name = template_place()
     content = build_bulk_template(spec, name, current_app.config["XLSX_MAX_ROWS"])
-    return send_file(
-        BytesIO(content),
+    return attachment(
+        content,
         mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name=f"{spec.sheet}批量导入模板-{name}.xlsx",
+        filename=f"{spec.sheet}批量导入模板-{name}.xlsx",
+        fallback=ascii_filename(f"{spec.kind}-import-template", code, suffix=".xlsx"),
     )
 
 
@@ -121,21 +109,7 @@ def bulk_template(kind: str):
 @permission_required(Permission.EDIT_FILES)
 def bulk_batch(kind: str, batch_id: int):
     spec = _spec_or_404(kind)
-    batch = _batch_or_404(batch_id, spec.kind)
-    form = _upload_form(BulkUploadForm)
-    if "village_code" in form:
-        form.village_code.data = batch.scope_code
-    errors = batch.errors or []
-    return render_template(
-        "household_import/bulk_batch.html",
-        spec=spec,
-        batch=batch,
-        village=db.session.get(Region, batch.scope_code),
-        errors=errors[:ERRORS_SHOWN],
-        error_count=len(errors),
-        rejected=max(batch.rows_read - batch.rows_valid, 0),
-        form=form,
-    )
+    return render_batch_page(spec, _batch_or_404(batch_id, spec.kind), _upload_form(BulkUploadForm))
 
 
 @bp.route("/bulk/<kind>/<int:batch_id>/errors.xlsx")
@@ -149,21 +123,7 @@ def bulk_errors(kind: str, batch_id: int):
     report = (
         mark_errors(content, errors, sheets_of(spec)) if is_xlsx(content) else error_report(errors)
     )
-    # The marked copy carries ID numbers in full: a sensitive export, journalled like a reveal.
-    record_event(
-        "household_import.download_marked",
-        "upload_batch",
-        batch.id,
-        "下载标出错误的导入文件：" + batch.filename,
-    )
-    db.session.commit()
-    stem = PurePath(batch.filename).stem or "upload"
-    return send_file(
-        BytesIO(report),
-        mimetype=XLSX_MIME,
-        as_attachment=True,
-        download_name=f"{stem}-错误标记.xlsx",
-    )
+    return marked_copy_download(batch, report, spec.kind)
 
 
 @bp.route("/bulk/<kind>/<int:batch_id>/import", methods=["POST"])
@@ -171,13 +131,6 @@ def bulk_errors(kind: str, batch_id: int):
 def bulk_import_valid(kind: str, batch_id: int):
     spec = _spec_or_404(kind)
     batch = _batch_or_404(batch_id, spec.kind)
-    if not region_in_scope(batch.scope_code, current_user):
-        abort(403)
-    if batch.status != "checked":
-        flash(_("这个文件已经处理过了"), "info")
-    elif (
-        _process(batch, spec, id_cipher().unseal(batch.content), True)
-        and batch.status != "imported"
-    ):
-        flash(_("没有可导入的有效行"), "warning")
-    return redirect(url_for("household_import.bulk_batch", kind=spec.kind, batch_id=batch.id))
+    return import_valid_rows(
+        spec, batch, lambda: _process(batch, spec, id_cipher().unseal(batch.content), True)
+    )

@@ -1,26 +1,22 @@
 """Thin views: template download, upload and check, the batch page, the marked copy, and
 "import the valid rows". The work is in services.py and village_forms.household_sheet."""
 
-from pathlib import PurePath
-
 from flask import (
     abort,
     current_app,
     flash,
     redirect,
-    render_template,
     request,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from agri_credit.audit import record_event
 from agri_credit.auth.permissions import permission_required
 from agri_credit.auth.scopes import region_in_scope, village_choices
 from agri_credit.downloads import XLSX_MIME, ascii_filename, attachment
 from agri_credit.extensions import id_cipher
-from models import Permission, Region, RegionLevel, UploadBatch, db
+from models import Permission, RegionLevel, UploadBatch, db
 from village_forms.bulk_sheets import BULK_SHEETS
 from village_forms.household_sheet import build_template, mark_errors
 from village_forms.household_sheet_reader import parse_workbook
@@ -28,9 +24,15 @@ from village_forms.xlsx_archive import XlsxLimits
 
 from . import bp
 from .forms import HouseholdUploadForm
+from .pages import (
+    import_valid_rows,
+    marked_copy_download,
+    render_batch_page,
+    render_upload_page,
+    run_import,
+    template_place,
+)
 from .services import process_batch, store_upload
-
-ERRORS_SHOWN = 500  # the page stays light on a phone; the marked workbook has them all
 
 
 def _is_cadre_scope() -> bool:
@@ -63,9 +65,9 @@ def _batch_or_404(batch_id: int, kind: str = "households") -> UploadBatch:
 
 
 def _process(batch: UploadBatch, content: bytes, import_valid_rows: bool, parsed=None) -> bool:
-    """Check and maybe import; on any failure roll the import back and say so."""
-    try:
-        process_batch(
+    return run_import(
+        batch,
+        lambda: process_batch(
             db.session,
             batch,
             content,
@@ -76,15 +78,8 @@ def _process(batch: UploadBatch, content: bytes, import_valid_rows: bool, parsed
             remote_addr=request.remote_addr,
             parsed=parsed,
             user_scope=current_user.scope_code,
-        )
-        db.session.commit()
-        return True
-    except Exception:
-        db.session.rollback()
-        current_app.logger.exception("household import failed, batch %s", batch.id)
-        batch.status = "failed"  # the batch page says so; nothing else was written
-        db.session.commit()
-        return False
+        ),
+    )
 
 
 @bp.route("/households", methods=["GET", "POST"])
@@ -94,9 +89,7 @@ def upload():
     if not form.validate_on_submit():
         if request.method == "POST":
             flash(_("请按红色提示修改后重新上传"), "danger")
-        return render_template(
-            "household_import/upload.html", form=form, file_error=None, kinds=BULK_SHEETS.values()
-        )
+        return render_upload_page(None, form, BULK_SHEETS.values())
     village = _target_village(form)
     content = form.file.data.read()
     parsed = parse_workbook(
@@ -105,12 +98,7 @@ def upload():
     if parsed.fatal:
         # Nothing worth keeping: say what is wrong with the file and offer the form again.
         message = parsed.errors[0]["message"]
-        return render_template(
-            "household_import/upload.html",
-            form=form,
-            file_error=message,
-            kinds=BULK_SHEETS.values(),
-        ), 400
+        return render_upload_page(None, form, BULK_SHEETS.values(), message), 400
     batch = store_upload(
         db.session, content, form.file.data.filename, current_user.id, village, id_cipher()
     )
@@ -123,76 +111,36 @@ def upload():
 @bp.route("/households/template")
 @permission_required(Permission.EDIT_FILES)
 def template():
-    code = request.args.get("village") or current_user.scope_code
-    region = db.session.get(Region, code) if region_in_scope(code, current_user) else None
-    name = region.name if region else current_user.scope.name
+    code, name = template_place()
     content = build_template(name, current_app.config["XLSX_MAX_ROWS"])
     return attachment(
         content,
         mimetype=XLSX_MIME,
         filename=f"农户批量导入模板-{name}.xlsx",
-        fallback=ascii_filename(
-            "household-import-template",
-            region.code if region else current_user.scope_code,
-            suffix=".xlsx",
-        ),
+        fallback=ascii_filename("household-import-template", code, suffix=".xlsx"),
     )
 
 
 @bp.route("/households/<int:batch_id>")
 @permission_required(Permission.EDIT_FILES)
 def batch(batch_id: int):
-    batch = _batch_or_404(batch_id)
-    form = _upload_form()
-    if "village_code" in form:
-        form.village_code.data = batch.scope_code
-    errors = batch.errors or []
-    return render_template(
-        "household_import/batch.html",
-        batch=batch,
-        village=db.session.get(Region, batch.scope_code),
-        errors=errors[:ERRORS_SHOWN],
-        error_count=len(errors),
-        rejected=max(batch.rows_read - batch.rows_valid, 0),
-        form=form,
-    )
+    return render_batch_page(None, _batch_or_404(batch_id), _upload_form())
 
 
 @bp.route("/households/<int:batch_id>/marked.xlsx")
 @permission_required(Permission.EDIT_FILES)
 def marked(batch_id: int):
     batch = _batch_or_404(batch_id)
-    marked_copy = mark_errors(id_cipher().unseal(batch.content), batch.errors or [])
-    # The copy carries ID numbers in full: a sensitive export, journalled like a reveal.
-    record_event(
-        "household_import.download_marked",
-        "upload_batch",
-        batch.id,
-        "下载标出错误的导入文件：" + batch.filename,
-    )
-    db.session.commit()
-    stem = PurePath(batch.filename).stem or "upload"
-    return attachment(
-        marked_copy,
-        mimetype=XLSX_MIME,
-        filename=f"{stem}-错误标记.xlsx",
-        fallback=ascii_filename(
-            "household-import-errors-marked", f"batch{batch.id}", suffix=".xlsx"
-        ),
-    )
+    report = mark_errors(id_cipher().unseal(batch.content), batch.errors or [])
+    return marked_copy_download(batch, report, "household")
 
 
 @bp.route("/households/<int:batch_id>/import", methods=["POST"])
 @permission_required(Permission.EDIT_FILES)
 def import_valid(batch_id: int):
     batch = _batch_or_404(batch_id)
-    if not region_in_scope(batch.scope_code, current_user):
-        abort(403)
-    if batch.status != "checked":
-        flash(_("这个文件已经处理过了"), "info")
-    elif (
-        _process(batch, id_cipher().unseal(batch.content), import_valid_rows=True)
-        and batch.status != "imported"
-    ):
-        flash(_("没有可导入的有效行"), "warning")
-    return redirect(url_for("household_import.batch", batch_id=batch.id))
+    return import_valid_rows(
+        None,
+        batch,
+        lambda: _process(batch, id_cipher().unseal(batch.content), import_valid_rows=True),
+    )
