@@ -20,6 +20,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Interval,
+    String,
     and_,
     case,
     cast,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     func,
     literal,
     not_,
+    null,
     or_,
     select,
     union_all,
@@ -153,6 +155,7 @@ def _first_loans(low: str, high: str, sql: Dialect):
         select(approvals.c.decision_id)
         .where(approvals.c.nth == 1, not_(earlier_ledger_loan))
         .cte("first_loans")
+        .prefix_with("MATERIALIZED")
     )
 
 
@@ -170,7 +173,7 @@ def _needs(low: str, high: str, filters, sql: Dialect, start: datetime, end: dat
         query = query.where(need.subject_type == filters.subject_type)
     if filters.township:
         query = query.where(township_expr(need.region_code) == filters.township)
-    return query.cte("period_needs")
+    return query.cte("period_needs").prefix_with("MATERIALIZED")
 
 
 def _links(needs, filters):
@@ -218,7 +221,7 @@ def _links(needs, filters):
         query = query.where(ranked.c.bank_id == filters.bank_id)
     if filters.product_type:
         query = query.where(product_type == filters.product_type)
-    return query.cte("links")
+    return query.cte("links").prefix_with("MATERIALIZED")
 
 
 def read_grouped(low: str, high: str, filters, zone: str) -> Grouped:
@@ -248,15 +251,19 @@ def read_grouped(low: str, high: str, filters, zone: str) -> Grouped:
             links.c.claimed,
             func.coalesce(func.max(case((approved, 1), else_=0)), 0).label("approved"),
             func.coalesce(func.sum(case((approved, LoanDecision.amount))), 0).label("amount"),
-            func.count(first.c.decision_id).label("first_loans"),
+            # IN (…) rather than a join: SQLite indexes an IN list once, while its planner
+            # left a join to the CTE unindexed (a scan of it per decision: 60 s at 100,000).
+            func.coalesce(
+                func.sum(case((LoanDecision.id.in_(select(first.c.decision_id)), 1), else_=0)), 0
+            ).label("first_loans"),
             func.coalesce(func.sum(case((rejected, 1), else_=0)), 0).label("rejected"),
             func.min(final_at).label("decided_at"),
         )
         .select_from(links)
         .outerjoin(LoanDecision, on_links)
-        .outerjoin(first, first.c.decision_id == LoanDecision.id)
         .group_by(links.c.need_id, links.c.bank_id, links.c.product_type, links.c.claimed)
         .cte("per_link")
+        .prefix_with("MATERIALIZED")
     )
     by_need = (
         select(
@@ -291,40 +298,64 @@ def read_grouped(low: str, high: str, filters, zone: str) -> Grouped:
         per_need = per_need.outerjoin(by_need, by_need.c.need_id == needs.c.need_id)
     per_need = per_need.subquery("per_need")
     need_rows = select(
+        literal("need").label("kind"),
         *(per_need.c[g] for g in NEED_GROUPS),
         func.count().label("posted"),
         *(func.sum(per_need.c[c]).label(c) for c in SUMS[1:]),
         func.count(per_need.c.days).label("decided"),
         func.sum(per_need.c.days).label("days_sum"),
     ).group_by(*(per_need.c[g] for g in NEED_GROUPS))
-
     link_days = sql.days_between(per_link.c.decided_at, needs.c.created_at)
     link_rows = (
         select(
-            per_link.c.bank_id,
+            literal("link"),
+            cast(per_link.c.bank_id, String),
             per_link.c.product_type,
-            func.count().label("matched"),
-            *(func.sum(per_link.c[c]).label(c) for c in SUMS[2:]),
-            func.count(link_days).label("decided"),
-            func.sum(link_days).label("days_sum"),
+            null(),
+            null(),
+            func.count(),
+            *(func.sum(per_link.c[c]) for c in SUMS[2:]),
+            func.count(link_days),
+            func.sum(link_days),
         )
         .join(needs, needs.c.need_id == per_link.c.need_id)
         .group_by(per_link.c.bank_id, per_link.c.product_type)
     )
     decision_rows = (
         select(
+            literal("decision"),
             LoanDecision.outcome,
             LoanDecision.reason_code,
-            func.count().label("decisions"),
-            func.count(LoanDecision.review_requested_at).label("reviews"),
+            null(),
+            func.count(),  # decisions
+            func.count(LoanDecision.review_requested_at),  # reviews asked
+            *(null() for _ in SUMS),  # claimed … days_sum
         )
         .join(links, on_links)
         .group_by(LoanDecision.outcome, LoanDecision.reason_code)
     )
+    # One statement: the needs, links and first loans are worked out once and feed all
+    # three groupings (three statements computed them three times).
+    rows = _frame(
+        union_all(need_rows, link_rows, decision_rows),
+        ["kind", *NEED_GROUPS, *SUMS, "decided", "days_sum"],
+    )
+    links_part = rows[rows["kind"] == "link"].rename(
+        columns={"month": "bank_id", "subject_type": "product_type"}
+    )
+    links_part["bank_id"] = links_part["bank_id"].astype("int64")
+    decisions_part = rows[rows["kind"] == "decision"].rename(
+        columns={
+            "month": "outcome",
+            "subject_type": "reason_code",
+            "posted": "decisions",
+            "matched": "reviews",
+        }
+    )
     return Grouped(
-        needs=_frame(need_rows, [*NEED_GROUPS, *SUMS, "decided", "days_sum"]),
-        links=_frame(link_rows, [*LINK_GROUPS, *SUMS[1:], "decided", "days_sum"]),
-        decisions=_frame(decision_rows, ["outcome", "reason_code", "decisions", "reviews"]),
+        needs=rows.loc[rows["kind"] == "need", [*NEED_GROUPS, *SUMS, "decided", "days_sum"]],
+        links=links_part[[*LINK_GROUPS, *SUMS[1:], "decided", "days_sum"]],
+        decisions=decisions_part[["outcome", "reason_code", "decisions", "reviews"]],
         village_lines=_village_lines(low, high, filters, start, end),
     )
 
