@@ -155,7 +155,6 @@ def _first_loans(low: str, high: str, sql: Dialect):
         select(approvals.c.decision_id)
         .where(approvals.c.nth == 1, not_(earlier_ledger_loan))
         .cte("first_loans")
-        .prefix_with("MATERIALIZED")
     )
 
 
@@ -173,7 +172,7 @@ def _needs(low: str, high: str, filters, sql: Dialect, start: datetime, end: dat
         query = query.where(need.subject_type == filters.subject_type)
     if filters.township:
         query = query.where(township_expr(need.region_code) == filters.township)
-    return query.cte("period_needs").prefix_with("MATERIALIZED")
+    return query.cte("period_needs")
 
 
 def _links(needs, filters):
@@ -221,7 +220,7 @@ def _links(needs, filters):
         query = query.where(ranked.c.bank_id == filters.bank_id)
     if filters.product_type:
         query = query.where(product_type == filters.product_type)
-    return query.cte("links").prefix_with("MATERIALIZED")
+    return query.cte("links")
 
 
 def read_grouped(low: str, high: str, filters, zone: str) -> Grouped:
@@ -263,7 +262,6 @@ def read_grouped(low: str, high: str, filters, zone: str) -> Grouped:
         .outerjoin(LoanDecision, on_links)
         .group_by(links.c.need_id, links.c.bank_id, links.c.product_type, links.c.claimed)
         .cte("per_link")
-        .prefix_with("MATERIALIZED")
     )
     by_need = (
         select(
