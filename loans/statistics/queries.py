@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import (
+    BigInteger,
     Date,
     Float,
     Integer,
@@ -54,6 +55,7 @@ KEY_COLUMNS = {
     "entity": SubjectKey.entity_id,
     "enterprise": SubjectKey.enterprise_id,
 }
+NAMELESS, PRODUCT_SPAN = 3, 10_000_000_000  # see _links
 NEED_GROUPS = ["month", "subject_type", "township"]
 LINK_GROUPS = ["bank_id", "product_type"]
 SUMS = ["posted", "matched", "claimed", "approved", "amount", "first_loans", "rejected"]
@@ -192,32 +194,32 @@ def _links(needs, filters):
         )
     ]
     rows = union_all(*parts).subquery("reached")
-    pair = (rows.c.need_id, rows.c.bank_id)
-    ranked = select(
-        rows.c.need_id,
-        rows.c.bank_id,
-        rows.c.product_id,
-        func.row_number()
-        .over(
-            partition_by=pair,
-            order_by=(case((rows.c.product_id.is_(None), 1), else_=0), rows.c.src),
-        )
-        .label("pick"),
-        func.max(case((rows.c.src < 2, 1), else_=0)).over(partition_by=pair).label("claimed"),
-    ).subquery("ranked")
-    product_type = func.coalesce(LoanProduct.product_type, NO_PRODUCT)
-    query = (
+    # One GROUP BY per (need, bank) instead of a window and a filter: the smallest key is
+    # the most telling named product (source first, then the lowest id); a row naming no
+    # product ranks after every named one.
+    rank = case((rows.c.product_id.is_(None), NAMELESS), else_=rows.c.src)
+    span = literal(PRODUCT_SPAN, BigInteger)  # PostgreSQL would read it as int4 otherwise
+    key = func.min(cast(rank, BigInteger) * span + func.coalesce(rows.c.product_id, 0))
+    pairs = (
         select(
-            ranked.c.need_id,
-            ranked.c.bank_id,
-            ranked.c.claimed,
-            product_type.label("product_type"),
+            rows.c.need_id,
+            rows.c.bank_id,
+            key.label("key"),
+            case((func.min(rows.c.src) < 2, 1), else_=0).label("claimed"),
         )
-        .outerjoin(LoanProduct, LoanProduct.id == ranked.c.product_id)
-        .where(ranked.c.pick == 1)
+        .group_by(rows.c.need_id, rows.c.bank_id)
+        .subquery("pairs")
     )
+    product_id = case((pairs.c.key < literal(NAMELESS, BigInteger) * span, pairs.c.key % span))
+    product_type = func.coalesce(LoanProduct.product_type, NO_PRODUCT)
+    query = select(
+        pairs.c.need_id,
+        pairs.c.bank_id,
+        pairs.c.claimed,
+        product_type.label("product_type"),
+    ).outerjoin(LoanProduct, LoanProduct.id == product_id)
     if filters.bank_id is not None:
-        query = query.where(ranked.c.bank_id == filters.bank_id)
+        query = query.where(pairs.c.bank_id == filters.bank_id)
     if filters.product_type:
         query = query.where(product_type == filters.product_type)
     return query.cte("links")
