@@ -19,6 +19,7 @@ API_SCOPE_LABELS = {
     "claims:write": N_("抢单"),
     "decisions:write": N_("作出审批决定"),
     "outcomes:write": N_("报送放款与还款情况"),
+    "village_lines:read": N_("读取本行整村授信额度"),
 }
 
 

@@ -235,6 +235,15 @@ class FinancingNeed(db.Model):
     __table_args__ = (
         Index("ix_financing_needs_subject", "subject_type", "subject_id"),
         Index("ix_financing_needs_status_region", "status", "region_code"),
+        # The statistics read a county's needs by posting time from this index alone.
+        Index(
+            "ix_financing_needs_region_created",
+            "region_code",
+            "created_at",
+            "subject_type",
+            "subject_id",
+            "first_matched_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

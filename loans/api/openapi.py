@@ -4,7 +4,7 @@ its method and scope) and nothing else, and fuzzes the app against it with schem
 
 from typing import Any
 
-from models import REJECTION_REASONS, ProductStatus, ProductType, RepaymentKind
+from models import REJECTION_REASONS, LineStatus, ProductStatus, ProductType, RepaymentKind
 
 from .tokens import SCOPES
 
@@ -223,6 +223,27 @@ SCHEMAS: dict[str, Any] = {
             ),
             "records": {"type": "array", "items": {"type": "object"}},
             "approved_loans": {"type": "array", "items": _ref("Decision")},
+        }
+    ),
+    "VillageLine": _object(
+        {
+            "id": ID,
+            "grant_id": ID,
+            "product_id": ID,
+            "village_code": {"type": "string", "description": "行政村代码（12位）"},
+            "grade": {"type": "string", "description": "评定的信用等级"},
+            "status": {"enum": [s.value for s in LineStatus]},
+            "authorised": {
+                "type": "boolean",
+                "description": "该户当前授权本行：才给出户主姓名、额度与利率，并记入其使用记录",
+            },
+            "household_id": _nullable(ID),
+            "name": {"type": "string", "description": "户主姓名（未授权时脱敏）"},
+            "amount": _nullable(MONEY),
+            "capped": _nullable({"type": "boolean", "description": "额度已按评分封顶"}),
+            "rate": _nullable(RATE),
+            "need_id": _nullable(ID),
+            "taken_up_at": _nullable(DATETIME),
         }
     ),
     "RepaymentInput": {
@@ -459,6 +480,20 @@ PATHS: dict[str, Any] = {
             body="RepaymentInput",
             errors=(400, 404, 409, 415, 422),
         ),
+    },
+    "/api/v1/village-lines": {
+        "get": _operation(
+            "listVillageLines",
+            "本行的整村授信预授信额度（新批次在前）；已授权本行的农户给出姓名与额度，每次读取记入其使用记录",
+            "village_lines:read",
+            {"200": _json("整村授信额度（分页）", _page_of("VillageLine"))},
+            parameters=[
+                _query("grant_id", ID, "只看该授信批次"),
+                _query("status", {"enum": [s.value for s in LineStatus]}, "按额度状态筛选"),
+                *PAGING,
+            ],
+            errors=(422,),
+        )
     },
 }
 

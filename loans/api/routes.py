@@ -33,8 +33,10 @@ from loans.review.queue import (
     in_queue,
     queue_window,
 )
+from loans.village_lines import services as village_lines
 from models import (
     FinancingNeed,
+    LineStatus,
     LoanDecision,
     LoanProduct,
     ProductStatus,
@@ -54,6 +56,7 @@ from .serialise import (
     portrait_json,
     product_json,
     repayment_json,
+    village_line_json,
 )
 
 
@@ -328,3 +331,38 @@ def post_repayment(decision_id: int):
         raise ApiError(409, str(refused)) from refused
     db.session.commit()
     return jsonify(repayment_json(event)), 201
+
+
+# --- 整村授信 lines -------------------------------------------------------------------------
+
+
+@bp.get("/village-lines")
+@token_required("village_lines:read")
+def list_village_lines():
+    """The bank's pre-approved lines, newest grant first. A household's name, amount and rate
+    only while it authorises the bank, and each such line answered goes to its use log (as
+    the grant page does); the others come with the masked name."""
+    status = choice_arg("status", [s.value for s in LineStatus])
+    grant_id = int_arg("grant_id", 1, MAX_URL_INT)
+    page, per_page = paging()
+    query = village_lines.bank_lines_query(_bank_id(), grant_id, status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
+    authorised = village_lines.authorised_households(
+        _bank_id(), [line.household_id for line, *_rest in rows]
+    )
+    for line, *_rest in rows:
+        if (authorisation := authorised.get(line.household_id)) is not None:
+            record_use(
+                authorisation,
+                g.api_officer,
+                f"通过银行接口查看整村授信额度（批次 #{line.grant_id}）",
+                category="rating",
+                detail={"village_line_id": line.id, "via": "api"},
+            )
+    db.session.commit()  # the use log of what was answered
+    items = [
+        village_line_json(line, name, village, product, line.household_id in authorised)
+        for line, name, village, product in rows
+    ]
+    return jsonify(_page(items, total, page, per_page))

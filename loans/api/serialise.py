@@ -8,7 +8,15 @@ from typing import Any
 
 from flask_babel import gettext
 
-from models import FinancingNeed, LoanDecision, LoanProduct, NeedClaim, RepaymentEvent
+from loans.village_lines.lines import mask_name
+from models import (
+    FinancingNeed,
+    LoanDecision,
+    LoanProduct,
+    NeedClaim,
+    RepaymentEvent,
+    VillageLine,
+)
 
 
 def plain(value: Any) -> Any:
@@ -169,4 +177,27 @@ def portrait_json(p: Any) -> dict[str, Any]:
             for section in (p.departmental.sections if p.departmental else [])
         ],
         "approved_loans": [decision_json(d) for d in p.decisions],
+    }
+
+
+def village_line_json(
+    line: VillageLine, head_name: str, village_code: str, product_id: int, authorised: bool
+) -> dict[str, Any]:
+    """A 整村授信 line as its bank sees it: the household's name, amount and rate only while
+    the household authorises the bank (as on the grant page), else the masked name."""
+    return {
+        "id": line.id,
+        "grant_id": line.grant_id,
+        "product_id": product_id,
+        "village_code": village_code,
+        "grade": line.grade,
+        "status": line.status,
+        "authorised": authorised,
+        "household_id": line.household_id if authorised else None,
+        "name": head_name if authorised else mask_name(head_name),
+        "amount": money(line.amount) if authorised else None,
+        "capped": line.capped if authorised else None,
+        "rate": money(line.rate) if authorised else None,
+        "need_id": line.need_id,
+        "taken_up_at": plain(line.taken_up_at),
     }

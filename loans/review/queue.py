@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import aliased
 
 from models import (
     Authorisation,
@@ -86,6 +87,18 @@ def authorises(bank_id: int, now: datetime):
     )
 
 
+HELD = aliased(NeedClaim)  # a claim in force, apart from the outer join that reads it
+
+
+def _held(now: datetime):
+    """SQL: a claim holds the need now (the caller names whose)."""
+    return exists().where(
+        HELD.need_id == MatchResult.need_id,
+        HELD.released_at.is_(None),
+        HELD.claimed_until > now,
+    )
+
+
 def queue_query(bank_id: int, now: datetime, filters: QueueFilters):
     """One row per need: the bank's best product for it (or the filtered product), walked
     in queue order on the (bank_id, bank_rank, queue_order) index."""
@@ -110,7 +123,11 @@ def queue_query(bank_id: int, now: datetime, filters: QueueFilters):
             MatchResult.bank_id == bank_id,
             FinancingNeed.status == NeedStatus.OPEN.value,
             authorises(bank_id, now),
-            or_(NeedClaim.bank_id.is_(None), NeedClaim.bank_id == bank_id),
+            # NOT EXISTS, not a filter on the outer join's columns: PostgreSQL misjudged how
+            # many rows that filter keeps and sorted the bank's whole queue instead of
+            # walking its index to the page (1.2 s at 100,000 needs); unused, the outer join
+            # is dropped from the walk altogether.
+            ~_held(now).where(HELD.bank_id != bank_id),
         )
     )
     if filters.product_id is not None:
@@ -139,9 +156,9 @@ def queue_query(bank_id: int, now: datetime, filters: QueueFilters):
             query = query.where(MatchResult.queue_order < high_points)
         query = query.where(MatchResult.queue_order >= 0)
     if filters.claimed == "free":
-        query = query.where(NeedClaim.bank_id.is_(None))
+        query = query.where(~_held(now))
     elif filters.claimed == "mine":
-        query = query.where(NeedClaim.bank_id == bank_id)
+        query = query.where(_held(now))  # another bank's claims are out of the queue already
     return query
 
 

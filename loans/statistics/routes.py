@@ -27,9 +27,9 @@ from models import (
 from . import bp
 from .charts import funnel_bars, reasons_pie
 from .export import statistics_workbook
-from .figures import NO_PRODUCT, Figures, compute
+from .figures import NO_PRODUCT, Figures, combine
 from .filters import Parsed, parse_filters
-from .sources import read_sources
+from .queries import read_grouped
 from .tables import Table, build_tables
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -93,6 +93,11 @@ def _labels() -> dict[str, str]:
         "unit_needs": _("笔"),
         "unit_amount": _("万元"),
         "amount_wan": _("授信金额（万元）"),
+        "lines_granted": _("整村授信户数"),
+        "lines_amount": _("整村授信额度（元）"),
+        "lines_taken_up": _("已用信户数"),
+        "lines_taken_amount": _("已用信额度（元）"),
+        "village_lines": _("整村授信"),
     }
 
 
@@ -112,6 +117,9 @@ def definitions() -> list[str]:
         ),
         _("平均办理天数：从发布需求到第一次批准或拒绝的天数，按已有批准或拒绝决定的需求平均。"),
         _("拒绝原因：每一笔拒绝决定计一次（两家银行都拒绝则计两次）。"),
+        _(
+            "整村授信：期间内复核通过（按通过日期，县域日历）的整村授信批次中给农户的预授信额度户数与金额（含其后撤回的）；已用信：其中农户已一键转为融资需求的户数与额度。不计入上面的需求数字。"
+        ),
     ]
 
 
@@ -148,7 +156,7 @@ def _compute() -> tuple[Viewer, Parsed, Figures, dict, dict]:
         filters = replace(filters, bank_id=viewer.bank_id)
         parsed = Parsed(filters, parsed.errors)
     zone = current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai"
-    figures = compute(read_sources(viewer.low, viewer.high), filters, zone)
+    figures = combine(read_grouped(viewer.low, viewer.high, filters, zone), filters)
     if viewer.bank_id is not None:
         banks = {viewer.bank_id: banks.get(viewer.bank_id, "")}
     return viewer, parsed, figures, townships, banks
@@ -174,6 +182,10 @@ def _summary(
         (labels["first_loans"], t["first_loans"]),
         (labels["avg_days"], t["avg_days"]),
         (labels["rejected"], t["rejected"]),
+        (labels["lines_granted"], t["lines_granted"]),
+        (labels["lines_amount"], t["lines_amount"]),
+        (labels["lines_taken_up"], t["lines_taken_up"]),
+        (labels["lines_taken_amount"], t["lines_taken_amount"]),
     ]
 
 

@@ -39,54 +39,35 @@ def _rows(frame: pd.DataFrame, columns: tuple[str, ...], names: dict[Any, str]) 
     ]
 
 
+VILLAGE_COLUMNS = ("granted", "amount", "taken_up", "taken_amount")
+# key, the figures' frame, the first column's label and names, the columns, with the link note
+SPECS = (
+    ("month", "by_month", "month", None, NEED_COLUMNS, False),
+    ("bank", "by_bank", "bank", "bank", LINK_COLUMNS, True),
+    ("product_type", "by_product_type", "product_type", "product_type", LINK_COLUMNS, True),
+    ("subject_type", "by_subject_type", "subject_type", "subject_type", NEED_COLUMNS, False),
+    ("township", "by_township", "township", "township", NEED_COLUMNS, False),
+)
+
+
 def build_tables(
     figures: Figures, names: dict[str, dict[Any, str]], labels: dict[str, str]
 ) -> list[Table]:
     """`names` maps each dimension's keys to what the user reads (bank short names, product
     type and subject type labels, township names, reason labels); `labels` the column
     titles and table titles, translated by the caller."""
-
-    def headers(first: str, columns: tuple[str, ...]) -> list[str]:
-        return [first] + [labels[c] for c in columns]
-
-    return [
+    tables = [
         Table(
-            "month",
-            labels["by_month"],
-            headers(labels["month"], NEED_COLUMNS),
-            _rows(figures.by_month, NEED_COLUMNS, {}),
-            columns=NEED_COLUMNS,
-        ),
-        Table(
-            "bank",
-            labels["by_bank"],
-            headers(labels["bank"], LINK_COLUMNS),
-            _rows(figures.by_bank, LINK_COLUMNS, names["bank"]),
-            labels["link_note"],
-            LINK_COLUMNS,
-        ),
-        Table(
-            "product_type",
-            labels["by_product_type"],
-            headers(labels["product_type"], LINK_COLUMNS),
-            _rows(figures.by_product_type, LINK_COLUMNS, names["product_type"]),
-            labels["link_note"],
-            LINK_COLUMNS,
-        ),
-        Table(
-            "subject_type",
-            labels["by_subject_type"],
-            headers(labels["subject_type"], NEED_COLUMNS),
-            _rows(figures.by_subject_type, NEED_COLUMNS, names["subject_type"]),
-            columns=NEED_COLUMNS,
-        ),
-        Table(
-            "township",
-            labels["by_township"],
-            headers(labels["township"], NEED_COLUMNS),
-            _rows(figures.by_township, NEED_COLUMNS, names["township"]),
-            columns=NEED_COLUMNS,
-        ),
+            key,
+            labels[frame],
+            [labels[first]] + [labels[c] for c in columns],
+            _rows(getattr(figures, frame), columns, names[named] if named else {}),
+            labels["link_note"] if note else "",
+            columns,
+        )
+        for key, frame, first, named, columns, note in SPECS
+    ]
+    tables.append(
         Table(
             "reasons",
             labels["reasons"],
@@ -96,5 +77,17 @@ def build_tables(
                 for r in records(figures.reasons)
             ],
             columns=("rejections",),
-        ),
-    ]
+        )
+    )
+    village = {"granted": "lines_granted", "amount": "lines_amount", "taken_up": "lines_taken_up"}
+    village["taken_amount"] = "lines_taken_amount"
+    tables.append(
+        Table(
+            "village_lines",
+            labels["village_lines"],
+            [labels["bank"]] + [labels[village[c]] for c in VILLAGE_COLUMNS],
+            _rows(figures.village_lines, VILLAGE_COLUMNS, names["bank"]),
+            columns=VILLAGE_COLUMNS,
+        )
+    )
+    return tables

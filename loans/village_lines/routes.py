@@ -18,13 +18,12 @@ from agri_credit.auth.permissions import roles_required
 from agri_credit.auth.scopes import region_in_scope
 from agri_credit.url_arguments import page_number
 from loans.access import officer_required, subject_or_404, valid_consent
-from loans.authorisations.services import active_authorisations_query, record_use
+from loans.authorisations.services import record_use
 from loans.products.services import region_choices
 from models import (
     GRANT_STATUS_LABELS,
     LINE_STATUS_LABELS,
     NEED_STATUS_LABELS,
-    Authorisation,
     GrantStatus,
     Household,
     LoanProduct,
@@ -182,7 +181,9 @@ def grant(grant_id: int):
         max_per_page=100,
     )
     rows = lines.with_details(page.items)
-    authorised = _authorised(grant, [line.household_id for line, _name, _status in rows])
+    authorised = lines.authorised_households(
+        grant.bank_id, [line.household_id for line, _name, _status in rows]
+    )
     for line, _name, _status in rows:
         if (authorisation := authorised.get(line.household_id)) is not None:
             record_use(
@@ -214,20 +215,6 @@ def grant(grant_id: int):
         labels=LABELS,
         GrantStatus=GrantStatus,
     )
-
-
-def _authorised(grant: VillageLineGrant, household_ids: list[int]) -> dict[int, Authorisation]:
-    """The bank's authorisation in force per household of a page (the latest-expiring)."""
-    if not household_ids:
-        return {}
-    found: dict[int, Authorisation] = {}
-    for authorisation in db.session.scalars(
-        active_authorisations_query(grant.bank_id, "household")
-        .where(Authorisation.subject_id.in_(household_ids))
-        .order_by(Authorisation.expires_at, Authorisation.id)
-    ):
-        found[authorisation.subject_id] = authorisation
-    return found
 
 
 @bp.route("/grants/<int:grant_id>/approve", methods=["POST"])

@@ -23,6 +23,7 @@ from loans.products.services import EDITABLE, listed_products_query
 from loans.scoring.current import current_scores
 from models import (
     RATING_GRADES,
+    Authorisation,
     FinancingNeed,
     GrantStatus,
     Household,
@@ -588,3 +589,39 @@ def approved_amounts(need_ids: list[int], bank_id: int) -> dict[int, Decimal]:
             .group_by(LoanDecision.need_id)
         ).all()
     )
+
+
+def authorised_households(bank_id: int, household_ids: list[int]) -> dict[int, Authorisation]:
+    """The bank's authorisation in force per household of a page (the latest-expiring)."""
+    if not household_ids:
+        return {}
+    found: dict[int, Authorisation] = {}
+    for authorisation in db.session.scalars(
+        authorisations.active_authorisations_query(bank_id, "household")
+        .where(Authorisation.subject_id.in_(household_ids))
+        .order_by(Authorisation.expires_at, Authorisation.id)
+    ):
+        found[authorisation.subject_id] = authorisation
+    return found
+
+
+def bank_lines_query(bank_id: int, grant_id: int | None = None, status: str | None = None):
+    """The bank's lines with the household head's name and the grant's village and product,
+    newest grant first (a select to count and page)."""
+    query = (
+        select(
+            VillageLine,
+            Household.head_name,
+            VillageLineGrant.village_code,
+            VillageLineGrant.product_id,
+        )
+        .join(VillageLineGrant, VillageLineGrant.id == VillageLine.grant_id)
+        .join(Household, Household.id == VillageLine.household_id)
+        .where(VillageLineGrant.bank_id == bank_id)
+        .order_by(VillageLineGrant.id.desc(), VillageLine.id)
+    )
+    if grant_id is not None:
+        query = query.where(VillageLine.grant_id == grant_id)
+    if status is not None:
+        query = query.where(VillageLine.status == status)
+    return query
