@@ -1,4 +1,4 @@
-"""The data-coverage figures, computed once per state of the data (issue 12 point 19).
+"""Data-coverage figures, computed once per state of the data (issue 12 point 19).
 
 Counting which files each department's records reach takes a few dozen GROUP BYs over every
 record of the county (a second or more at the demo county's size), yet the answer changes
@@ -14,10 +14,9 @@ the next request). Nothing is invalidated by hand, so no write path can forget t
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import Integer, case, cast, func, select, true
 
 from models import (
     AgriEntity,
@@ -31,7 +30,7 @@ from models import (
 )
 
 T = TypeVar("T")
-MAX_ENTRIES = 64  # scopes x days kept per process; each entry is a few small frames
+MAX_ENTRIES = 64  # (figure, scope, day) kept per process; each entry is a few small frames
 _entries: "OrderedDict[tuple, Any]" = OrderedDict()
 _lock = threading.Lock()
 
@@ -87,13 +86,20 @@ def data_stamp() -> tuple:
             ),
         ),
     ]
-    return tuple(tuple(db.session.execute(query).one()) for query in queries)
+    # One round trip: the single-row aggregates side by side.
+    parts = [query.subquery(f"stamp_{i}") for i, query in enumerate(queries)]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined.join(part, true())
+    columns = [column for part in parts for column in part.c]
+    return tuple(db.session.execute(select(*columns).select_from(joined)).one())
 
 
-def cached(scope_code: str, today: date, compute: Callable[[], T]) -> T:
-    """`compute()`'s answer for this scope and day under the current data stamp, computed
-    now unless this process already holds it."""
-    key = (db.engine.url.render_as_string(hide_password=True), scope_code, today, data_stamp())
+def cached(what: tuple, compute: Callable[[], T]) -> T:
+    """`compute()`'s answer for `what` (a name, the scope, maybe the day) under the current
+    data stamp, computed now unless this process already holds it. The answer is shared by
+    the requests that reuse it: callers only read it."""
+    key = (db.engine.url.render_as_string(hide_password=True), *what, data_stamp())
     with _lock:
         if key in _entries:
             _entries.move_to_end(key)

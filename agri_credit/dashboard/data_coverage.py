@@ -346,8 +346,7 @@ def build_data_coverage(user: User, *, today: date) -> DataCoverage:
     """The figures for the user's scope, reused while the data stays as it was (see
     coverage_cache: they are never older than the data)."""
     return cached(
-        user.scope_code,
-        today,
+        ("coverage", user.scope_code, today),
         lambda: summarise_data_coverage(load_coverage_frames(user), today=today),
     )
 
