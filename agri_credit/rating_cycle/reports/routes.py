@@ -163,7 +163,8 @@ def export_show(job_id: int):
 @roles_required(*FILE_KEEPERS)
 def export_progress(job_id: int):
     state = export_jobs.progress_state(_export_or_404(job_id))
-    return jsonify(state | {"label": _(state["label"]), "step": _(state["step"])})
+    step = _(state["step"]) if state["step"] else ""  # gettext("") is the catalog's header
+    return jsonify(state | {"label": _(state["label"]), "step": step})
 
 
 @bp.route("/exports/<int:job_id>/download")
