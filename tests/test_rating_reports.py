@@ -39,6 +39,7 @@ from models import (
 )
 from tests import factories as f
 from tests.conftest import csrf_token, login
+from tests.test_departmental_pages import redis_queue  # noqa: F401 - fixture
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VILLAGE_D = "610528100003"  # 东坡村, 庄里镇
@@ -606,3 +607,32 @@ def test_an_export_job_another_user_starts_holds_only_his_scope(
     villages = [r[1] for r in cells["信用村"][1:]]
     assert "东坡村" in villages and "河湾村" not in villages
     assert db.session.get(ExportJob, job_id).scope_code == f.TOWNSHIP_A
+
+
+def test_with_redis_the_export_runs_on_a_worker_and_reports_progress(
+    county,
+    client,
+    app,
+    monkeypatch,
+    redis_queue,  # noqa: F811 - the imported fixture
+):
+    from rq import SimpleWorker
+
+    monkeypatch.setitem(app.config, "EXPORT_JOB_MIN_ROWS", 5)
+    login(client, "office_county")
+    run_id = county.runs["2025"].id
+    started = client.post(f"/ratings/runs/{run_id}/results-export")
+    job = db.session.query(ExportJob).one()
+    assert job.status == "queued" and job.job_id.startswith(f"export-{job.id}-")
+    page = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert 'id="score-job-card"' in page and "score_job_progress.js" in page
+    assert client.get(f"/ratings/exports/{job.id}/progress").json["finished"] is False
+    assert client.get(f"/ratings/exports/{job.id}/download").status_code == 404  # not yet
+
+    SimpleWorker([redis_queue], connection=redis_queue.connection).work(burst=True)
+
+    state = client.get(f"/ratings/exports/{job.id}/progress").json
+    assert state["finished"] is True and state["status"] == "done", state
+    downloaded = client.get(f"/ratings/exports/{job.id}/download")
+    households = _cells(downloaded.data)["农户评定结果"]
+    assert len(households) == 1 + 12
