@@ -10,6 +10,7 @@ from typing import Any
 from flask import has_app_context
 
 from agri_credit.departmental import jobs
+from agri_credit.rating_cycle.reports import export_jobs
 from app import create_app
 from loans.scoring_pages import jobs as score_jobs
 
@@ -46,3 +47,20 @@ def score_job_failed(job: Any, connection: Any, *exc_info: Any) -> None:
         return
     with create_app().app_context():
         score_jobs.score_job_failed(job, connection, *exc_info)
+
+
+def run_export_job(job_id: int) -> None:
+    """A large export (a run's results XLSX) started from its download link."""
+    if has_app_context():
+        export_jobs.run_export_job(job_id)
+        return
+    with create_app().app_context():
+        export_jobs.run_export_job(job_id)
+
+
+def export_job_failed(job: Any, connection: Any, *exc_info: Any) -> None:
+    if has_app_context():
+        export_jobs.export_job_failed(job, connection, *exc_info)
+        return
+    with create_app().app_context():
+        export_jobs.export_job_failed(job, connection, *exc_info)

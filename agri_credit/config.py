@@ -49,6 +49,9 @@ class DefaultConfig:
     # sweep records it as failed. Its upload is kept this long for a restart, then deleted.
     IMPORT_STALE_AFTER_MINUTES = 10
     IMPORT_FILE_RETENTION_HOURS = 24
+    # A run's results XLSX with more rows than this in the user's scope is written by a
+    # background job (a county's 30,000 households: seconds); smaller ones download at once.
+    EXPORT_JOB_MIN_ROWS = 5_000
     DEMO_SEED = 20261123
     # `seed-demo`: SMEs in the county, and its last step (loans.scoring.demo_history): the
     # loan history with a known truth for the firms and this many households, about this

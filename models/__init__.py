@@ -39,6 +39,7 @@ from .departmental import (
 )
 from .enterprises import Enterprise
 from .entities import ENTITY_TYPE_LABELS, AgriEntity, EntityType
+from .exports import ExportJob
 from .households import (
     Household,
     HouseholdAsset,
@@ -238,6 +239,7 @@ __all__ = [
     "RuleSetStatus",
     "RunStatus",
     "ScoreJob",
+    "ExportJob",
     "ScoreModel",
     "ScoreModelActivation",
     "SocialInsuranceRecord",

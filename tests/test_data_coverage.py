@@ -14,6 +14,7 @@ from agri_credit.dashboard.data_coverage import summarise_data_coverage
 from models import (
     BatchStatus,
     Enterprise,
+    Household,
     ImportBatch,
     Region,
     Source,
@@ -368,3 +369,56 @@ def test_bank_officers_and_applicants_cannot_open_it(client, users, username):
     login(client, username)
     assert client.get("/dashboard/data").status_code == 403
     assert client.get("/dashboard/data.xlsx").status_code == 403
+
+
+# ---- figures kept per state of the data (issue 12 point 19) -------------------------------------
+
+
+def _county_totals(client) -> dict:
+    book = load_workbook(BytesIO(client.get("/dashboard/data.xlsx").data))
+    regions = book["各区域"]
+    header = [c.value for c in regions[1]]
+    rows = {r[0]: dict(zip(header, r, strict=True)) for r in regions.iter_rows(2, values_only=True)}
+    return rows["合计"]
+
+
+def test_figures_are_computed_once_and_never_older_than_the_data(
+    as_office, county_data, users, cipher, monkeypatch
+):
+    from agri_credit.dashboard import data_coverage
+
+    computed = []
+    real = data_coverage.load_coverage_frames
+    monkeypatch.setattr(
+        data_coverage, "load_coverage_frames", lambda user: computed.append(1) or real(user)
+    )
+    first = _county_totals(as_office)
+    assert as_office.get("/dashboard/data").status_code == 200
+    assert _county_totals(as_office) == first
+    assert len(computed) == 1  # the data did not change: one computation for three reads
+    assert (first["已建档农户"], first["电费·覆盖农户"], first["未匹配主体"]) == (4, 2, 2)
+
+    # A file added: counted at once.
+    f.make_household(cipher, users["cadre"], head_name="杨五")
+    db.session.commit()
+    assert _county_totals(as_office)["已建档农户"] == 5
+
+    # The stranger's number gets its file linked: covered and no longer unmatched.
+    h5 = db.session.scalar(db.select(Household).where(Household.head_name == "杨五"))
+    county_data["stranger"].household_id = h5.id
+    db.session.commit()
+    totals = _county_totals(as_office)
+    assert (totals["电费·覆盖农户"], totals["未匹配主体"]) == (3, 1)
+
+    # A village reports its 户籍户数.
+    db.session.get(Region, f.VILLAGE_B).registered_households = 10
+    db.session.commit()
+    assert _county_totals(as_office)["户籍户数"] == 18
+
+    # The electricity import is rolled back: its records no longer count.
+    power = db.session.scalar(db.select(ImportBatch).where(ImportBatch.source == "electricity"))
+    db.session.execute(db.delete(UtilityRecord).where(UtilityRecord.batch_id == power.id))
+    power.status = BatchStatus.ROLLED_BACK
+    db.session.commit()
+    assert _county_totals(as_office)["电费·覆盖农户"] == 0
+    assert len(computed) == 5

@@ -15,6 +15,7 @@ from agri_credit.rating_cycle.repairs import services as repairs
 from agri_credit.rating_cycle.rulesets.services import copy_as_new_version
 from models import (
     CreditScore,
+    ExportJob,
     ImportBatch,
     LoanDecision,
     RegionResultStatus,
@@ -191,6 +192,19 @@ def county(client, users, cipher):
     pending_batch = db.session.scalar(select(ImportBatch).order_by(ImportBatch.id.desc()))
     assert department_batch.status == "imported" and pending_batch.status == "pending"
     assert tree[f.VILLAGE_B].status == RegionResultStatus.PUBLISHED
+    # A finished results export of the county office (its file long cleaned up).
+    export = ExportJob(
+        kind="rating_results",
+        run_id=run.id,
+        scope_code=office.scope_code,
+        requested_by_id=office.id,
+        status="done",
+        rows=1,
+        filename="x.xlsx",
+        fallback="x.xlsx",
+    )
+    db.session.add(export)
+    db.session.commit()
     return {
         "household_id": yang.id,
         "entity_id": coop.id,
@@ -215,6 +229,7 @@ def county(client, users, cipher):
         "authorisation_id": grant.id,
         "model_id": model.id,
         "job_id": score_job.id,
+        "export_job_id": export.id,
         "decision_id": approved.id,
         "grant_id": village_grant.id,
         "line_id": line.id,
@@ -279,6 +294,8 @@ def _value(endpoint: str, argument: str, ids: dict) -> object:
         return ids["upload_batch_id"]
     if endpoint == "departmental.mapping" and argument == "batch_id":
         return ids["pending_batch_id"]
+    if endpoint.startswith("rating_cycle.export_") and argument == "job_id":
+        return ids["export_job_id"]
     if endpoint == "rating_cycle.certificate" and argument == "result_id":
         return ids["certificate_result_id"]
     return ids[argument]

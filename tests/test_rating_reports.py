@@ -8,7 +8,7 @@ import io
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,19 +25,23 @@ from agri_credit.rating_cycle.reports.services import (
 from agri_credit.rating_cycle.rulesets.services import ensure_default_rule_set
 from models import (
     AuditEvent,
+    ExportJob,
     Household,
     RatingResult,
     RatingRun,
     Region,
     RegionLevel,
     RegionRating,
+    Role,
     RunStatus,
     User,
     db,
 )
 from tests import factories as f
-from tests.conftest import login
+from tests.conftest import csrf_token, login
+from tests.test_departmental_pages import redis_queue  # noqa: F401 - fixture
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VILLAGE_D = "610528100003"  # 东坡村, 庄里镇
 OTHER_COUNTY, OTHER_TOWNSHIP, OTHER_VILLAGE = "610526000000", "610526100000", "610526100001"
 BREAKDOWN = {
@@ -522,3 +526,113 @@ def test_pdf_of_a_township_covers_only_its_villages(county, client):
     response = client.get(f"/ratings/runs/{county.runs['2025'].id}/report.pdf")
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
     assert "（庄里镇）" in text and "东坡村" in text and "河湾村" not in text
+
+
+# ---- a large export as a background job (issue 12 point 19) ------------------------------------
+
+
+def _cells(content: bytes) -> dict[str, list[tuple]]:
+    book = load_workbook(io.BytesIO(content))
+    return {ws.title: list(ws.iter_rows(values_only=True)) for ws in book}
+
+
+def test_a_large_export_runs_as_a_job_whose_file_is_the_direct_exports(
+    county, client, users, csrf_on, app, monkeypatch
+):
+    from freezegun import freeze_time
+
+    others = {
+        "office_county_2": f.make_user("office_county_2", Role.OFFICE, f.COUNTY),
+        "office_town": users["township"],
+    }
+    db.session.commit()
+    run_id = county.runs["2025"].id
+    login(client, "office_county")
+    # Both files written at one moment (their 导出时间), a little ahead of the CSRF token's.
+    moment = datetime.now(UTC) + timedelta(minutes=1)
+    with freeze_time(moment):
+        direct = client.get(f"/ratings/runs/{run_id}/results.xlsx")
+    assert direct.status_code == 200 and direct.mimetype == XLSX
+
+    # The same county office, now above the threshold: the link leads to a page, not a file.
+    monkeypatch.setitem(app.config, "EXPORT_JOB_MIN_ROWS", 5)
+    page = client.get(f"/ratings/runs/{run_id}/results.xlsx")
+    assert page.mimetype == "text/html" and "后台生成" in page.get_data(as_text=True)
+    assert db.session.query(ExportJob).count() == 0  # the GET started nothing
+    start = f"/ratings/runs/{run_id}/results-export"
+    assert client.post(start).status_code == 400  # no CSRF token
+    token = csrf_token(page.get_data(as_text=True))
+    with freeze_time(moment):
+        started = client.post(start, data={"csrf_token": token})
+    assert started.status_code == 302
+    job = db.session.query(ExportJob).one()
+    assert started.headers["Location"].endswith(f"/ratings/exports/{job.id}")
+    assert (job.status, job.rows, job.requested_by_id) == ("done", 12, users["office"].id)
+
+    shown = client.get(f"/ratings/exports/{job.id}").get_data(as_text=True)
+    download_url = f"/ratings/exports/{job.id}/download"
+    assert download_url in shown
+    assert client.get(f"/ratings/exports/{job.id}/progress").get_json()["finished"] is True
+    downloaded = client.get(download_url)
+    assert downloaded.status_code == 200 and downloaded.mimetype == XLSX
+    assert downloaded.headers["Content-Disposition"] == direct.headers["Content-Disposition"]
+    assert _cells(downloaded.data) == _cells(direct.data)
+    # Journalled like the direct export: one event for each file handed out.
+    events = db.session.query(AuditEvent).filter_by(action="rating.export").all()
+    assert len(events) == 2 and events[0].summary == events[1].summary
+
+    # Nobody else fetches it: not another office of the same county, not the township.
+    for username in others:
+        dashboard = client.get("/dashboard").get_data(as_text=True)
+        assert client.post("/logout", data={"csrf_token": csrf_token(dashboard)}).status_code == 302
+        login(client, username)
+        for url in (
+            download_url,
+            f"/ratings/exports/{job.id}",
+            f"/ratings/exports/{job.id}/progress",
+        ):
+            assert client.get(url).status_code == 404, (username, url)
+    assert db.session.query(AuditEvent).filter_by(action="rating.export").count() == 2
+
+
+def test_an_export_job_another_user_starts_holds_only_his_scope(
+    county, client, users, app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "EXPORT_JOB_MIN_ROWS", 0)
+    login(client, "office_town")
+    run_id = county.runs["2025"].id
+    started = client.post(f"/ratings/runs/{run_id}/results-export")
+    job_id = int(started.headers["Location"].rsplit("/", 1)[1])
+    cells = _cells(client.get(f"/ratings/exports/{job_id}/download").data)
+    villages = [r[1] for r in cells["信用村"][1:]]
+    assert "东坡村" in villages and "河湾村" not in villages
+    assert db.session.get(ExportJob, job_id).scope_code == f.TOWNSHIP_A
+
+
+def test_with_redis_the_export_runs_on_a_worker_and_reports_progress(
+    county,
+    client,
+    app,
+    monkeypatch,
+    redis_queue,  # noqa: F811 - the imported fixture
+):
+    from rq import SimpleWorker
+
+    monkeypatch.setitem(app.config, "EXPORT_JOB_MIN_ROWS", 5)
+    login(client, "office_county")
+    run_id = county.runs["2025"].id
+    started = client.post(f"/ratings/runs/{run_id}/results-export")
+    job = db.session.query(ExportJob).one()
+    assert job.status == "queued" and job.job_id.startswith(f"export-{job.id}-")
+    page = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert 'id="score-job-card"' in page and "score_job_progress.js" in page
+    assert client.get(f"/ratings/exports/{job.id}/progress").json["finished"] is False
+    assert client.get(f"/ratings/exports/{job.id}/download").status_code == 404  # not yet
+
+    SimpleWorker([redis_queue], connection=redis_queue.connection).work(burst=True)
+
+    state = client.get(f"/ratings/exports/{job.id}/progress").json
+    assert state["finished"] is True and state["status"] == "done", state
+    downloaded = client.get(f"/ratings/exports/{job.id}/download")
+    households = _cells(downloaded.data)["农户评定结果"]
+    assert len(households) == 1 + 12

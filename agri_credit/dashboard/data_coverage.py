@@ -25,6 +25,7 @@ from models import (
 )
 from village_forms.xlsx_writer import append_row
 
+from .coverage_cache import cached
 from .coverage_frames import WHOLE_YEAR, CoverageFrames, load_coverage_frames
 
 STALE_AFTER_MONTHS = 3
@@ -342,7 +343,12 @@ def _source_figures(
 
 
 def build_data_coverage(user: User, *, today: date) -> DataCoverage:
-    return summarise_data_coverage(load_coverage_frames(user), today=today)
+    """The figures for the user's scope, reused while the data stays as it was (see
+    coverage_cache: they are never older than the data)."""
+    return cached(
+        ("coverage", user.scope_code, today),
+        lambda: summarise_data_coverage(load_coverage_frames(user), today=today),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

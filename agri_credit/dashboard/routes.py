@@ -19,6 +19,7 @@ from agri_credit.url_arguments import page_number
 from models import SOURCE_LABELS, AgriEntity, Region, Role, SubjectKey, clock, db
 
 from . import bp
+from .coverage_cache import cached
 from .data_coverage import (
     STALE_AFTER_MONTHS,
     build_data_coverage,
@@ -45,7 +46,11 @@ def index():
         return redirect(url_for("review.queue"))  # the officer's work is his queue
     if current_user.role not in (Role.CADRE, Role.OFFICE):
         return render_template("dashboard/other.html")
-    coverage = summarise_files(load_file_groups(current_user))
+    # Completeness per village reads every file of the scope; it changes only with the
+    # files, so it is kept under the data stamp (coverage_cache).
+    coverage = cached(
+        ("files", current_user.scope_code), lambda: summarise_files(load_file_groups(current_user))
+    )
     entity_count = db.session.scalar(
         select(func.count()).select_from(entities_in_scope(current_user).subquery())
     )

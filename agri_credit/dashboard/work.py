@@ -40,6 +40,7 @@ from models import (
     db,
 )
 
+from .coverage_cache import cached
 from .coverage_frames import source_freshness
 from .data_coverage import fresh_text, judge_freshness
 from .file_requests import open_file_requests, unmatched_keys
@@ -253,7 +254,8 @@ def stale_sources(user: User, today: date, months: int) -> list[StaleSource]:
     """Departmental sources whose newest data (the records' own period or date, not the day
     they were imported) for the user's scope is more than `months` old, or that hold no data:
     the data-coverage page's rule (data_coverage.judge_freshness)."""
-    latest = source_freshness(user)
+    # The newest period per source changes only with an import: kept per data stamp.
+    latest = cached(("freshness", user.scope_code), lambda: source_freshness(user))
     stale = []
     for source, label in SOURCE_LABELS.items():
         row = latest.loc[source.value] if source.value in latest.index else None

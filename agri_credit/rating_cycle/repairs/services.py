@@ -14,10 +14,10 @@ from datetime import date, datetime
 from pathlib import PurePath
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, exists, false, func, or_, select
 
 from agri_credit.audit import record_event
-from agri_credit.auth.scopes import enterprises_in_scope, entities_in_scope, households_in_scope
+from agri_credit.auth.scopes import file_scope
 from agri_credit.config import DefaultConfig
 from agri_credit.credit_records.repaired import RecordKey
 from agri_credit.credit_records.retention import in_use
@@ -36,6 +36,7 @@ from models import (
     PublicRecord,
     RepairStatus,
     RerateCause,
+    Role,
     SubjectKey,
     User,
     db,
@@ -340,11 +341,18 @@ def is_overdue(repair: CreditRepair, today: date) -> bool:
 
 
 def subject_keys_in_scope(user: User) -> ColumnElement[bool]:
-    """Subject keys linked to a file the user may see."""
+    """Subject keys linked to a file the user may see, for a query that outer-joins the
+    three file tables on the key's links (as `repairs_in_scope` does): the scope is tested
+    on the joined row itself, not through an IN over every file of the county, which the
+    planner would build for each page and count."""
+    if user.role not in (Role.CADRE, Role.OFFICE):
+        enterprise = false()  # as enterprises_in_scope: no SME outside the file keepers
+    else:
+        enterprise = file_scope(Enterprise.region_code, Enterprise.county_code, user)
     return or_(
-        SubjectKey.household_id.in_(households_in_scope(user).with_only_columns(Household.id)),
-        SubjectKey.entity_id.in_(entities_in_scope(user).with_only_columns(AgriEntity.id)),
-        SubjectKey.enterprise_id.in_(enterprises_in_scope(user).with_only_columns(Enterprise.id)),
+        file_scope(Household.village_code, Household.county_code, user),
+        file_scope(AgriEntity.village_code, AgriEntity.county_code, user),
+        enterprise,
     )
 
 

@@ -3,19 +3,22 @@
 and a run's results as XLSX and as a PDF report. Credit offices and village cadres, each for
 their own scope."""
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
 
 from agri_credit.audit import record_event
 from agri_credit.auth.permissions import FILE_KEEPERS, roles_required
-from agri_credit.downloads import ascii_filename, attachment
+from agri_credit.downloads import ascii_filename, attachment, content_disposition
 from agri_credit.url_arguments import id_arg
-from models import RUN_STATUS_LABELS, RatingRun, clock, db
+from models import RUN_STATUS_LABELS, ExportJob, RatingRun, clock, db
 
 from .. import bp
 from ..access import run_or_404
-from ..runs.services import current_runs
+from ..runs.services import current_runs, runs_reaching
+from . import export_jobs
 from .exports import (
     XLSX_MIME,
     ReportFontMissing,
@@ -35,9 +38,11 @@ from .services import (
     years_chart,
 )
 
+_file_stem = export_jobs.file_stem
 
-def _file_stem(run: RatingRun, scope_name: str) -> str:
-    return f"信用评定-{scope_name}-{run.year}-{run.id}"
+
+class StartExportForm(FlaskForm):
+    """Only the CSRF token: starting a job is a POST."""
 
 
 @bp.route("/dashboard")
@@ -84,14 +89,15 @@ def dashboard():
 @roles_required(*FILE_KEEPERS)
 def run_results_xlsx(run_id: int):
     run = run_or_404(run_id)
+    rows = export_jobs.results_in_scope(run, current_user)
+    if rows > current_app.config["EXPORT_JOB_MIN_ROWS"]:
+        # Too large for a request: a page that starts the job (a GET starts nothing).
+        return render_template(
+            "ratings/reports/export_start.html", run=run, rows=rows, form=StartExportForm()
+        )
     figures = run_figures(run, current_user)
     results = results_frame(figures, current_user)
-    record_event(
-        "rating.export",
-        "rating_run",
-        run.id,
-        f"导出评定结果（Excel）：{figures.scope_name} {run.year}年，{len(results)} 条",
-    )
+    _journal_export(run, figures.scope_name, len(results))
     db.session.commit()
     return attachment(
         results_workbook(figures, results, clock.now()),
@@ -101,6 +107,79 @@ def run_results_xlsx(run_id: int):
             "rating-results", run.year, current_user.scope_code, f"run{run.id}", suffix=".xlsx"
         ),
     )
+
+
+def _journal_export(run: RatingRun, scope_name: str, rows: int) -> None:
+    record_event(
+        "rating.export",
+        "rating_run",
+        run.id,
+        f"导出评定结果（Excel）：{scope_name} {run.year}年，{rows} 条",
+    )
+
+
+@bp.route("/runs/<int:run_id>/results-export", methods=["POST"])
+@roles_required(*FILE_KEEPERS)
+def start_results_export(run_id: int):
+    run = run_or_404(run_id)
+    if not StartExportForm().validate_on_submit():
+        abort(400)
+    job = export_jobs.start(run, current_user)
+    return redirect(url_for("rating_cycle.export_show", job_id=job.id))
+
+
+def _export_or_404(job_id: int) -> ExportJob:
+    """The user's own export, made for the scope he still has, of a run he still reaches:
+    anyone else's is a 404, like a run out of reach."""
+    job = db.session.scalar(
+        select(ExportJob)
+        .join(RatingRun, RatingRun.id == ExportJob.run_id)
+        .where(
+            ExportJob.id == job_id,
+            ExportJob.requested_by_id == current_user.id,
+            ExportJob.scope_code == current_user.scope_code,
+            runs_reaching(current_user),
+        )
+    )
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.route("/exports/<int:job_id>")
+@roles_required(*FILE_KEEPERS)
+def export_show(job_id: int):
+    job = _export_or_404(job_id)
+    return render_template(
+        "ratings/reports/export_job.html",
+        job=job,
+        state=export_jobs.progress_state(job),
+        ready=export_jobs.stored_file(job) is not None,
+        status_labels=export_jobs.STATUS_LABELS,
+    )
+
+
+@bp.route("/exports/<int:job_id>/progress")
+@roles_required(*FILE_KEEPERS)
+def export_progress(job_id: int):
+    state = export_jobs.progress_state(_export_or_404(job_id))
+    step = _(state["step"]) if state["step"] else ""  # gettext("") is the catalog's header
+    return jsonify(state | {"label": _(state["label"]), "step": step})
+
+
+@bp.route("/exports/<int:job_id>/download")
+@roles_required(*FILE_KEEPERS)
+def export_download(job_id: int):
+    job = _export_or_404(job_id)
+    path = export_jobs.stored_file(job)
+    if path is None:
+        abort(404)
+    scope_name = current_user.scope.name
+    _journal_export(job.run, scope_name, job.rows)
+    db.session.commit()
+    response = send_file(path, mimetype=XLSX_MIME)
+    response.headers["Content-Disposition"] = content_disposition(job.filename, job.fallback)
+    return response
 
 
 @bp.route("/runs/<int:run_id>/report.pdf")
