@@ -5,7 +5,7 @@ Redis is configured, inline otherwise); the row keeps its progress, who asked, t
 file holds and where the finished file lies in the instance folder.
 
 Revision ID: 0033
-Revises: 0028
+Revises: 0032
 Create Date: 2026-12-03 19:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0033"
-down_revision = "0028"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 
