@@ -98,8 +98,10 @@ def reason_table(
     n, width = contrib.shape
     picks = np.hstack([_largest(contrib, raising), _largest(-contrib, lowering)])
     chosen = np.take_along_axis(contrib, picks, axis=1)
-    valid = np.hstack([chosen[:, :raising] > 0, chosen[:, raising:] < 0])
     worth = np.rint(-model.scale.factor * chosen).astype(np.int32)
+    # A reason is shown with its points: one that moves the score by less than half a point
+    # would read "0分" beside a claim that it raised or lowered the risk, so it is left out.
+    valid = np.hstack([chosen[:, :raising] > 0, chosen[:, raising:] < 0]) & (worth != 0)
     values = _feature_values(frame, model.features)
     columns = np.array(model.features, dtype=object)
     out: dict[str, np.ndarray] = {}
