@@ -9,6 +9,7 @@ from its kept file.
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,39 @@ def queue(app: Flask | None = None) -> Queue | None:
     # IMPORT_QUEUE_NAME: parallel test workers sharing one Redis each use their own queue.
     name = config.get("IMPORT_QUEUE_NAME") or QUEUE_NAME
     return Queue(name, connection=Redis.from_url(url), default_timeout=JOB_TIMEOUT)
+
+
+def enqueue_or_run(
+    job_table: Any,
+    job_id: int,
+    entry: str,
+    failure_entry: str,
+    run: Callable[[int], None],
+    label: str,
+    timeout: int,
+) -> None:
+    """Start a job row of `job_table` (a model with `id` and `job_id`): on the RQ queue when
+    Redis is configured and reachable (its RQ id kept on the row), else now, in the request,
+    through `run` - a page never fails because Redis went away."""
+    jobs = queue()
+    if jobs is not None:
+        try:
+            rq_job = jobs.enqueue(
+                entry,
+                job_id,
+                job_id=f"{label}-{job_id}-{uuid.uuid4().hex[:8]}",
+                job_timeout=timeout,
+                on_failure=Callback(failure_entry),
+            )
+        except RedisError:
+            log.warning("Redis unreachable; running %s job %s in the request", label, job_id)
+        else:
+            db.session.execute(
+                update(job_table).where(job_table.id == job_id).values(job_id=rq_job.id)
+            )
+            db.session.commit()
+            return
+    run(job_id)
 
 
 def dispatch(batch: ImportBatch, path: Path) -> None:

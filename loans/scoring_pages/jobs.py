@@ -6,16 +6,14 @@ died or timed out as failed.
 """
 
 import logging
-import uuid
 from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app
-from redis.exceptions import RedisError
-from rq import Callback, get_current_job
+from rq import get_current_job
 from sqlalchemy import select, update
 
-from agri_credit.departmental.jobs import queue
+from agri_credit.departmental.jobs import enqueue_or_run
 from models import N_, Region, ScoreJob, User, db, utcnow
 
 log = logging.getLogger(__name__)
@@ -67,25 +65,7 @@ def start(kind: str, as_of: date, user: User) -> ScoreJob:
 
 
 def dispatch(job_id: int) -> None:
-    jobs = queue()
-    if jobs is not None:
-        try:
-            rq_job = jobs.enqueue(
-                WORKER_ENTRY,
-                job_id,
-                job_id=f"score-{job_id}-{uuid.uuid4().hex[:8]}",
-                job_timeout=JOB_TIMEOUT,
-                on_failure=Callback(FAILURE_ENTRY),
-            )
-        except RedisError:
-            log.warning("Redis unreachable; running score job %s in the request", job_id)
-        else:
-            db.session.execute(
-                update(ScoreJob).where(ScoreJob.id == job_id).values(job_id=rq_job.id)
-            )
-            db.session.commit()
-            return
-    run_score_job(job_id)
+    enqueue_or_run(ScoreJob, job_id, WORKER_ENTRY, FAILURE_ENTRY, run_score_job, "score", JOB_TIMEOUT)
 
 
 def _set(job_id: int, **values: Any) -> None:

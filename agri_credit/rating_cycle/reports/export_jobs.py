@@ -12,18 +12,16 @@ download is journalled like the direct export.
 
 import logging
 import secrets
-import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from redis.exceptions import RedisError
-from rq import Callback, get_current_job
+from rq import get_current_job
 from sqlalchemy import func, select, update
 
 from agri_credit.auth.scopes import in_scope
-from agri_credit.departmental.jobs import queue
+from agri_credit.departmental.jobs import enqueue_or_run
 from agri_credit.downloads import ascii_filename
 from models import N_, ExportJob, RatingResult, RatingRun, User, clock, db, utcnow
 
@@ -110,25 +108,7 @@ def start(run: RatingRun, user: User) -> ExportJob:
 
 
 def dispatch(job_id: int) -> None:
-    jobs = queue()
-    if jobs is not None:
-        try:
-            rq_job = jobs.enqueue(
-                WORKER_ENTRY,
-                job_id,
-                job_id=f"export-{job_id}-{uuid.uuid4().hex[:8]}",
-                job_timeout=JOB_TIMEOUT,
-                on_failure=Callback(FAILURE_ENTRY),
-            )
-        except RedisError:
-            log.warning("Redis unreachable; running export %s in the request", job_id)
-        else:
-            db.session.execute(
-                update(ExportJob).where(ExportJob.id == job_id).values(job_id=rq_job.id)
-            )
-            db.session.commit()
-            return
-    run_export_job(job_id)
+    enqueue_or_run(ExportJob, job_id, WORKER_ENTRY, FAILURE_ENTRY, run_export_job, "export", JOB_TIMEOUT)
 
 
 def _set(job_id: int, **values: Any) -> None:
