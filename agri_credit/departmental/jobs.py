@@ -80,6 +80,42 @@ def enqueue_or_run(
     run(job_id)
 
 
+def mark_lost(job_table: Any, job_id: int, message: str) -> None:
+    """RQ's failure callback for a job row (a killed work horse, a timeout): a job still
+    queued or running has failed, with `message`."""
+    db.session.execute(
+        update(job_table)
+        .where(job_table.id == job_id, job_table.status.in_(("queued", "running")))
+        .values(status="failed", message=message, finished_at=utcnow())
+    )
+    db.session.commit()
+
+
+def is_lost(job: Any, timeout: int) -> bool:
+    """Still queued or running after the job timeout: its process is gone (a killed web
+    worker that ran it inline leaves no failure callback). Read only."""
+    return not job.finished and job.created_at < utcnow() - timedelta(seconds=timeout)
+
+
+def progress_of(job: Any, timeout: int, labels: dict[str, str], lost_message: str) -> dict:
+    """Status for a job page's progress bar (msgids; the caller translates)."""
+    if is_lost(job, timeout):
+        return {
+            "status": "failed",
+            "label": labels["failed"],
+            "fraction": 1.0,
+            "step": lost_message,
+            "finished": True,
+        }
+    return {
+        "status": job.status,
+        "label": labels.get(job.status, job.status),
+        "fraction": 1.0 if job.finished else job.fraction,
+        "step": job.step,
+        "finished": job.finished,
+    }
+
+
 def dispatch(batch: ImportBatch, path: Path) -> None:
     """Run a queued batch: on the queue when there is one, else in a background thread (or
     now, when IMPORTS_IN_BACKGROUND is off)."""

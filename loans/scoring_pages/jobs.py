@@ -13,7 +13,7 @@ from flask import current_app
 from rq import get_current_job
 from sqlalchemy import select, update
 
-from agri_credit.departmental.jobs import enqueue_or_run
+from agri_credit.departmental.jobs import enqueue_or_run, is_lost, mark_lost, progress_of
 from models import N_, Region, ScoreJob, User, db, utcnow
 
 log = logging.getLogger(__name__)
@@ -160,35 +160,13 @@ def _run(kind: str, as_of: date, user: User | None, progress) -> tuple[dict, int
 
 def score_job_failed(job: Any, connection: Any, *exc_info: Any) -> None:
     """RQ's failure callback (a killed work horse, a timeout): the run failed."""
-    job_id = int(job.args[0])
-    db.session.execute(
-        update(ScoreJob)
-        .where(ScoreJob.id == job_id, ScoreJob.status.in_(RUNNING))
-        .values(status="failed", message=LOST_MESSAGE, finished_at=utcnow())
-    )
-    db.session.commit()
+    mark_lost(ScoreJob, int(job.args[0]), LOST_MESSAGE)
 
 
 def lost(job: ScoreJob) -> bool:
-    """Still queued or running after the job timeout: its process is gone (a killed web
-    worker that ran it inline leaves no failure callback). Read only; it no longer blocks
-    a new run (`running`)."""
-    return not job.finished and job.created_at < utcnow() - timedelta(seconds=JOB_TIMEOUT)
+    return is_lost(job, JOB_TIMEOUT)
 
 
 def progress_state(job: ScoreJob) -> dict[str, Any]:
-    if lost(job):
-        return {
-            "status": "failed",
-            "label": STATUS_LABELS["failed"],
-            "fraction": 1.0,
-            "step": LOST_MESSAGE,
-            "finished": True,
-        }
-    return {
-        "status": job.status,
-        "label": STATUS_LABELS.get(job.status, job.status),
-        "fraction": 1.0 if job.finished else job.fraction,
-        "step": job.step,
-        "finished": job.finished,
-    }
+    """Status for the job page's progress bar (the msgids; the caller translates)."""
+    return progress_of(job, JOB_TIMEOUT, STATUS_LABELS, LOST_MESSAGE)

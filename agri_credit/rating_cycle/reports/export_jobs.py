@@ -21,7 +21,7 @@ from rq import get_current_job
 from sqlalchemy import func, select, update
 
 from agri_credit.auth.scopes import in_scope
-from agri_credit.departmental.jobs import enqueue_or_run
+from agri_credit.departmental.jobs import enqueue_or_run, is_lost, mark_lost, progress_of
 from agri_credit.downloads import ascii_filename
 from models import N_, ExportJob, RatingResult, RatingRun, User, clock, db, utcnow
 
@@ -176,34 +176,13 @@ def _write(job: ExportJob) -> None:
 
 def export_job_failed(job: Any, connection: Any, *exc_info: Any) -> None:
     """RQ's failure callback (a killed work horse, a timeout): the export failed."""
-    job_id = int(job.args[0])
-    db.session.execute(
-        update(ExportJob)
-        .where(ExportJob.id == job_id, ExportJob.status.in_(RUNNING))
-        .values(status="failed", message=LOST_MESSAGE, finished_at=utcnow())
-    )
-    db.session.commit()
+    mark_lost(ExportJob, int(job.args[0]), LOST_MESSAGE)
 
 
 def lost(job: ExportJob) -> bool:
-    """Still queued or running after the job timeout: its process is gone. Read only."""
-    return not job.finished and job.created_at < utcnow() - timedelta(seconds=JOB_TIMEOUT)
+    return is_lost(job, JOB_TIMEOUT)
 
 
 def progress_state(job: ExportJob) -> dict[str, Any]:
     """Status for the job page's progress bar (the msgids; the caller translates)."""
-    if lost(job):
-        return {
-            "status": "failed",
-            "label": STATUS_LABELS["failed"],
-            "fraction": 1.0,
-            "step": LOST_MESSAGE,
-            "finished": True,
-        }
-    return {
-        "status": job.status,
-        "label": STATUS_LABELS.get(job.status, job.status),
-        "fraction": 1.0 if job.finished else job.fraction,
-        "step": job.step,
-        "finished": job.finished,
-    }
+    return progress_of(job, JOB_TIMEOUT, STATUS_LABELS, LOST_MESSAGE)
